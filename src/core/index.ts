@@ -1,0 +1,4 @@
+// Public surface of core: names, DNS vocabulary and diagnostics. Imports nothing of the project.
+export * from './names.ts';
+export * from './types.ts';
+export * from './diagnostics.ts';

@@ -1,0 +1,64 @@
+// EDNS(0) (RFC 6891) and the Client Subnet option (RFC 7871).
+import { Rcode } from '../core/index.ts';
+
+export const EDNS_UDP_SIZE = 1232; // what we advertise and the most we send over UDP (DNS flag day 2020)
+export const OPTION_CLIENT_SUBNET = 8;
+
+export interface EdnsOption {
+  readonly code: number;
+  readonly data: Uint8Array;
+}
+
+export interface Edns {
+  readonly udpSize: number;
+  readonly extendedRcode: number; // upper 8 bits of the 12-bit rcode
+  readonly version: number;
+  readonly dnssecOk: boolean;
+  readonly options: readonly EdnsOption[];
+}
+
+/** A client subnet as the query sent it; `address` is the full 4 or 16 bytes with bits past the prefix zero. */
+export interface ClientSubnet {
+  readonly family: 1 | 2;
+  readonly sourcePrefix: number;
+  readonly scopePrefix: number;
+  readonly address: Uint8Array;
+}
+
+/** Parses an ECS option body; a string says why it is malformed (the server answers FORMERR, RFC 7871 §7.1.2). */
+export function parseClientSubnet(data: Uint8Array): ClientSubnet | string {
+  if (data.length < 4) return 'ECS option shorter than 4 bytes';
+  const family = (data[0]! << 8) | data[1]!;
+  const sourcePrefix = data[2]!;
+  const scopePrefix = data[3]!;
+  if (family !== 1 && family !== 2) return `ECS family ${family} is not IPv4 (1) or IPv6 (2)`;
+  const maxPrefix = family === 1 ? 32 : 128;
+  if (sourcePrefix > maxPrefix) return `ECS source prefix /${sourcePrefix} is longer than the address`;
+  const addressBytes = data.length - 4;
+  if (addressBytes !== Math.ceil(sourcePrefix / 8)) return 'ECS address length does not match the source prefix';
+  const address = new Uint8Array(family === 1 ? 4 : 16);
+  address.set(data.subarray(4));
+  if (sourcePrefix % 8 !== 0 && addressBytes > 0) {
+    const lastMask = 0xff << (8 - (sourcePrefix % 8)) & 0xff;
+    if ((address[addressBytes - 1]! & ~lastMask) !== 0) return 'ECS address has bits set past the source prefix';
+  }
+  return { family, sourcePrefix, scopePrefix, address };
+}
+
+/** The option body echoed in a reply: the query's family, source prefix and address, with our scope. */
+export function encodeClientSubnet(ecs: ClientSubnet, scopePrefix: number): Uint8Array {
+  const addressBytes = Math.ceil(ecs.sourcePrefix / 8);
+  const out = new Uint8Array(4 + addressBytes);
+  out[1] = ecs.family;
+  out[2] = ecs.sourcePrefix;
+  out[3] = Math.min(scopePrefix, ecs.family === 1 ? 32 : 128);
+  out.set(ecs.address.subarray(0, addressBytes), 4);
+  return out;
+}
+
+/** Splits a 12-bit rcode into header and OPT parts (RFC 6891 §6.1.3). */
+export function splitRcode(rcode: number): { header: number; extended: number } {
+  return { header: rcode & 0xf, extended: rcode >> 4 };
+}
+
+export const BADVERS = Rcode.BADVERS;

@@ -1,0 +1,151 @@
+// Composition root: reads zone files, owns the current snapshot, swaps it on reload, starts and stops listeners.
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ListenAddress } from './config/index.ts';
+import { formatDiagnostic, type Diagnostic } from './core/index.ts';
+import { respond, servfailFor } from './query/index.ts';
+import type { Snapshot } from './resolve/index.ts';
+import { type DnsHandler, type DnsListener, listenDns } from './server/index.ts';
+import { loadZones, type LoadResult } from './zone/index.ts';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const stderrLogger: Logger = {
+  info: (m) => process.stderr.write(`gslb: info: ${m}\n`),
+  warn: (m) => process.stderr.write(`gslb: warn: ${m}\n`),
+  error: (m) => process.stderr.write(`gslb: error: ${m}\n`),
+};
+
+/** Reads every `*.yaml` in `dir` and loads it: the one loader behind `gslb check`, `serve` and reload. */
+export async function loadZoneDir(dir: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<LoadResult> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.yaml')).sort();
+  } catch (e) {
+    const message = `cannot read the zones directory: ${(e as Error).message}`;
+    return { zoneSet: undefined, diagnostics: [{ file: dir, line: 1, col: 1, code: 'CONFIG', message, severity: 'error' }] };
+  }
+  const files = await Promise.all(names.map(async (n) => ({ path: join(dir, n), text: await readFile(join(dir, n), 'utf8') })));
+  return loadZones(files, { defaultSerial: nowSeconds >>> 0 });
+}
+
+export interface AppOptions {
+  readonly zonesDir: string;
+  readonly dnsListen: readonly ListenAddress[];
+  readonly tcpIdleTimeoutMs: number;
+  readonly tcpMaxConnections: number;
+  /** Reload when a file in the zones directory changes (debounced). */
+  readonly watchZones: boolean;
+  readonly log: Logger;
+}
+
+export interface ReloadOutcome {
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface RunningApp {
+  readonly dns: readonly DnsListener[];
+  /** Loads every zone file again; on any error the zones in service stay in service. */
+  reload(): Promise<ReloadOutcome>;
+  snapshot(): Snapshot;
+  close(): Promise<void>;
+}
+
+const WATCH_DEBOUNCE_MS = 300;
+const ERROR_LOG_INTERVAL_MS = 1000;
+
+export async function startApp(options: AppOptions): Promise<RunningApp> {
+  const { log } = options;
+  const first = await loadZoneDir(options.zonesDir);
+  first.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
+  if (!first.zoneSet) throw new Error(`zones in ${options.zonesDir} have errors; nothing served`);
+  let current: Snapshot = { zones: first.zoneSet };
+  log.info(`loaded ${first.zoneSet.zones.size} zone(s) from ${options.zonesDir}`);
+
+  const handle = guardedHandler(() => current, log);
+  const dns: DnsListener[] = [];
+  try {
+    for (const address of options.dnsListen) {
+      const listener = await listenDns({ ...address, tcpIdleTimeoutMs: options.tcpIdleTimeoutMs, tcpMaxConnections: options.tcpMaxConnections }, handle);
+      dns.push(listener);
+      log.info(`dns listening on ${formatAddress(listener)} (udp, tcp)`);
+    }
+  } catch (e) {
+    await Promise.all(dns.map((l) => l.close()));
+    throw e;
+  }
+
+  let reloading: Promise<ReloadOutcome> | undefined;
+  const reload = async (): Promise<ReloadOutcome> => {
+    const result = await loadZoneDir(options.zonesDir);
+    result.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
+    if (!result.zoneSet) {
+      log.error('reload rejected: the zones in service are unchanged');
+      return { ok: false, diagnostics: result.diagnostics };
+    }
+    current = { zones: result.zoneSet }; // queries already running finish on the snapshot they read
+    log.info(`reloaded ${result.zoneSet.zones.size} zone(s)`);
+    return { ok: true, diagnostics: result.diagnostics };
+  };
+  const serializedReload = (): Promise<ReloadOutcome> => {
+    const next = (reloading ?? Promise.resolve()).then(reload, reload);
+    reloading = next;
+    return next;
+  };
+  const watcher = options.watchZones ? watchDir(options.zonesDir, () => void serializedReload(), log) : undefined;
+
+  return {
+    dns,
+    reload: serializedReload,
+    snapshot: () => current,
+    close: async () => {
+      watcher?.close();
+      await Promise.all(dns.map((l) => l.close()));
+    },
+  };
+}
+
+/** The DNS handler with the edge's safety net: a thrown error answers SERVFAIL and is logged at most once a second. */
+function guardedHandler(snapshot: () => Snapshot, log: Logger): DnsHandler {
+  let lastLogMs = 0;
+  let suppressed = 0;
+  return (request, ctx) => {
+    try {
+      return respond(request, ctx, snapshot()).reply;
+    } catch (e) {
+      const now = Date.now();
+      if (now - lastLogMs >= ERROR_LOG_INTERVAL_MS) {
+        log.error(`query from ${ctx.remoteAddress} failed (${suppressed} more not logged): ${(e as Error).stack ?? String(e)}`);
+        lastLogMs = now;
+        suppressed = 0;
+      } else {
+        suppressed++;
+      }
+      return servfailFor(request);
+    }
+  };
+}
+
+function watchDir(dir: string, onChange: () => void, log: Logger): FSWatcher | undefined {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return watch(dir, (_event, file) => {
+      if (file !== null && !String(file).endsWith('.yaml')) return;
+      clearTimeout(timer);
+      timer = setTimeout(onChange, WATCH_DEBOUNCE_MS);
+    });
+  } catch (e) {
+    log.warn(`not watching ${dir} for changes: ${(e as Error).message}; reload with SIGHUP`);
+    return undefined;
+  }
+}
+
+export function formatAddress(a: { host: string; port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}

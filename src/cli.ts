@@ -1,0 +1,105 @@
+// Command line: argv → serve | check. Parsing and printing only; the work is in app.ts and the rooms.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadZoneDir, startApp, stderrLogger } from './app.ts';
+import { DEFAULT_SETTINGS, parseListenAddress, parseSettings, type Settings } from './config/index.ts';
+import { formatDiagnostic, hasErrors } from './core/index.ts';
+
+const USAGE = `usage:
+  gslb serve [--config FILE] [--zones DIR] [--geoip DIR] [--db FILE]
+             [--dns-listen ADDR:PORT]... [--api-listen ADDR:PORT] [--redirect-listen ADDR:PORT]
+  gslb check [--zones DIR]`;
+
+const OPTIONS = {
+  config: { type: 'string' }, zones: { type: 'string' }, geoip: { type: 'string' }, db: { type: 'string' },
+  'dns-listen': { type: 'string', multiple: true }, 'api-listen': { type: 'string' }, 'redirect-listen': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    process.stderr.write(`gslb: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (values.help || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const settings = await readSettings(values);
+  if (!settings) return 1;
+  switch (command) {
+    case 'check':
+      return check(settings.zones);
+    case 'serve':
+      return serve(settings);
+    default:
+      process.stderr.write(`gslb: unknown command "${command}"\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string };
+
+/** Defaults, then the config file, then flags; undefined (after printing why) when any is wrong. */
+async function readSettings(flags: Flags): Promise<Settings | undefined> {
+  let settings = DEFAULT_SETTINGS;
+  if (flags.config) {
+    const parsed = parseSettings(await readFile(flags.config, 'utf8'), flags.config);
+    parsed.diagnostics.forEach((d) => process.stderr.write(`${formatDiagnostic(d)}\n`));
+    if (hasErrors(parsed.diagnostics)) return undefined;
+    settings = parsed.settings;
+  }
+  const listen = (flag: string, text: string): { host: string; port: number } | undefined => {
+    const a = parseListenAddress(text);
+    if (typeof a === 'string') process.stderr.write(`gslb: --${flag}: ${a}\n`);
+    return typeof a === 'string' ? undefined : a;
+  };
+  const dnsListen = flags['dns-listen']?.map((t) => listen('dns-listen', t));
+  const apiListen = flags['api-listen'] === undefined ? settings.apiListen : listen('api-listen', flags['api-listen']);
+  const redirectListen = flags['redirect-listen'] === undefined ? settings.redirectListen : listen('redirect-listen', flags['redirect-listen']);
+  if (dnsListen?.includes(undefined) || !apiListen || !redirectListen) return undefined;
+  return {
+    ...settings,
+    zones: flags.zones ?? settings.zones, geoip: flags.geoip ?? settings.geoip, db: flags.db ?? settings.db,
+    dnsListen: (dnsListen as { host: string; port: number }[] | undefined) ?? settings.dnsListen, apiListen, redirectListen,
+    apiToken: process.env['GSLB_API_TOKEN'] ?? settings.apiToken,
+  };
+}
+
+async function check(zonesDir: string): Promise<number> {
+  const result = await loadZoneDir(zonesDir);
+  for (const d of result.diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);
+  if (!result.zoneSet) return 1;
+  process.stdout.write(`${result.zoneSet.zones.size} zone(s) OK\n`);
+  return 0;
+}
+
+async function serve(settings: Settings): Promise<number> {
+  const app = await startApp({
+    zonesDir: settings.zones, dnsListen: settings.dnsListen, tcpIdleTimeoutMs: settings.tcpIdleTimeoutMs,
+    tcpMaxConnections: settings.tcpMaxConnections, watchZones: true, log: stderrLogger,
+  });
+  process.on('SIGHUP', () => void app.reload());
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await app.close();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`gslb: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,110 @@
+// The query pipeline: request bytes → policy checks → resolve → reply bytes. Pure; the server room does the sockets.
+import { Opcode, Rcode, RRClass, type RR, RRType } from '../core/index.ts';
+import {
+  EDNS_UDP_SIZE, type EdnsOption, encodeClientSubnet, encodeMessage, type Message, OPTION_CLIENT_SUBNET,
+  parseRequest, type RawQuestion, type RequestEdns,
+} from '../dns/index.ts';
+import { type Answer, resolve, type Snapshot } from '../resolve/index.ts';
+
+export type Transport = 'udp' | 'tcp';
+
+export interface RequestContext {
+  readonly transport: Transport;
+  readonly remoteAddress: string;
+}
+
+/** What happened, for logs and counters; `reply` is undefined when the request is dropped. */
+export interface Outcome {
+  readonly reply: Buffer | undefined;
+  readonly rcode: number;
+  readonly reason: string | undefined;
+}
+
+/** Answers one DNS request. Expected faults are values; anything thrown is a bug (the caller answers SERVFAIL). */
+export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot): Outcome {
+  const req = parseRequest(buf);
+  if (req.kind === 'drop') return { reply: undefined, rcode: -1, reason: req.reason };
+  const base = { id: req.id, opcode: req.opcode, rd: req.rd, cd: req.cd, question: req.question, edns: req.edns };
+  if (req.kind === 'error') return reply(base, ctx, { rcode: req.rcode, answer: undefined }, req.reason);
+  const q = req.question;
+  const refusal = refuseReason(q);
+  if (refusal) return reply(base, ctx, { rcode: refusal.rcode, answer: undefined }, refusal.reason);
+  const answer = resolve({ name: q.name, type: q.type }, { address: ctx.remoteAddress }, snapshot);
+  return reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
+}
+
+/** Checks before any lookup (STYLE §5): class, meta types, transfers. */
+function refuseReason(q: RawQuestion): { rcode: number; reason: string } | undefined {
+  if (q.class !== RRClass.IN) return { rcode: Rcode.REFUSED, reason: `class ${q.class} is not served` };
+  if (q.type === RRType.AXFR || q.type === RRType.IXFR) return { rcode: Rcode.REFUSED, reason: 'zone transfers are not allowed' };
+  if (q.type === RRType.OPT || q.type === RRType.TSIG) return { rcode: Rcode.FORMERR, reason: `type ${q.type} cannot be queried` };
+  return undefined;
+}
+
+function rcodeOf(answer: Answer): number {
+  switch (answer.kind) {
+    case 'answer':
+    case 'nodata':
+    case 'delegation':
+      return Rcode.NOERROR;
+    case 'nxdomain':
+      return Rcode.NXDOMAIN;
+    case 'refused':
+      return Rcode.REFUSED;
+    default: {
+      const never: never = answer;
+      throw new Error(`unhandled answer ${String(never)}`);
+    }
+  }
+}
+
+interface ReplyBase {
+  readonly id: number;
+  readonly opcode: number;
+  readonly rd: boolean;
+  readonly cd: boolean;
+  readonly question: RawQuestion | undefined;
+  readonly edns: RequestEdns | undefined;
+}
+
+const NONE: readonly RR[] = [];
+
+function reply(base: ReplyBase, ctx: RequestContext, result: { rcode: number; answer: Answer | undefined }, reason: string | undefined): Outcome {
+  const a = result.answer && result.answer.kind !== 'refused' ? result.answer : undefined;
+  // AA: we are the authority for every answer except a bare referral (RFC 1034 §4.3.2 step 3b).
+  const aa = a !== undefined && !(a.kind === 'delegation' && a.answer.length === 0);
+  const message: Message = {
+    id: base.id, qr: true, opcode: base.opcode, aa, tc: false, rd: base.rd, ra: false, ad: false, cd: base.cd,
+    rcode: result.rcode, question: [], answer: a?.answer ?? NONE, authority: a?.authority ?? NONE,
+    additional: a?.additional ?? NONE, edns: replyEdns(base.edns, a?.scopePrefix ?? 0),
+  };
+  const encoded = encodeMessage(message, {
+    maxBytes: maxReplyBytes(ctx.transport, base.edns),
+    additionalRequired: a?.kind === 'delegation',
+    ...(base.question && base.opcode === Opcode.QUERY ? { rawQuestion: base.question } : {}),
+  });
+  return { reply: encoded, rcode: result.rcode, reason };
+}
+
+function replyEdns(edns: RequestEdns | undefined, scopePrefix: number): Message['edns'] {
+  if (!edns) return undefined;
+  const options: EdnsOption[] = [];
+  if (edns.clientSubnet) options.push({ code: OPTION_CLIENT_SUBNET, data: encodeClientSubnet(edns.clientSubnet, scopePrefix) });
+  return { udpSize: EDNS_UDP_SIZE, extendedRcode: 0, version: 0, dnssecOk: edns.dnssecOk, options };
+}
+
+/** UDP: the client's EDNS size capped at what we advertise, 512 without EDNS (RFC 6891 §6.2.5); TCP: all of it. */
+function maxReplyBytes(transport: Transport, edns: RequestEdns | undefined): number {
+  if (transport === 'tcp') return 65535;
+  return edns ? Math.min(Math.max(512, edns.udpSize), EDNS_UDP_SIZE) : 512;
+}
+
+/** A bare SERVFAIL for a request that made the pipeline throw; undefined if it was not a request at all. */
+export function servfailFor(buf: Buffer): Buffer | undefined {
+  if (buf.length < 12 || buf[2]! & 0x80) return undefined;
+  const out = Buffer.alloc(12);
+  buf.copy(out, 0, 0, 4);
+  out[2] = (buf[2]! & 0x79) | 0x80; // keep opcode and RD, set QR
+  out[3] = Rcode.SERVFAIL;
+  return out;
+}

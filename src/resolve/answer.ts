@@ -1,0 +1,24 @@
+// What a query gets, as a value: the query room turns it into wire format, explain prints it.
+import type { RR } from '../core/index.ts';
+
+interface Sections {
+  readonly answer: readonly RR[];
+  readonly authority: readonly RR[];
+  readonly additional: readonly RR[];
+  /** The ECS scope prefix: how much of the client address the decision depended on (0: none). */
+  readonly scopePrefix: number;
+  readonly zone: string;
+}
+
+export type Answer =
+  | (Sections & { readonly kind: 'answer' })
+  | (Sections & { readonly kind: 'nodata' })
+  | (Sections & { readonly kind: 'nxdomain' })
+  /** A referral; `answer` holds any CNAME chain that led into the delegation. */
+  | (Sections & { readonly kind: 'delegation' })
+  | { readonly kind: 'refused'; readonly reason: string };
+
+export interface Query {
+  readonly name: string; // lower-case FQDN
+  readonly type: number;
+}

@@ -1,0 +1,5 @@
+// Public surface of zone: load and check zone files, and the compiled zone model.
+export { loadZones, originFromFileName, parseZoneText, type LoadOptions, type LoadResult, type ZoneFile } from './load.ts';
+export { DEFAULT_TTL_SECONDS, SERVED_TYPES } from './records.ts';
+export type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
+export { parseYaml, readMapping, readInteger, readString, seqItems, scalarValue, keyText, type Collector } from './source.ts';

@@ -1,0 +1,127 @@
+// Zone files → validated, compiled, frozen zones. `gslb check` and the server both call loadZones.
+import { absoluteName, type Diagnostic, hasErrors, nameProblem, parentName, RRClass, type RR, RRType, rdataTypeCode } from '../core/index.ts';
+import { checkZone } from './checks.ts';
+import type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
+import { parseRecord, type SourceRecord } from './records.ts';
+import { type Collector, keyText, mapPairs, parseYaml, seqItems } from './source.ts';
+
+export interface ZoneFile {
+  readonly path: string; // as shown in diagnostics
+  readonly text: string;
+}
+
+export interface LoadOptions {
+  /** SOA serial used when a zone file gives none (the caller passes the clock). */
+  readonly defaultSerial: number;
+}
+
+export interface LoadResult {
+  readonly zoneSet: ZoneSet | undefined; // undefined when any file has an error
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** `zones/example.com.yaml` → `example.com.`; undefined for a name that is not a valid origin. */
+export function originFromFileName(fileName: string): string | undefined {
+  const base = fileName.replace(/^.*[\\/]/, '');
+  if (!base.endsWith('.yaml')) return undefined;
+  const stem = base.slice(0, -'.yaml'.length).toLowerCase();
+  const origin = stem.endsWith('.') ? stem : `${stem}.`;
+  return stem !== '' && nameProblem(origin) === undefined && !origin.includes('*') ? origin : undefined;
+}
+
+export function loadZones(files: readonly ZoneFile[], options: LoadOptions): LoadResult {
+  const diagnostics: Diagnostic[] = [];
+  const zones = new Map<string, Zone>();
+  for (const file of files) {
+    const origin = originFromFileName(file.path);
+    if (!origin) {
+      diagnostics.push({ file: file.path, line: 1, col: 1, code: 'BAD_FILE_NAME', message: 'zone files are named <origin>.yaml, e.g. example.com.yaml', severity: 'error' });
+      continue;
+    }
+    const r = parseZoneText(file.text, file.path, origin, options);
+    diagnostics.push(...r.diagnostics);
+    if (r.zone) zones.set(origin, r.zone);
+  }
+  return { zoneSet: hasErrors(diagnostics) ? undefined : Object.freeze({ zones }), diagnostics };
+}
+
+/** Parses and checks one zone; `zone` is set only when the file has no errors. */
+export function parseZoneText(text: string, file: string, origin: string, options: LoadOptions): { zone: Zone | undefined; diagnostics: readonly Diagnostic[] } {
+  const { root, collector: c } = parseYaml(text, file);
+  if (root === undefined && c.diagnostics.length > 0) return { zone: undefined, diagnostics: c.diagnostics };
+  const byName = readNames(c, root, origin, options);
+  if (byName) checkZone(c, origin, root, byName);
+  const zone = byName && !hasErrors(c.diagnostics) ? compileZone(origin, file, byName) : undefined;
+  return { zone, diagnostics: c.diagnostics };
+}
+
+function readNames(c: Collector, root: unknown, origin: string, options: LoadOptions): Map<string, SourceRecord[]> | undefined {
+  const pairs = mapPairs(root);
+  if (!pairs) {
+    c.report(root, 'BAD_STRUCTURE', 'a zone file is a mapping of names to records');
+    return undefined;
+  }
+  const byName = new Map<string, SourceRecord[]>();
+  for (const pair of pairs) {
+    const key = keyText(pair);
+    const name = absoluteName(key, origin);
+    const problem = key.endsWith('.') ? `"${key}": names are relative to the origin; drop the trailing dot` : nameProblem(name);
+    if (problem) {
+      c.report(pair.key, 'BAD_NAME', problem);
+      continue;
+    }
+    if (byName.has(name)) {
+      c.report(pair.key, 'DUPLICATE_RECORD', `${name} appears twice (names are case-insensitive)`);
+      continue;
+    }
+    const list: SourceRecord[] = [];
+    byName.set(name, list);
+    const items = seqItems(pair.value) ?? [pair.value];
+    for (const item of items) {
+      const record = parseRecord(c, key === '' ? '@' : key, item, options.defaultSerial);
+      if (!record) continue;
+      if (list.some((r) => r.type === record.type)) {
+        c.report(record.node, 'DUPLICATE_RECORD', `${name} has more than one ${record.type} record; list every value in one "values"`);
+        continue;
+      }
+      reportDuplicateValues(c, record);
+      list.push({ ...record, name });
+    }
+  }
+  return byName;
+}
+
+function reportDuplicateValues(c: Collector, record: SourceRecord): void {
+  const seen = new Set<string>();
+  record.data.forEach((d, i) => {
+    const key = JSON.stringify(d);
+    if (seen.has(key)) c.report(record.valueNodes[i], 'DUPLICATE_RECORD', `${record.type} value listed twice`);
+    seen.add(key);
+  });
+}
+
+function compileZone(origin: string, file: string, byName: ReadonlyMap<string, readonly SourceRecord[]>): Zone {
+  const nodes = new Map<string, ZoneNode>();
+  const cuts = new Set<string>();
+  let soa: RR | undefined;
+  for (const [name, records] of byName) {
+    const rrsets = new Map<number, RRset>();
+    for (const r of records) {
+      const rrs = r.data.map((data): RR => Object.freeze({ name, type: rdataTypeCode(data), class: RRClass.IN, ttl: r.ttl, data }));
+      const code = rdataTypeCode(r.data[0]!);
+      rrsets.set(code, Object.freeze({ name, type: code, ttl: r.ttl, records: Object.freeze(rrs) }));
+      if (code === RRType.SOA) soa = rrs[0];
+      if (code === RRType.NS && name !== origin) cuts.add(name);
+    }
+    nodes.set(name, Object.freeze({ name, rrsets }));
+    addEmptyNonTerminals(nodes, name, origin);
+  }
+  if (!soa) throw new Error(`compileZone: ${origin} has no SOA after checks`);
+  return Object.freeze({ origin, file, soa, nodes, cuts });
+}
+
+function addEmptyNonTerminals(nodes: Map<string, ZoneNode>, name: string, origin: string): void {
+  for (let n = parentName(name); n !== undefined && name !== origin; n = n === origin ? undefined : parentName(n)) {
+    if (!nodes.has(n)) nodes.set(n, Object.freeze({ name: n, rrsets: new Map() }));
+  }
+}

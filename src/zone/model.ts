@@ -1,0 +1,30 @@
+// The compiled, frozen form of zones that every query reads.
+import type { RR } from '../core/index.ts';
+
+export interface RRset {
+  readonly name: string;
+  readonly type: number;
+  readonly ttl: number;
+  readonly records: readonly RR[];
+}
+
+/** A name in the zone; an empty non-terminal has no RRsets (RFC 4592 §2.2.2). */
+export interface ZoneNode {
+  readonly name: string;
+  readonly rrsets: ReadonlyMap<number, RRset>;
+}
+
+export interface Zone {
+  readonly origin: string;
+  readonly file: string;
+  readonly soa: RR;
+  /** Every owner name and every name between an owner and the apex. */
+  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  /** Delegation points: names below the apex that own NS records. */
+  readonly cuts: ReadonlySet<string>;
+}
+
+/** All zones served at one moment; replaced whole, never changed in place. */
+export interface ZoneSet {
+  readonly zones: ReadonlyMap<string, Zone>;
+}

@@ -2,3 +2,4 @@
 export * from './names.ts';
 export * from './types.ts';
 export * from './diagnostics.ts';
+export * from './presentation.ts';

@@ -39,8 +39,11 @@ export function lookup(zones: ZoneSet, query: Query): Answer {
     seen.add(name);
     const step = lookupName(zone, name, query.type);
     switch (step.kind) {
-      case 'records':
-        return sections('answer', zone, [...chain, ...ownedBy(step.rrset, name)], []);
+      case 'records': {
+        // Addresses of in-zone name servers ride along with an NS answer, as NSD and BIND do.
+        const extra = step.rrset.type === RRType.NS ? nameServerAddresses(zone, step.rrset.records) : [];
+        return { ...sections('answer', zone, [...chain, ...ownedBy(step.rrset, name)], []), additional: extra };
+      }
       case 'nodata':
       case 'nxdomain':
         return sections(step.kind, zone, chain, [negativeSoa(zone)]);
@@ -95,9 +98,10 @@ function wildcardFor(zone: Zone, name: string): string {
   return encloser === '.' || encloser === undefined ? '*.' : `*.${encloser}`;
 }
 
-/** RFC 8482 §4.2: one RRset instead of all; the lowest type code, so the choice is stable. */
+/** RFC 8482 §4.2: one RRset instead of all: the SOA at an apex (as NSD), else the lowest type code, so the choice is stable. */
 function minimalAny(rrsets: ReadonlyMap<number, RRset>): RRset {
-  let best: RRset | undefined;
+  let best = rrsets.get(RRType.SOA);
+  if (best) return best;
   for (const rrset of rrsets.values()) if (!best || rrset.type < best.type) best = rrset;
   return best!;
 }
@@ -115,14 +119,19 @@ function negativeSoa(zone: Zone): RR {
 }
 
 function referral(zone: Zone, cut: string, chain: readonly RR[]): Answer {
-  const ns = zone.nodes.get(cut)?.rrsets.get(RRType.NS);
-  const glue: RR[] = [];
-  for (const rr of ns?.records ?? []) {
+  const ns = zone.nodes.get(cut)?.rrsets.get(RRType.NS)?.records ?? [];
+  return { kind: 'delegation', zone: zone.origin, answer: chain, authority: ns, additional: nameServerAddresses(zone, ns), scopePrefix: 0 };
+}
+
+/** A and AAAA records this zone holds for the targets of NS records: glue below a cut, addresses elsewhere. */
+function nameServerAddresses(zone: Zone, ns: readonly RR[]): RR[] {
+  const out: RR[] = [];
+  for (const rr of ns) {
     if (rr.data.type !== 'NS' || !isAtOrBelow(rr.data.target, zone.origin)) continue;
     const target = zone.nodes.get(rr.data.target);
-    for (const type of [RRType.A, RRType.AAAA]) glue.push(...(target?.rrsets.get(type)?.records ?? []));
+    for (const type of [RRType.A, RRType.AAAA]) out.push(...(target?.rrsets.get(type)?.records ?? []));
   }
-  return { kind: 'delegation', zone: zone.origin, answer: chain, authority: ns?.records ?? [], additional: glue, scopePrefix: 0 };
+  return out;
 }
 
 function sections(kind: 'answer' | 'nodata' | 'nxdomain', zone: Zone, answer: readonly RR[], authority: readonly RR[]): Answer {

@@ -1,0 +1,63 @@
+// Raw DNS over UDP and TCP for tests that need bytes dig will not send.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { typeCode } from '../../src/core/index.ts';
+import { type Edns, encodeMessage } from '../../src/dns/index.ts';
+
+export function buildQuery(name: string, type: string, options: { id?: number; edns?: Edns; rd?: boolean } = {}): Buffer {
+  return encodeMessage({
+    id: options.id ?? 0x1234, qr: false, opcode: 0, aa: false, tc: false, rd: options.rd ?? false, ra: false, ad: false, cd: false,
+    rcode: 0, question: [{ name, type: typeCode(type)!, class: 1 }], answer: [], authority: [], additional: [], edns: options.edns,
+  });
+}
+
+/** Sends one datagram; resolves with the reply, or undefined when none comes within `timeoutMs`. */
+export function udpExchange(port: number, payload: Buffer, timeoutMs = 1000, host = '127.0.0.1'): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    const finish = (reply: Buffer | undefined): void => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    };
+    socket.on('message', (msg) => finish(msg));
+    socket.send(payload, port, host);
+  });
+}
+
+export function frame(message: Buffer): Buffer {
+  const out = Buffer.alloc(2 + message.length);
+  out.writeUInt16BE(message.length, 0);
+  message.copy(out, 2);
+  return out;
+}
+
+/** Opens a TCP connection; `replies` collects whole DNS messages as they arrive. */
+export function tcpConnect(port: number, host = '127.0.0.1'): Promise<{ socket: net.Socket; replies: Buffer[]; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host });
+    const replies: Buffer[] = [];
+    let pending = Buffer.alloc(0);
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        replies.push(pending.subarray(2, 2 + pending.readUInt16BE(0)));
+        pending = pending.subarray(2 + pending.readUInt16BE(0));
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve({ socket, replies, closed }));
+    socket.once('error', reject);
+  });
+}
+
+export async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return check();
+}

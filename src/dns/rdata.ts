@@ -136,7 +136,7 @@ export function readRData(buf: Buffer, type: number, start: number, length: numb
         digest: buf.toString('hex', start + 4, end),
       };
     default:
-      return { type: 'UNKNOWN', code: type, data: Uint8Array.prototype.slice.call(buf, start, end) };
+      return { type: 'UNKNOWN', code: type, data: new Uint8Array(buf.subarray(start, end)) };
   }
 }
 

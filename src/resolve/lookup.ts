@@ -42,7 +42,7 @@ export function lookup(zones: ZoneSet, query: Query): Answer {
       case 'records': {
         // Addresses of in-zone name servers ride along with an NS answer, as NSD and BIND do.
         const extra = step.rrset.type === RRType.NS ? nameServerAddresses(zone, step.rrset.records) : [];
-        return { ...sections('answer', zone, [...chain, ...ownedBy(step.rrset, name)], []), additional: extra };
+        return sections('answer', zone, [...chain, ...ownedBy(step.rrset, name)], [], extra);
       }
       case 'nodata':
       case 'nxdomain':
@@ -134,6 +134,6 @@ function nameServerAddresses(zone: Zone, ns: readonly RR[]): RR[] {
   return out;
 }
 
-function sections(kind: 'answer' | 'nodata' | 'nxdomain', zone: Zone, answer: readonly RR[], authority: readonly RR[]): Answer {
-  return { kind, zone: zone.origin, answer, authority, additional: [], scopePrefix: 0 };
+function sections(kind: 'answer' | 'nodata' | 'nxdomain', zone: Zone, answer: readonly RR[], authority: readonly RR[], additional: readonly RR[] = []): Answer {
+  return { kind, zone: zone.origin, answer, authority, additional, scopePrefix: 0 };
 }

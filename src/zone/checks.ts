@@ -5,10 +5,10 @@ import type { Collector } from './source.ts';
 
 type ByName = ReadonlyMap<string, readonly SourceRecord[]>;
 
-export function checkZone(c: Collector, origin: string, root: unknown, byName: ByName): void {
-  const apex = byName.get(origin) ?? [];
-  if (!apex.some((r) => r.type === 'SOA')) c.report(root, 'MISSING_SOA', `zone ${origin} has no SOA record at its apex ('')`);
-  if (!apex.some((r) => r.type === 'NS')) c.report(root, 'MISSING_NS', `zone ${origin} has no NS record at its apex ('')`);
+/** `declared` holds "name TYPE" for records given in the file, including broken ones already reported. */
+export function checkZone(c: Collector, origin: string, root: unknown, byName: ByName, declared: ReadonlySet<string>): void {
+  if (!declared.has(`${origin} SOA`)) c.report(root, 'MISSING_SOA', `zone ${origin} has no SOA record at its apex ('')`);
+  if (!declared.has(`${origin} NS`)) c.report(root, 'MISSING_NS', `zone ${origin} has no NS record at its apex ('')`);
   const cuts = new Set<string>();
   for (const [name, records] of byName) {
     if (name !== origin && records.some((r) => r.type === 'NS')) cuts.add(name);
@@ -16,7 +16,7 @@ export function checkZone(c: Collector, origin: string, root: unknown, byName: B
   for (const [name, records] of byName) {
     checkName(c, origin, name, records, cuts);
   }
-  checkGlue(c, origin, byName, cuts);
+  checkGlue(c, origin, byName, cuts, declared);
 }
 
 function checkName(c: Collector, origin: string, name: string, records: readonly SourceRecord[], cuts: ReadonlySet<string>): void {
@@ -48,13 +48,13 @@ function enclosingCut(name: string, cuts: ReadonlySet<string>): string | undefin
 }
 
 /** Name servers inside this zone must have addresses here, or no resolver can reach them. */
-function checkGlue(c: Collector, origin: string, byName: ByName, cuts: ReadonlySet<string>): void {
+function checkGlue(c: Collector, origin: string, byName: ByName, cuts: ReadonlySet<string>, declared: ReadonlySet<string>): void {
   for (const [name, records] of byName) {
     for (const r of records) {
       if (r.type !== 'NS') continue;
       r.data.forEach((d, i) => {
         if (d.type !== 'NS' || !isAtOrBelow(d.target, origin)) return;
-        const hasAddress = (byName.get(d.target) ?? []).some((t) => t.type === 'A' || t.type === 'AAAA');
+        const hasAddress = declared.has(`${d.target} A`) || declared.has(`${d.target} AAAA`);
         if (hasAddress) return;
         const where = enclosingCut(d.target, cuts);
         const why = where ? `glue for the delegation ${name}` : `an address for name server ${d.target}`;

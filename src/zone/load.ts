@@ -3,7 +3,7 @@ import { absoluteName, type Diagnostic, hasErrors, nameProblem, parentName, RRCl
 import { checkZone } from './checks.ts';
 import type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
 import { parseRecord, type SourceRecord } from './records.ts';
-import { type Collector, keyText, mapPairs, parseYaml, seqItems } from './source.ts';
+import { type Collector, keyText, mapPairs, parseYaml, scalarValue, seqItems } from './source.ts';
 
 export interface ZoneFile {
   readonly path: string; // as shown in diagnostics
@@ -49,13 +49,15 @@ export function loadZones(files: readonly ZoneFile[], options: LoadOptions): Loa
 export function parseZoneText(text: string, file: string, origin: string, options: LoadOptions): { zone: Zone | undefined; diagnostics: readonly Diagnostic[] } {
   const { root, collector: c } = parseYaml(text, file);
   if (root === undefined && c.diagnostics.length > 0) return { zone: undefined, diagnostics: c.diagnostics };
-  const byName = readNames(c, root, origin, options);
-  if (byName) checkZone(c, origin, root, byName);
+  const declared = new Set<string>();
+  const byName = readNames(c, root, origin, options, declared);
+  if (byName) checkZone(c, origin, root, byName, declared);
   const zone = byName && !hasErrors(c.diagnostics) ? compileZone(origin, file, byName) : undefined;
-  return { zone, diagnostics: c.diagnostics };
+  return { zone, diagnostics: [...c.diagnostics].sort((a, b) => a.line - b.line || a.col - b.col) };
 }
 
-function readNames(c: Collector, root: unknown, origin: string, options: LoadOptions): Map<string, SourceRecord[]> | undefined {
+/** Records by owner name; `declared` gets "name TYPE" for every record whose type was given, even one too broken to parse. */
+function readNames(c: Collector, root: unknown, origin: string, options: LoadOptions, declared: Set<string>): Map<string, SourceRecord[]> | undefined {
   const pairs = mapPairs(root);
   if (!pairs) {
     c.report(root, 'BAD_STRUCTURE', 'a zone file is a mapping of names to records');
@@ -78,6 +80,7 @@ function readNames(c: Collector, root: unknown, origin: string, options: LoadOpt
     byName.set(name, list);
     const items = seqItems(pair.value) ?? [pair.value];
     for (const item of items) {
+      declared.add(`${name} ${String(scalarValue(mapPairs(item)?.find((p) => keyText(p) === 'type')?.value) ?? '').toUpperCase()}`);
       const record = parseRecord(c, key === '' ? '@' : key, item, options.defaultSerial);
       if (!record) continue;
       if (list.some((r) => r.type === record.type)) {

@@ -91,7 +91,7 @@ export function parseSettings(text: string, file: string, base: Settings = DEFAU
         break;
     }
   }
-  return { settings: out, diagnostics: c.diagnostics };
+  return { settings: out, diagnostics: c.sorted() };
 }
 
 function readListen(c: Collector, node: unknown): ListenAddress | undefined {

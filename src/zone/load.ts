@@ -53,7 +53,7 @@ export function parseZoneText(text: string, file: string, origin: string, option
   const byName = readNames(c, root, origin, options, declared);
   if (byName) checkZone(c, origin, root, byName, declared);
   const zone = byName && !hasErrors(c.diagnostics) ? compileZone(origin, file, byName) : undefined;
-  return { zone, diagnostics: [...c.diagnostics].sort((a, b) => a.line - b.line || a.col - b.col) };
+  return { zone, diagnostics: c.sorted() };
 }
 
 /** Records by owner name; `declared` gets "name TYPE" for every record whose type was given, even one too broken to parse. */

@@ -20,6 +20,11 @@ export class Collector {
     return range ? this.lines.linePos(range[0]) : { line: 1, col: 1 };
   }
 
+  /** Everything reported, in the order of the file. */
+  sorted(): Diagnostic[] {
+    return [...this.diagnostics].sort((a, b) => a.line - b.line || a.col - b.col);
+  }
+
   report(node: unknown, code: DiagnosticCode, message: string, severity: Severity = 'error'): void {
     const p = this.at(node);
     this.diagnostics.push({ file: this.file, line: p.line, col: p.col, code, message, severity });

@@ -1,0 +1,77 @@
+// Rooms with one-way doors (STYLE §3), enforced by reading every import in src/.
+import test from 'ava';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SRC = fileURLToPath(new URL('../src', import.meta.url));
+
+/** Which rooms each room may import (through their index.ts). Pure rooms first; I/O rooms import only pure ones. */
+const ALLOWED: Record<string, readonly string[]> = {
+  core: [],
+  dns: ['core'],
+  zone: ['core'],
+  config: ['core', 'zone'],
+  resolve: ['core', 'zone'],
+  query: ['core', 'dns', 'resolve'],
+  server: [],
+};
+const PURE = ['core', 'dns', 'zone', 'config', 'resolve', 'query'];
+const IO_MODULES = /^node:(fs|fs\/promises|dgram|net|http|https|child_process|cluster|worker_threads)$/;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map((m) => m[1]!);
+}
+
+const files = sourceFiles(SRC).map((f) => relative(SRC, f));
+
+test('every room is declared and every source file lives in a room or is cli.ts/app.ts', (t) => {
+  for (const f of files) {
+    const room = f.split('/')[0]!;
+    if (f === 'cli.ts' || f === 'app.ts') continue;
+    t.true(room in ALLOWED, `${f} is in an undeclared room`);
+  }
+});
+
+test('rooms import other rooms only through index.ts, and only along allowed edges', (t) => {
+  const violations: string[] = [];
+  for (const f of files) {
+    const room = f.split('/')[0]!;
+    if (!(room in ALLOWED)) continue;
+    for (const spec of imports(join(SRC, f))) {
+      if (spec.startsWith('.')) {
+        const target = relative(SRC, join(SRC, f, '..', spec));
+        const targetRoom = target.split('/')[0]!;
+        if (targetRoom === room) continue;
+        if (target === 'app.ts' || target === 'cli.ts') violations.push(`${f} imports ${target}`);
+        else if (!target.endsWith('/index.ts')) violations.push(`${f} reaches into ${target} (use ${targetRoom}/index.ts)`);
+        else if (!ALLOWED[room]!.includes(targetRoom)) violations.push(`${f} imports room ${targetRoom}`);
+      } else if (PURE.includes(room) && IO_MODULES.test(spec) && spec !== 'node:net') {
+        violations.push(`pure room file ${f} imports ${spec}`);
+      }
+    }
+  }
+  t.deepEqual(violations, []);
+});
+
+test('pure rooms use node:net only for address parsing, not sockets', (t) => {
+  for (const f of files.filter((x) => PURE.includes(x.split('/')[0]!))) {
+    const text = readFileSync(join(SRC, f), 'utf8');
+    const m = /import \{([^}]*)\} from 'node:net'/.exec(text);
+    if (m) t.deepEqual(m[1]!.split(',').map((s) => s.trim()).filter((s) => !/^isIP(v4|v6)?$/.test(s)), [], f);
+  }
+  t.pass();
+});
+
+test('no module-level mutable state outside app.ts', (t) => {
+  const offenders = files.filter((f) => f !== 'app.ts' && /^(let|var) /m.test(readFileSync(join(SRC, f), 'utf8')));
+  t.deepEqual(offenders, []);
+});

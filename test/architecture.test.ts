@@ -75,3 +75,9 @@ test('no module-level mutable state outside app.ts', (t) => {
   const offenders = files.filter((f) => f !== 'app.ts' && /^(let|var) /m.test(readFileSync(join(SRC, f), 'utf8')));
   t.deepEqual(offenders, []);
 });
+
+test('the README lists every diagnostic code', async (t) => {
+  const { DiagnosticCodes } = await import('../src/core/index.ts');
+  const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+  t.deepEqual(Object.keys(DiagnosticCodes).filter((code) => !readme.includes(`| \`${code}\` |`)), []);
+});

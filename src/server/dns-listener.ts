@@ -41,7 +41,8 @@ export async function listenDns(options: ListenOptions, handle: DnsHandler): Pro
 }
 
 function bindUdp(options: ListenOptions, handle: DnsHandler): Promise<dgram.Socket> {
-  const socket = dgram.createSocket({ type: net.isIPv6(options.host) ? 'udp6' : 'udp4', reuseAddr: false });
+  // IPv6 sockets take IPv6 only, so "0.0.0.0:53" and "[::]:53" can both be listed.
+  const socket = dgram.createSocket({ type: net.isIPv6(options.host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(options.host) });
   socket.on('message', (msg, rinfo) => {
     const reply = handle(msg, { transport: 'udp', remoteAddress: rinfo.address });
     if (reply) socket.send(reply, rinfo.port, rinfo.address);
@@ -71,7 +72,7 @@ function bindTcp(options: ListenOptions, handle: DnsHandler): Promise<TcpListene
   server.maxConnections = options.tcpMaxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: options.port, host: options.host, exclusive: true }, () => {
+    server.listen({ port: options.port, host: options.host, ipv6Only: net.isIPv6(options.host) }, () => {
       server.off('error', reject);
       resolve({ server, sockets });
     });

@@ -16,6 +16,7 @@ export interface TestServerOptions {
   readonly tcpIdleTimeoutMs?: number;
   readonly tcpMaxConnections?: number;
   readonly watchZones?: boolean;
+  readonly listen?: readonly { host: string; port: number }[];
 }
 
 export async function startTestServer(files: Record<string, string>, options: TestServerOptions = {}): Promise<TestServer> {
@@ -24,7 +25,7 @@ export async function startTestServer(files: Record<string, string>, options: Te
   const logs: string[] = [];
   const log: Logger = { info: (m) => logs.push(`info: ${m}`), warn: (m) => logs.push(`warn: ${m}`), error: (m) => logs.push(`error: ${m}`) };
   const app = await startApp({
-    zonesDir: dir, dnsListen: [{ host: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
+    zonesDir: dir, dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
     tcpMaxConnections: options.tcpMaxConnections ?? 64, watchZones: options.watchZones ?? false, log,
   });
   return {

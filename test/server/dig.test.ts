@@ -148,3 +148,18 @@ test('TCP: connections beyond the cap are refused; UDP and freed slots keep work
     await s.close();
   }
 });
+
+test('every --dns-listen address serves UDP and TCP, IPv4 and IPv6 side by side', async (t) => {
+  const s = await startTestServer({ 'example.test.yaml': STATIC_ZONE }, { listen: [{ host: '127.0.0.1', port: 0 }, { host: '::1', port: 0 }, { host: '127.0.0.2', port: 0 }] });
+  try {
+    t.is(s.app.dns.length, 3);
+    for (const listener of s.app.dns) {
+      for (const transport of ['+notcp', '+tcp']) {
+        const r = await dig(listener.port, ['www.example.test.', 'A', transport], listener.host);
+        t.is(r.answer.length, 2, `${listener.host}:${listener.port} ${transport}`);
+      }
+    }
+  } finally {
+    await s.close();
+  }
+});

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import type { ListenAddress } from './config/index.ts';
 import { formatDiagnostic, type Diagnostic } from './core/index.ts';
 import { respond, servfailFor } from './query/index.ts';
-import type { Snapshot } from './resolve/index.ts';
+import { type Chooser, NO_HEALTH, type Snapshot } from './resolve/index.ts';
 import { type DnsHandler, type DnsListener, listenDns } from './server/index.ts';
+import { type GeoDatabase, loadGeoDatabase } from './geo/index.ts';
 import { loadZones, type LoadResult } from './zone/index.ts';
 
 export interface Logger {
@@ -34,8 +35,32 @@ export async function loadZoneDir(dir: string, nowSeconds = Math.floor(Date.now(
   return loadZones(files, { defaultSerial: nowSeconds >>> 0 });
 }
 
+/** Reads `networks.yaml` and every `*.mmdb` in `dir`; no directory means no GeoIP (every client is unknown). */
+export async function loadGeoDir(dir: string | undefined): Promise<{ geo: GeoDatabase | undefined; diagnostics: readonly Diagnostic[] }> {
+  if (dir === undefined) return { geo: undefined, diagnostics: [] };
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch {
+    return { geo: undefined, diagnostics: [] };
+  }
+  const networksPath = join(dir, 'networks.yaml');
+  const networks = names.includes('networks.yaml') ? { path: networksPath, text: await readFile(networksPath, 'utf8') } : undefined;
+  const databases = await Promise.all(names.filter((n) => n.endsWith('.mmdb')).map(async (n) => ({ path: join(dir, n), bytes: await readFile(join(dir, n)) })));
+  return loadGeoDatabase({ networks, databases });
+}
+
+/** Zones and GeoIP data, loaded together; nothing when either has an error. */
+async function loadData(zonesDir: string, geoipDir: string | undefined): Promise<{ data: Omit<Snapshot, 'health'> | undefined; diagnostics: readonly Diagnostic[] }> {
+  const [zones, geo] = await Promise.all([loadZoneDir(zonesDir), loadGeoDir(geoipDir)]);
+  const diagnostics = [...geo.diagnostics, ...zones.diagnostics];
+  const ok = zones.zoneSet && !diagnostics.some((d) => d.severity === 'error');
+  return { data: ok ? { zones: zones.zoneSet!, geo: geo.geo } : undefined, diagnostics };
+}
+
 export interface AppOptions {
   readonly zonesDir: string;
+  readonly geoipDir: string | undefined;
   readonly dnsListen: readonly ListenAddress[];
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
@@ -62,11 +87,12 @@ const ERROR_LOG_INTERVAL_MS = 1000;
 
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const { log } = options;
-  const first = await loadZoneDir(options.zonesDir);
+  const first = await loadData(options.zonesDir, options.geoipDir);
   first.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
-  if (!first.zoneSet) throw new Error(`zones in ${options.zonesDir} have errors; nothing served`);
-  let current: Snapshot = { zones: first.zoneSet };
-  log.info(`loaded ${first.zoneSet.zones.size} zone(s) from ${options.zonesDir}`);
+  if (!first.data) throw new Error(`zones in ${options.zonesDir} or GeoIP data in ${options.geoipDir ?? '-'} have errors; nothing served`);
+  let current: Snapshot = { ...first.data, health: NO_HEALTH };
+  log.info(`loaded ${current.zones.zones.size} zone(s) from ${options.zonesDir}`);
+  log.info(geoSummary(current.geo, options.geoipDir));
 
   const handle = guardedHandler(() => current, log);
   const dns: DnsListener[] = [];
@@ -83,14 +109,14 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
 
   let reloading: Promise<ReloadOutcome> | undefined;
   const reload = async (): Promise<ReloadOutcome> => {
-    const result = await loadZoneDir(options.zonesDir);
+    const result = await loadData(options.zonesDir, options.geoipDir);
     result.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
-    if (!result.zoneSet) {
+    if (!result.data) {
       log.error('reload rejected: the zones in service are unchanged');
       return { ok: false, diagnostics: result.diagnostics };
     }
-    current = { zones: result.zoneSet }; // queries already running finish on the snapshot they read
-    log.info(`reloaded ${result.zoneSet.zones.size} zone(s)`);
+    current = { ...current, ...result.data }; // queries already running finish on the snapshot they read
+    log.info(`reloaded ${current.zones.zones.size} zone(s)`);
     return { ok: true, diagnostics: result.diagnostics };
   };
   const serializedReload = (): Promise<ReloadOutcome> => {
@@ -115,9 +141,10 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
 function guardedHandler(snapshot: () => Snapshot, log: Logger): DnsHandler {
   let lastLogMs = 0;
   let suppressed = 0;
+  const chooser = randomChooser();
   return (request, ctx) => {
     try {
-      return respond(request, ctx, snapshot()).reply;
+      return respond(request, ctx, snapshot(), chooser).reply;
     } catch (e) {
       const now = Date.now();
       if (now - lastLogMs >= ERROR_LOG_INTERVAL_MS) {
@@ -129,6 +156,25 @@ function guardedHandler(snapshot: () => Snapshot, log: Logger): DnsHandler {
       }
       return servfailFor(request);
     }
+  };
+}
+
+function geoSummary(geo: GeoDatabase | undefined, dir: string | undefined): string {
+  if (!geo || (geo.databases.length === 0 && geo.networkCount === 0)) return `no GeoIP data${dir ? ` in ${dir}` : ''}: rules with geos, asns or isps match no client`;
+  const dbs = geo.databases.map((d) => `${d.name} (${d.databaseType})`).join(', ');
+  return `GeoIP: ${geo.networkCount} custom network(s)${dbs ? `, ${dbs}` : ''}`;
+}
+
+/** Math.random for weighted picks; one counter per round-robin sequence. */
+export function randomChooser(): Chooser {
+  const positions = new Map<string, number>();
+  return {
+    random: Math.random,
+    next: (key) => {
+      const n = positions.get(key) ?? 0;
+      positions.set(key, n + 1);
+      return n;
+    },
   };
 }
 

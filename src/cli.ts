@@ -81,7 +81,7 @@ async function check(zonesDir: string): Promise<number> {
 
 async function serve(settings: Settings): Promise<number> {
   const app = await startApp({
-    zonesDir: settings.zones, dnsListen: settings.dnsListen, tcpIdleTimeoutMs: settings.tcpIdleTimeoutMs,
+    zonesDir: settings.zones, geoipDir: settings.geoip, dnsListen: settings.dnsListen, tcpIdleTimeoutMs: settings.tcpIdleTimeoutMs,
     tcpMaxConnections: settings.tcpMaxConnections, watchZones: true, log: stderrLogger,
   });
   process.on('SIGHUP', () => void app.reload());

@@ -12,11 +12,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   dns: ['core'],
   zone: ['core'],
   config: ['core', 'zone'],
-  resolve: ['core', 'zone'],
+  geo: ['core', 'zone'],
+  resolve: ['core', 'zone', 'geo'],
   query: ['core', 'dns', 'resolve'],
   server: [],
 };
-const PURE = ['core', 'dns', 'zone', 'config', 'resolve', 'query'];
+const PURE = ['core', 'dns', 'zone', 'config', 'geo', 'resolve', 'query'];
 const IO_MODULES = /^node:(fs|fs\/promises|dgram|net|http|https|child_process|cluster|worker_threads)$/;
 
 function sourceFiles(dir: string): string[] {

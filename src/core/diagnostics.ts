@@ -21,8 +21,16 @@ export const DiagnosticCodes = {
   MISSING_GLUE: 'a name server inside the zone or below a delegation has no A/AAAA record',
   DS_NOT_AT_DELEGATION: 'a DS record at a name that is not a delegation point',
   OCCLUDED_DATA: 'data below a delegation point that is not glue and would never be served',
-  DYNAMIC_NOT_SERVED: 'dynamic pools, health checks or redirect keys that this server does not act on yet',
+  UNKNOWN_POOL: 'a rule or fallback names a pool that is not defined',
+  FALLBACK_CYCLE: 'fallback pools that lead back to themselves',
+  RULE_AFTER_CATCHALL: 'a rule after the catch-all rule (one with no geos, subnets, asns or isps) can never match',
+  BAD_GEO: 'a geo code that is not CONTINENT, CONTINENT-COUNTRY or CONTINENT-COUNTRY-SUBDIVISION',
+  BAD_WEIGHT: 'a member weight outside 0..100',
+  DUPLICATE_MEMBER: 'the same address twice in one pool',
+  UNUSED_POOL: 'a pool no rule or fallback leads to',
+  IGNORED_KEY: 'an octoDNS setting for another provider, which gslb does not use',
   CONFIG: 'a server configuration value is wrong',
+  GEOIP: 'a file in the GeoIP directory cannot be used (not a MaxMind DB, or an unknown database type)',
 } as const;
 export type DiagnosticCode = keyof typeof DiagnosticCodes;
 

@@ -3,3 +3,5 @@ export * from './names.ts';
 export * from './types.ts';
 export * from './diagnostics.ts';
 export * from './presentation.ts';
+export * from './addresses.ts';
+export * from './geo-codes.ts';

@@ -1,6 +1,5 @@
 // Public surface of dns: the wire codec, EDNS/ECS and the request policy table.
 export { WireError, Writer, readName } from './wire.ts';
-export { ipv4Bytes, ipv6Bytes, ipv6Text } from './rdata.ts';
 export { decodeMessage, encodeMessage, type EncodeOptions, type Message, type Question } from './message.ts';
 export {
   EDNS_UDP_SIZE, OPTION_CLIENT_SUBNET, encodeClientSubnet, parseClientSubnet,

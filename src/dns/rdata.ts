@@ -1,6 +1,5 @@
 // Record data to and from wire format, one case per type; unknown types stay opaque (RFC 3597).
-import { isIPv4, isIPv6 } from 'node:net';
-import { type RData, RRType } from '../core/index.ts';
+import { ipv4Bytes, ipv6Bytes, ipv6Text, type RData, RRType } from '../core/index.ts';
 import { readName, WireError, type Writer } from './wire.ts';
 
 export function writeRData(w: Writer, data: RData): void {
@@ -138,52 +137,4 @@ export function readRData(buf: Buffer, type: number, start: number, length: numb
     default:
       return { type: 'UNKNOWN', code: type, data: new Uint8Array(buf.subarray(start, end)) };
   }
-}
-
-export function ipv4Bytes(address: string): Uint8Array {
-  if (!isIPv4(address)) throw new Error(`not an IPv4 address: ${address}`);
-  return Uint8Array.from(address.split('.').map(Number));
-}
-
-/** 16 bytes of an IPv6 address, including the embedded-IPv4 form (::ffff:192.0.2.1). */
-export function ipv6Bytes(address: string): Uint8Array {
-  if (!isIPv6(address) || address.includes('%')) throw new Error(`not an IPv6 address: ${address}`);
-  let text = address;
-  const lastColon = text.lastIndexOf(':');
-  if (text.includes('.', lastColon)) {
-    const v4 = ipv4Bytes(text.slice(lastColon + 1));
-    text = `${text.slice(0, lastColon + 1)}${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
-  }
-  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((h) => parseInt(h, 16)));
-  const gap = text.indexOf('::');
-  const left = parse(gap < 0 ? text : text.slice(0, gap));
-  const right = gap < 0 ? [] : parse(text.slice(gap + 2));
-  const groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    out[i * 2] = g >> 8;
-    out[i * 2 + 1] = g & 0xff;
-  });
-  return out;
-}
-
-/** RFC 5952 text of 16 bytes (longest run of zero groups compressed). */
-export function ipv6Text(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) [bestStart, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }

@@ -1,10 +1,10 @@
 // The query pipeline: request bytes → policy checks → resolve → reply bytes. Pure; the server room does the sockets.
-import { Opcode, Rcode, RRClass, type RR, RRType } from '../core/index.ts';
+import { addressBytes, Opcode, Rcode, RRClass, type RR, RRType } from '../core/index.ts';
 import {
   EDNS_UDP_SIZE, type EdnsOption, encodeClientSubnet, encodeMessage, type Message, OPTION_CLIENT_SUBNET,
   parseRequest, type RawQuestion, type RequestEdns,
 } from '../dns/index.ts';
-import { type Answer, resolve, type Snapshot } from '../resolve/index.ts';
+import { type Answer, type Chooser, type ClientAddress, resolve, type Snapshot } from '../resolve/index.ts';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -21,7 +21,7 @@ export interface Outcome {
 }
 
 /** Answers one DNS request. Expected faults are values; anything thrown is a bug (the caller answers SERVFAIL). */
-export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot): Outcome {
+export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, chooser: Chooser): Outcome {
   const req = parseRequest(buf);
   if (req.kind === 'drop') return { reply: undefined, rcode: -1, reason: req.reason };
   const base = { id: req.id, opcode: req.opcode, rd: req.rd, cd: req.cd, question: req.question, edns: req.edns };
@@ -29,8 +29,16 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot): O
   const q = req.question;
   const refusal = refuseReason(q);
   if (refusal) return reply(base, ctx, { rcode: refusal.rcode, answer: undefined }, refusal.reason);
-  const answer = resolve({ name: q.name, type: q.type }, { address: ctx.remoteAddress }, snapshot);
+  const answer = resolve({ name: q.name, type: q.type }, clientOf(req.edns, ctx.remoteAddress), snapshot, chooser);
   return reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
+}
+
+/** RFC 7871 §7.1.2: the ECS address when the resolver sent one; a /0 option opts out, so the source address decides. */
+function clientOf(edns: RequestEdns | undefined, remoteAddress: string): ClientAddress {
+  const ecs = edns?.clientSubnet;
+  if (ecs && ecs.sourcePrefix > 0) return { address: ecs.address, prefix: ecs.sourcePrefix };
+  const address = addressBytes(remoteAddress);
+  return { address, prefix: address ? address.length * 8 : 0 };
 }
 
 /** Checks before any lookup (STYLE §5): class, meta types, transfers. */
@@ -89,7 +97,8 @@ function reply(base: ReplyBase, ctx: RequestContext, result: { rcode: number; an
 function replyEdns(edns: RequestEdns | undefined, scopePrefix: number): Message['edns'] {
   if (!edns) return undefined;
   const options: EdnsOption[] = [];
-  if (edns.clientSubnet) options.push({ code: OPTION_CLIENT_SUBNET, data: encodeClientSubnet(edns.clientSubnet, scopePrefix) });
+  const ecs = edns.clientSubnet;
+  if (ecs) options.push({ code: OPTION_CLIENT_SUBNET, data: encodeClientSubnet(ecs, ecs.sourcePrefix === 0 ? 0 : scopePrefix) });
   return { udpSize: EDNS_UDP_SIZE, extendedRcode: 0, version: 0, dnssecOk: edns.dnssecOk, options };
 }
 

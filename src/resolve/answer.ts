@@ -1,5 +1,6 @@
 // What a query gets, as a value: the query room turns it into wire format, explain prints it.
 import type { RR } from '../core/index.ts';
+import type { DynamicTrace } from './dynamic.ts';
 
 interface Sections {
   readonly answer: readonly RR[];
@@ -8,6 +9,8 @@ interface Sections {
   /** The ECS scope prefix: how much of the client address the decision depended on (0: none). */
   readonly scopePrefix: number;
   readonly zone: string;
+  /** How a dynamic record's answer was chosen (what `explain` prints). */
+  readonly trace?: DynamicTrace;
 }
 
 export type Answer =
@@ -22,3 +25,6 @@ export interface Query {
   readonly name: string; // lower-case FQDN
   readonly type: number;
 }
+
+/** Every answer that carries sections (all but `refused`). */
+export type AnswerWithSections = Exclude<Answer, { readonly kind: 'refused' }>;

@@ -1,22 +1,28 @@
 // Public surface of resolve: the pure decision of what a query gets.
+import { type GeoDatabase, NO_FACTS as NO_GEO_FACTS } from '../geo/index.ts';
 import type { ZoneSet } from '../zone/index.ts';
 import type { Answer, Query } from './answer.ts';
+import { type ClientAddress, decideDynamic, type HealthView } from './dynamic.ts';
 import { lookup } from './lookup.ts';
+import type { Chooser } from './pick.ts';
 
 export type { Answer, Query } from './answer.ts';
+export type { ClientAddress, DynamicDecision, DynamicTrace, HealthView, MemberTrace, Outcome } from './dynamic.ts';
 export { findZone } from './lookup.ts';
-
-/** The facts about the asker that a decision may use. */
-export interface Client {
-  readonly address: string | undefined;
-}
+export { type Candidate, type Chooser, hash32, pickRendezvous, pickRoundRobin, pickWeighted } from './pick.ts';
 
 /** The data every decision reads; one snapshot per query, never changed in place. */
 export interface Snapshot {
   readonly zones: ZoneSet;
+  readonly geo: GeoDatabase | undefined;
+  readonly health: HealthView;
 }
 
-/** Decides the answer to one query: no I/O, no clock, no randomness of its own. */
-export function resolve(query: Query, _client: Client, snapshot: Snapshot): Answer {
-  return lookup(snapshot.zones, query);
+/** Every member counts as never checked: until health checks run, members are up unless their status says otherwise. */
+export const NO_HEALTH: HealthView = { check: () => undefined };
+
+/** Decides the answer to one query: no I/O, no clock, and randomness only from `chooser`. */
+export function resolve(query: Query, client: ClientAddress, snapshot: Snapshot, chooser: Chooser): Answer {
+  const facts = snapshot.geo ? snapshot.geo.lookup : () => NO_GEO_FACTS;
+  return lookup(snapshot.zones, query, (rrset) => decideDynamic(rrset.dynamic!, client, facts, snapshot.health, chooser));
 }

@@ -1,7 +1,11 @@
 // Authoritative lookup (RFC 1034 §4.3.2, RFC 4592 wildcards, RFC 8482 ANY, RFC 2308 negative answers).
 import { isAtOrBelow, parentName, type RR, RRType } from '../core/index.ts';
 import type { RRset, Zone, ZoneSet } from '../zone/index.ts';
-import type { Answer, Query } from './answer.ts';
+import type { Answer, AnswerWithSections, Query } from './answer.ts';
+import type { DynamicDecision } from './dynamic.ts';
+
+/** Decides a dynamic RRset's records for this query (the caller binds client, health and randomness). */
+export type DecideDynamic = (rrset: RRset) => DynamicDecision;
 
 const MAX_CNAME_CHAIN = 16;
 
@@ -28,8 +32,8 @@ type Step =
   | { readonly kind: 'nxdomain' }
   | { readonly kind: 'cut'; readonly cut: string };
 
-/** Answers a query from static zone data, following in-zone CNAME chains. */
-export function lookup(zones: ZoneSet, query: Query): Answer {
+/** Answers a query from the zones, following in-zone CNAME chains; dynamic RRsets are decided by `decide`. */
+export function lookup(zones: ZoneSet, query: Query, decide: DecideDynamic): Answer {
   const zone = findZone(zones, query.name, query.type);
   if (!zone) return { kind: 'refused', reason: `no zone for ${query.name}` };
   const chain: RR[] = [];
@@ -40,6 +44,7 @@ export function lookup(zones: ZoneSet, query: Query): Answer {
     const step = lookupName(zone, name, query.type);
     switch (step.kind) {
       case 'records': {
+        if (step.rrset.dynamic) return dynamicAnswer(zone, chain, name, decide(step.rrset));
         // Addresses of in-zone name servers ride along with an NS answer, as NSD and BIND do.
         const extra = step.rrset.type === RRType.NS ? nameServerAddresses(zone, step.rrset.records) : [];
         return sections('answer', zone, [...chain, ...ownedBy(step.rrset, name)], [], extra);
@@ -134,6 +139,12 @@ function nameServerAddresses(zone: Zone, ns: readonly RR[]): RR[] {
   return out;
 }
 
-function sections(kind: 'answer' | 'nodata' | 'nxdomain', zone: Zone, answer: readonly RR[], authority: readonly RR[], additional: readonly RR[] = []): Answer {
+function dynamicAnswer(zone: Zone, chain: readonly RR[], name: string, decision: DynamicDecision): Answer {
+  if (decision.records.length === 0) return { ...sections('nodata', zone, chain, [negativeSoa(zone)]), scopePrefix: decision.scopePrefix, trace: decision.trace };
+  const records = decision.records.map((rr) => (rr.name === name ? rr : { ...rr, name }));
+  return { ...sections('answer', zone, [...chain, ...records], []), scopePrefix: decision.scopePrefix, trace: decision.trace };
+}
+
+function sections(kind: 'answer' | 'nodata' | 'nxdomain', zone: Zone, answer: readonly RR[], authority: readonly RR[], additional: readonly RR[] = []): AnswerWithSections {
   return { kind, zone: zone.origin, answer, authority, additional, scopePrefix: 0 };
 }

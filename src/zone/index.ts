@@ -3,3 +3,5 @@ export { loadZones, originFromFileName, parseZoneText, type LoadOptions, type Lo
 export { DEFAULT_TTL_SECONDS, SERVED_TYPES } from './records.ts';
 export type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
 export { parseYaml, readMapping, readInteger, readString, seqItems, scalarValue, keyText, type Collector } from './source.ts';
+export type { DynamicRecord, HealthcheckSpec, MemberStatus, PickMethod, Pool, PoolMember, RedirectSpec, Rule } from './dynamic-model.ts';
+export { durationMs } from './dynamic-extras.ts';

@@ -81,7 +81,7 @@ function readNames(c: Collector, root: unknown, origin: string, options: LoadOpt
     const items = seqItems(pair.value) ?? [pair.value];
     for (const item of items) {
       declared.add(`${name} ${String(scalarValue(mapPairs(item)?.find((p) => keyText(p) === 'type')?.value) ?? '').toUpperCase()}`);
-      const record = parseRecord(c, key === '' ? '@' : key, item, options.defaultSerial);
+      const record = parseRecord(c, key === '' ? '@' : key, origin, item, options.defaultSerial);
       if (!record) continue;
       if (list.some((r) => r.type === record.type)) {
         c.report(record.node, 'DUPLICATE_RECORD', `${name} has more than one ${record.type} record; list every value in one "values"`);
@@ -112,7 +112,7 @@ function compileZone(origin: string, file: string, byName: ReadonlyMap<string, r
     for (const r of records) {
       const rrs = r.data.map((data): RR => Object.freeze({ name, type: rdataTypeCode(data), class: RRClass.IN, ttl: r.ttl, data }));
       const code = rdataTypeCode(r.data[0]!);
-      rrsets.set(code, Object.freeze({ name, type: code, ttl: r.ttl, records: Object.freeze(rrs) }));
+      rrsets.set(code, Object.freeze({ name, type: code, ttl: r.ttl, records: Object.freeze(rrs), dynamic: r.dynamic }));
       if (code === RRType.SOA) soa = rrs[0];
       if (code === RRType.NS && name !== origin) cuts.add(name);
     }

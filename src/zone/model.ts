@@ -1,11 +1,14 @@
 // The compiled, frozen form of zones that every query reads.
 import type { RR } from '../core/index.ts';
+import type { DynamicRecord } from './dynamic-model.ts';
 
 export interface RRset {
   readonly name: string;
   readonly type: number;
   readonly ttl: number;
   readonly records: readonly RR[];
+  /** Set for an A/AAAA record with pools, rules or a health check: its answer is decided per query. */
+  readonly dynamic: DynamicRecord | undefined;
 }
 
 /** A name in the zone; an empty non-terminal has no RRsets (RFC 4592 §2.2.2). */

@@ -1,7 +1,9 @@
 // One YAML record mapping (octoDNS syntax) → validated record data of its type.
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Pair } from 'yaml';
-import { nameProblem, type RData } from '../core/index.ts';
+import { absoluteName, nameProblem, type RData, type RR, RRClass, rdataTypeCode } from '../core/index.ts';
+import { parseDynamicRecord } from './dynamic.ts';
+import type { DynamicRecord } from './dynamic-model.ts';
 import { type Collector, mapPairs, readInteger, readMapping, readString, scalarValue, seqItems } from './source.ts';
 
 export const SERVED_TYPES = ['A', 'AAAA', 'CNAME', 'NS', 'SOA', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'DS'] as const;
@@ -21,10 +23,11 @@ export interface SourceRecord {
   readonly data: readonly RData[];
   readonly node: unknown; // the `type` value node, where record-level problems are reported
   readonly valueNodes: readonly unknown[];
+  readonly dynamic: DynamicRecord | undefined;
 }
 
 /** Parses one record; undefined when it is too broken to take part in zone-level checks. */
-export function parseRecord(c: Collector, name: string, node: unknown, defaultSerial: number): SourceRecord | undefined {
+export function parseRecord(c: Collector, name: string, origin: string, node: unknown, defaultSerial: number): SourceRecord | undefined {
   const keys = readMapping(c, node, RECORD_KEYS, `record "${name}"`);
   if (!keys) return undefined;
   const typePair = keys.get('type');
@@ -41,9 +44,9 @@ export function parseRecord(c: Collector, name: string, node: unknown, defaultSe
   const ttl = ttlPair ? readInteger(c, ttlPair.value, 0, MAX_TTL_SECONDS, 'ttl', 'BAD_TTL') : DEFAULT_TTL_SECONDS;
   for (const key of DYNAMIC_KEYS) {
     const pair = keys.get(key);
-    if (!pair) continue;
-    if (type !== 'A' && type !== 'AAAA') c.report(pair.key, 'BAD_STRUCTURE', `"${key}" applies only to A and AAAA records`);
-    else c.report(pair.key, 'DYNAMIC_NOT_SERVED', `"${key}" is not acted on by this server yet; the record's own values are answered`, 'warning');
+    if (!pair || type === 'A' || type === 'AAAA') continue;
+    if (key === 'octodns') c.report(pair.key, 'IGNORED_KEY', 'octoDNS settings on this record type are not used by gslb', 'warning');
+    else c.report(pair.key, 'BAD_STRUCTURE', `"${key}" applies only to A and AAAA records`);
   }
   const valueNodes = readValueNodes(c, keys, node, name, type as ServedType);
   const data: RData[] = [];
@@ -52,7 +55,10 @@ export function parseRecord(c: Collector, name: string, node: unknown, defaultSe
     if (parsed) data.push(parsed);
   }
   if (ttl === undefined || data.length !== valueNodes.length) return undefined;
-  return { name, type: type as ServedType, ttl, data, node: typePair.value, valueNodes };
+  const fqdn = absoluteName(name === '@' ? '' : name, origin);
+  const defaults = data.map((d): RR => ({ name: fqdn, type: rdataTypeCode(d), class: RRClass.IN, ttl, data: d }));
+  const dynamic = type === 'A' || type === 'AAAA' ? parseDynamicRecord(c, keys, { name: fqdn, type, ttl, defaults }) : undefined;
+  return { name, type: type as ServedType, ttl, data, node: typePair.value, valueNodes, dynamic };
 }
 
 function readValueNodes(c: Collector, keys: Map<string, Pair<unknown, unknown>>, node: unknown, name: string, type: ServedType): unknown[] {

@@ -62,9 +62,9 @@ export function keyText(pair: Pair<unknown, unknown>): string {
   return v === null || v === undefined ? '' : String(v);
 }
 
-/** Reads a mapping into key → pair, reporting keys outside `allowed`. */
+/** Reads a mapping into key → pair, reporting keys outside `allowed` (or, with `acceptUnknown`, keeping them). */
 export function readMapping(
-  c: Collector, node: unknown, allowed: readonly string[], what: string,
+  c: Collector, node: unknown, allowed: readonly string[], what: string, acceptUnknown = false,
 ): Map<string, Pair<unknown, unknown>> | undefined {
   const pairs = mapPairs(node);
   if (!pairs) {
@@ -74,7 +74,7 @@ export function readMapping(
   const out = new Map<string, Pair<unknown, unknown>>();
   for (const pair of pairs) {
     const key = keyText(pair);
-    if (!allowed.includes(key)) c.report(pair.key, 'UNKNOWN_KEY', `unknown key "${key}" in ${what}; expected one of ${allowed.join(', ')}`);
+    if (!allowed.includes(key) && !acceptUnknown) c.report(pair.key, 'UNKNOWN_KEY', `unknown key "${key}" in ${what}; expected one of ${allowed.join(', ')}`);
     else out.set(key, pair);
   }
   return out;

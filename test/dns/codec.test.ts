@@ -1,10 +1,8 @@
 // Wire codec: every record type round-trips, dns2 reads what we write, compression and addresses are right.
 import test from 'ava';
 import dns2 from 'dns2';
-import { type RData, type RR, rdataTypeCode } from '../../src/core/index.ts';
-import {
-  decodeMessage, encodeClientSubnet, encodeMessage, ipv6Bytes, ipv6Text, type Message, parseClientSubnet,
-} from '../../src/dns/index.ts';
+import { ipv6Bytes, ipv6Text, type RData, type RR, rdataTypeCode } from '../../src/core/index.ts';
+import { decodeMessage, encodeClientSubnet, encodeMessage, type Message, parseClientSubnet } from '../../src/dns/index.ts';
 
 const RDATA: readonly RData[] = [
   { type: 'A', address: '192.0.2.1' },

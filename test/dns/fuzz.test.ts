@@ -3,13 +3,14 @@ import test from 'ava';
 import { decodeMessage } from '../../src/dns/index.ts';
 import { respond } from '../../src/query/index.ts';
 import type { Snapshot } from '../../src/resolve/index.ts';
-import { loadZones } from '../../src/zone/index.ts';
 import { CORPUS } from '../helpers/corpus.ts';
 import { mulberry32, randomDatagram } from '../helpers/random.ts';
 import { buildQuery } from '../helpers/wire.ts';
+import { chooserOf, snapshotOf } from '../helpers/snapshot.ts';
 import { STATIC_ZONE } from '../helpers/zones.ts';
 
-const snapshot: Snapshot = { zones: loadZones([{ path: 'example.test.yaml', text: STATIC_ZONE }], { defaultSerial: 1 }).zoneSet! };
+const snapshot: Snapshot = snapshotOf({ 'example.test.yaml': STATIC_ZONE });
+const chooser = chooserOf(1);
 
 test('100,000 random datagrams: no exception, every reply decodes and matches its request id', (t) => {
   const rand = mulberry32(20261121);
@@ -23,7 +24,7 @@ test('100,000 random datagrams: no exception, every reply decodes and matches it
   for (let i = 0; i < 100_000; i++) {
     const datagram = randomDatagram(rand, seeds);
     for (const transport of ['udp', 'tcp'] as const) {
-      const { reply } = respond(datagram, { transport, remoteAddress: '127.0.0.1' }, snapshot);
+      const { reply } = respond(datagram, { transport, remoteAddress: '127.0.0.1' }, snapshot, chooser);
       if (!reply) {
         counts.dropped++;
         continue;

@@ -1,7 +1,7 @@
 // NSD (Debian package) started by a test on a free loopback port, serving RFC 1035 zone files; stopped by its PID.
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig } from './dig.ts';
@@ -20,7 +20,20 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/** Starts NSD; tries again on another port if the first one was taken meanwhile. */
 export async function startNsd(zones: Record<string, string>): Promise<Nsd> {
+  const failures: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startNsdOnce(zones);
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
+  }
+  throw new Error(`nsd did not start:\n${failures.join('\n')}`);
+}
+
+async function startNsdOnce(zones: Record<string, string>): Promise<Nsd> {
   const bin = requireTool('nsd');
   const dir = await mkdtemp(join(tmpdir(), 'gslb-nsd-'));
   const port = await freeUdpPort();
@@ -67,6 +80,7 @@ ${zoneBlocks}`);
     if (child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const log = await readFile(join(dir, 'nsd.log'), 'utf8').catch(() => '(no log)');
   await stop();
-  throw new Error('nsd did not start answering');
+  throw new Error(`nsd on port ${port} did not answer: ${log.trim()}`);
 }

@@ -17,6 +17,8 @@ export interface TestServerOptions {
   readonly tcpMaxConnections?: number;
   readonly watchZones?: boolean;
   readonly listen?: readonly { host: string; port: number }[];
+  /** A GeoIP directory; default none. */
+  readonly geoipDir?: string;
 }
 
 export async function startTestServer(files: Record<string, string>, options: TestServerOptions = {}): Promise<TestServer> {
@@ -25,7 +27,7 @@ export async function startTestServer(files: Record<string, string>, options: Te
   const logs: string[] = [];
   const log: Logger = { info: (m) => logs.push(`info: ${m}`), warn: (m) => logs.push(`warn: ${m}`), error: (m) => logs.push(`error: ${m}`) };
   const app = await startApp({
-    zonesDir: dir, dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
+    zonesDir: dir, geoipDir: options.geoipDir, dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
     tcpMaxConnections: options.tcpMaxConnections ?? 64, watchZones: options.watchZones ?? false, log,
   });
   return {

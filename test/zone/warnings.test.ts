@@ -9,23 +9,6 @@ const HEAD = `'':
 ns1: {type: A, value: 192.0.2.53}
 `;
 
-test('dynamic-record keys on an A record load with a DYNAMIC_NOT_SERVED warning per key', (t) => {
-  const text = `${HEAD}www:
-  type: A
-  values: [192.0.2.10]
-  dynamic:
-    pools: {eu: {values: [{value: 192.0.2.100}]}}
-    rules: [{pool: eu}]
-  healthcheck: {protocol: HTTP}
-`;
-  const r = parseZoneText(text, 'example.com.yaml', 'example.com.', { defaultSerial: 1 });
-  t.truthy(r.zone, 'the zone is served');
-  t.deepEqual(r.diagnostics.map(formatDiagnostic), [
-    'example.com.yaml:8:3: DYNAMIC_NOT_SERVED: warning: "dynamic" is not acted on by this server yet; the record\'s own values are answered',
-    'example.com.yaml:11:3: DYNAMIC_NOT_SERVED: warning: "healthcheck" is not acted on by this server yet; the record\'s own values are answered',
-  ]);
-});
-
 test('data below a delegation other than glue is an OCCLUDED_DATA warning', (t) => {
   const text = `${HEAD}sub: {type: NS, values: [ns.sub.example.com.]}
 ns.sub: {type: A, value: 192.0.2.1}

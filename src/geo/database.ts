@@ -1,0 +1,79 @@
+// Client address → facts: custom networks first (longest prefix wins), then the MaxMind databases, cached.
+import { addressText, type Diagnostic, maskAddress } from '../core/index.ts';
+import type { ClientFacts } from './facts.ts';
+import { type Mmdb, openMmdb } from './mmdb.ts';
+import { type CustomNetwork, parseNetworks } from './networks.ts';
+import { PrefixTrie } from './trie.ts';
+
+export interface GeoFiles {
+  readonly networks: { readonly path: string; readonly text: string } | undefined;
+  readonly databases: readonly { readonly path: string; readonly bytes: Buffer }[];
+}
+
+export interface GeoDatabase {
+  readonly databases: readonly Mmdb[];
+  readonly networkCount: number;
+  lookup(address: Uint8Array): ClientFacts;
+}
+
+const CACHE_ENTRIES = 65_536;
+
+export function loadGeoDatabase(files: GeoFiles): { geo: GeoDatabase; diagnostics: readonly Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const trie = new PrefixTrie<CustomNetwork>();
+  let networkCount = 0;
+  if (files.networks) {
+    const parsed = parseNetworks(files.networks.text, files.networks.path);
+    diagnostics.push(...parsed.diagnostics);
+    for (const n of parsed.networks) trie.insert(n.cidr, n);
+    networkCount = parsed.networks.length;
+  }
+  const databases: Mmdb[] = [];
+  for (const f of files.databases) {
+    const db = openMmdb(f.path.replace(/^.*[\\/]/, ''), f.bytes);
+    if (typeof db === 'string') diagnostics.push({ file: f.path, line: 1, col: 1, code: 'GEOIP', message: db, severity: 'error' });
+    else databases.push(db);
+  }
+  return { geo: createGeoDatabase(trie, networkCount, databases), diagnostics };
+}
+
+export function createGeoDatabase(trie: PrefixTrie<CustomNetwork>, networkCount: number, databases: readonly Mmdb[]): GeoDatabase {
+  const cache = new Map<string, ClientFacts>();
+  const lookup = (address: Uint8Array): ClientFacts => {
+    const key = addressText(address);
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const facts = lookupUncached(trie, databases, address);
+    if (cache.size >= CACHE_ENTRIES) cache.clear();
+    cache.set(key, facts);
+    return facts;
+  };
+  return { databases, networkCount, lookup };
+}
+
+function lookupUncached(trie: PrefixTrie<CustomNetwork>, databases: readonly Mmdb[], address: Uint8Array): ClientFacts {
+  const custom = trie.lookup(address);
+  const net = custom.value;
+  const own = `networks.yaml ${net?.text ?? ''}`;
+  // Each fact: the custom network's if it has one (its block decides), else the first database that knows it
+  // (the custom miss and that database's block both decide: the longer prefix).
+  const pick = <K extends 'geo' | 'asn' | 'isp'>(field: K, kinds: readonly Mmdb['kind'][]) => {
+    if (net?.[field] !== undefined) return { value: net[field], scope: custom.scopePrefix, source: own };
+    let scope = custom.scopePrefix;
+    for (const db of databases) {
+      if (!kinds.includes(db.kind)) continue;
+      const r = db.lookup(address);
+      scope = Math.max(scope, r.prefix);
+      if (r[field] !== undefined) return { value: r[field], scope, source: `${db.name} ${addressText(maskAddress(address, r.prefix))}/${r.prefix}` };
+    }
+    return { value: undefined, scope, source: undefined };
+  };
+  const geo = pick('geo', ['location']);
+  const asn = pick('asn', ['isp', 'asn']);
+  const isp = pick('isp', ['isp', 'asn']);
+  return {
+    geo: geo.value, asn: asn.value as number | undefined, isp: isp.value as string | undefined,
+    geoScope: geo.scope, networkScope: Math.max(asn.scope, isp.scope),
+    sources: { geo: geo.source, asn: asn.source, isp: isp.source },
+  };
+}

@@ -1,0 +1,152 @@
+// The dynamic decision (SPEC §4 steps 5-8): rule → pool → fallback chain → default values → redirect → fail open.
+import { maskAddress, type RR } from '../core/index.ts';
+import { type ClientFacts, NO_FACTS } from '../geo/index.ts';
+import type { DynamicRecord, PickMethod, Pool, PoolMember } from '../zone/index.ts';
+import { type Candidate, type Chooser, pickRendezvous, pickRoundRobin, pickWeighted } from './pick.ts';
+import { matchRule } from './rules.ts';
+
+export interface ClientAddress {
+  /** What decisions use: the ECS address (bits past its prefix zero) or the packet's source; undefined if unknown. */
+  readonly address: Uint8Array | undefined;
+  /** The ECS source prefix, or the full length for a source address. */
+  readonly prefix: number;
+}
+
+export interface HealthView {
+  /** The latest health-check verdict for a member address of a record; undefined until its first check completes. */
+  check(record: DynamicRecord, address: string): boolean | undefined;
+}
+
+export type Outcome = 'pool' | 'fallback' | 'default values' | 'redirect' | 'fail-open' | 'empty';
+
+export interface MemberTrace {
+  readonly address: string;
+  readonly weight: number;
+  readonly status: string;
+  readonly health: 'up' | 'down' | 'unknown';
+  readonly up: boolean;
+}
+
+export interface DynamicTrace {
+  readonly facts: ClientFacts | undefined;
+  readonly rules: readonly { readonly index: number; readonly pool: string; readonly matched: boolean; readonly detail: string }[];
+  readonly pools: readonly { readonly name: string; readonly members: readonly MemberTrace[]; readonly answered: boolean }[];
+  readonly outcome: Outcome;
+  readonly method: PickMethod;
+  readonly candidates: readonly Candidate[];
+  readonly picked: readonly string[];
+  readonly ttl: number;
+  readonly scopePrefix: number;
+}
+
+export interface DynamicDecision {
+  readonly records: readonly RR[]; // empty: NODATA (all_down: empty)
+  readonly scopePrefix: number;
+  readonly trace: DynamicTrace;
+}
+
+const HASH_PREFIX = { 4: 24, 16: 56 } as const; // the client subnet `hash` keeps a client on
+
+export function decideDynamic(record: DynamicRecord, client: ClientAddress, lookupFacts: (a: Uint8Array) => ClientFacts, health: HealthView, chooser: Chooser): DynamicDecision {
+  let facts: ClientFacts | undefined;
+  const factsOnce = (): ClientFacts => (facts ??= client.address ? lookupFacts(client.address) : NO_FACTS);
+  const rules: DynamicTrace['rules'][number][] = [];
+  const pools: DynamicTrace['pools'][number][] = [];
+  let scope = 0;
+  const finish = (outcome: Outcome, degraded: boolean, members: readonly PoolMember[], pool: string | undefined, pickAll = false): DynamicDecision => {
+    const ttl = degraded ? record.ttlDegraded : record.ttl;
+    const pick = pickAll ? { picked: members.map(candidateOf), scope: 0 } : pickMembers(record, members, pool, client, chooser);
+    scope = Math.max(scope, pick.scope);
+    const byAddress = new Map(members.map((m) => [m.address, m]));
+    const records = pick.picked.map((c) => ({ ...byAddress.get(c.address)!.record, ttl }));
+    const trace: DynamicTrace = {
+      facts, rules, pools, outcome, method: record.method, candidates: members.map(candidateOf), picked: pick.picked.map((c) => c.address), ttl, scopePrefix: scope,
+    };
+    return { records, scopePrefix: scope, trace };
+  };
+
+  if (record.redirect?.mode === 'always') return finish('redirect', false, redirectMembers(record), undefined, true);
+  let chain: Pool[] = [];
+  for (const rule of record.rules) {
+    const r = matchRule(rule, client.address, factsOnce);
+    scope = Math.max(scope, r.scopePrefix);
+    rules.push({ index: rule.index, pool: rule.pool, matched: r.matched, detail: r.detail });
+    if (r.matched) {
+      chain = fallbackChain(record, rule.pool);
+      break;
+    }
+  }
+  for (const [i, pool] of chain.entries()) {
+    const members = pool.members.map((m) => memberTrace(record, m, health));
+    const up = pool.members.filter((_, j) => members[j]!.up);
+    pools.push({ name: pool.name, members, answered: up.length > 0 });
+    if (up.length > 0) return finish(i === 0 ? 'pool' : 'fallback', i > 0, up, pool.name);
+  }
+  // Default values answer a client no rule matched (the normal path), or one whose whole chain is down (degraded).
+  const defaults = record.defaults.filter((m) => memberTrace(record, m, health).up);
+  if (defaults.length > 0) return finish('default values', chain.length > 0, defaults, 'default');
+  if (record.redirect) return finish('redirect', true, redirectMembers(record), undefined, true);
+  if (record.allDown === 'empty') return finish('empty', true, [], undefined, true);
+  // Fail open: an answer to a dead server beats no answer. Members marked down by the operator stay out if any others exist.
+  const first = chain[0]?.members ?? record.defaults;
+  const open = first.filter((m) => m.status !== 'down');
+  return finish('fail-open', true, open.length > 0 ? open : first, undefined, true);
+}
+
+/**
+ * status  check    effective
+ * up      *        up        operator forced
+ * down    *        down      operator forced
+ * obey    up       up
+ * obey    down     down
+ * obey    unknown  per healthcheck.initial (default up); no health check: up
+ */
+function memberTrace(record: DynamicRecord, m: PoolMember, health: HealthView): MemberTrace {
+  const check = record.healthcheck ? health.check(record, m.address) : undefined;
+  const verdict = check === undefined ? 'unknown' : check ? 'up' : 'down';
+  const up = m.status === 'up' || (m.status === 'obey' && (check ?? record.healthcheck?.initial !== 'down'));
+  return { address: m.address, weight: m.weight, status: m.status, health: verdict, up };
+}
+
+/** The pool a rule names, then its fallbacks, each once. */
+function fallbackChain(record: DynamicRecord, start: string): Pool[] {
+  const chain: Pool[] = [];
+  for (let name: string | undefined = start; name !== undefined; ) {
+    const pool = record.pools.get(name);
+    if (!pool || chain.includes(pool)) break;
+    chain.push(pool);
+    name = pool.fallback;
+  }
+  return chain;
+}
+
+function redirectMembers(record: DynamicRecord): PoolMember[] {
+  return (record.redirect?.addresses ?? []).map((rr) => ({
+    address: rr.data.type === 'A' || rr.data.type === 'AAAA' ? rr.data.address : '', weight: 1, status: 'up', host: undefined, record: rr,
+  }));
+}
+
+const candidateOf = (m: PoolMember): Candidate => ({ address: m.address, weight: m.weight });
+
+/** Weight 0 drains: such members are picked (as equals) only when no member with weight is up. */
+function pickMembers(record: DynamicRecord, members: readonly PoolMember[], pool: string | undefined, client: ClientAddress, chooser: Chooser): { picked: Candidate[]; scope: number } {
+  const weighted = members.filter((m) => m.weight > 0).map(candidateOf);
+  const candidates = weighted.length > 0 ? weighted : members.map((m) => ({ address: m.address, weight: 1 }));
+  switch (record.method) {
+    case 'all':
+      return { picked: candidates, scope: 0 };
+    case 'weighted':
+      return { picked: pickWeighted(candidates, record.answers, chooser), scope: 0 };
+    case 'weighted-rr':
+      return { picked: pickRoundRobin(candidates, record.answers, chooser.next(`${record.name}/${record.type}/${pool ?? ''}`)), scope: 0 };
+    case 'hash': {
+      const address = client.address ?? new Uint8Array(4);
+      const prefix = Math.min(client.prefix, HASH_PREFIX[address.length as 4 | 16]);
+      return { picked: pickRendezvous(candidates, record.answers, maskAddress(address, prefix)), scope: client.address ? prefix : 0 };
+    }
+    default: {
+      const never: never = record.method;
+      throw new Error(`unhandled method ${String(never)}`);
+    }
+  }
+}

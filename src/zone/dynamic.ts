@@ -108,7 +108,8 @@ function parseRules(c: Collector, pair: Pair<unknown, unknown>, pools: ReadonlyM
     const pool = keys.get('pool') ? readString(c, keys.get('pool')!.value, 'pool') : undefined;
     if (pool === undefined) c.report(item, 'MISSING_KEY', 'a rule needs "pool"');
     else if (!pools.has(pool)) c.report(keys.get('pool')!.value, 'UNKNOWN_POOL', `rule ${index + 1} names pool "${pool}", which is not defined`);
-    if (geos.length + subnets.length + asns.length + isps.length === 0) catchAll ??= index;
+    // A catch-all has none of the conditions (a rule whose only subnet is malformed is not one).
+    if (!['geos', 'subnets', 'asns', 'isps'].some((k) => keys.has(k))) catchAll ??= index;
     rules.push({ index, geos, subnets, asns, isps, pool: pool ?? '' });
   });
   return rules;
@@ -118,17 +119,20 @@ function parseRules(c: Collector, pair: Pair<unknown, unknown>, pools: ReadonlyM
 function checkPoolGraph(c: Collector, pools: ReadonlyMap<string, Pool>, rules: readonly Rule[], poolsPair: Pair<unknown, unknown> | undefined): void {
   const nodeOf = (name: string): unknown => mapPairs(poolsPair?.value)?.find((p) => keyText(p) === name);
   const reached = new Set(rules.map((r) => r.pool));
+  const inReportedCycle = new Set<string>();
   for (const pool of pools.values()) {
     if (pool.fallback === undefined) continue;
     reached.add(pool.fallback);
     if (!pools.has(pool.fallback)) {
-      c.report((nodeOf(pool.name) as Pair | undefined)?.key, 'UNKNOWN_POOL', `pool "${pool.name}" falls back to "${pool.fallback}", which is not defined`);
+      const fallbackNode = mapPairs((nodeOf(pool.name) as Pair | undefined)?.value)?.find((p) => keyText(p) === 'fallback')?.value;
+      c.report(fallbackNode, 'UNKNOWN_POOL', `pool "${pool.name}" falls back to "${pool.fallback}", which is not defined`);
       continue;
     }
     const path = [pool.name];
     for (let next: string | undefined = pool.fallback; next !== undefined; next = pools.get(next)?.fallback) {
       if (next === pool.name) {
-        c.report((nodeOf(pool.name) as Pair | undefined)?.key, 'FALLBACK_CYCLE', `fallback cycle: ${[...path, next].join(' → ')}`);
+        if (!inReportedCycle.has(pool.name)) c.report((nodeOf(pool.name) as Pair | undefined)?.key, 'FALLBACK_CYCLE', `fallback cycle: ${[...path, next].join(' → ')}`);
+        path.forEach((p) => inReportedCycle.add(p));
         break;
       }
       if (path.includes(next) || !pools.has(next)) break;

@@ -21,6 +21,10 @@ export interface MmdbOptions {
   readonly description: string;
   readonly buildEpochSeconds: number;
   readonly languages?: readonly string[];
+  /** 6 (default): IPv4 at ::/96; 4: a 32-bit tree that holds IPv4 networks only. */
+  readonly ipVersion?: 4 | 6;
+  /** Bits per record; by default the smallest of 24, 28, 32 that fits. */
+  readonly recordSize?: 24 | 28 | 32;
 }
 
 interface TreeNode {
@@ -35,12 +39,16 @@ type Slot = TreeNode | DataRef | undefined;
 
 const isNode = (s: Slot): s is TreeNode => s !== undefined && 'left' in s;
 
-/** An IPv6 database; IPv4 networks live at ::/96 and are aliased at ::ffff:0:0/96 as in MaxMind's own files. */
+/** IPv6 databases hold IPv4 networks at ::/96, aliased at ::ffff:0:0/96 as in MaxMind's own files. */
 export function writeMmdb(networks: readonly MmdbNetwork[], options: MmdbOptions): Buffer {
+  const v4Only = options.ipVersion === 4;
+  if (v4Only && networks.some((n) => n.cidr.bytes.length === 16)) throw new Error('an IPv4 database cannot hold IPv6 networks');
   const root: TreeNode = { left: undefined, right: undefined };
-  const ordered = [...networks].sort((a, b) => treePrefix(a.cidr) - treePrefix(b.cidr));
-  for (const n of ordered) insert(root, treeBits(n.cidr), treePrefix(n.cidr), { key: JSON.stringify(n.data), data: n.data });
-  aliasIpv4Mapped(root);
+  const bits = (c: Cidr): Uint8Array => (v4Only ? c.bytes : treeBits(c));
+  const prefix = (c: Cidr): number => (v4Only ? c.prefix : treePrefix(c));
+  const ordered = [...networks].sort((a, b) => prefix(a.cidr) - prefix(b.cidr));
+  for (const n of ordered) insert(root, bits(n.cidr), prefix(n.cidr), { key: JSON.stringify(n.data), data: n.data });
+  if (!v4Only) aliasIpv4Mapped(root);
   const nodes = numberNodes(root);
   const data = new DataSection();
   const records: number[][] = [...nodes.keys()].map((node) => [node.left, node.right].map((slot) => {
@@ -49,10 +57,10 @@ export function writeMmdb(networks: readonly MmdbNetwork[], options: MmdbOptions
     return nodes.size + 16 + data.offsetOf(slot);
   }));
   const max = Math.max(...records.flat());
-  const recordBits = max < 2 ** 24 ? 24 : max < 2 ** 28 ? 28 : 32;
+  const recordBits = options.recordSize ?? (max < 2 ** 24 ? 24 : max < 2 ** 28 ? 28 : 32);
   const tree = Buffer.concat(records.map(([l, r]) => encodeNode(l!, r!, recordBits)));
   const metadata = encodeValue({
-    node_count: new MmdbUint(32, nodes.size), record_size: new MmdbUint(16, recordBits), ip_version: new MmdbUint(16, 6),
+    node_count: new MmdbUint(32, nodes.size), record_size: new MmdbUint(16, recordBits), ip_version: new MmdbUint(16, v4Only ? 4 : 6),
     database_type: options.databaseType, languages: options.languages ?? ['en'],
     binary_format_major_version: new MmdbUint(16, 2), binary_format_minor_version: new MmdbUint(16, 0),
     build_epoch: new MmdbUint(64, options.buildEpochSeconds), description: { en: options.description },

@@ -1,18 +1,21 @@
 // Command line: argv → serve | check. Parsing and printing only; the work is in app.ts and the rooms.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadZoneDir, startApp, stderrLogger } from './app.ts';
+import { describeAddress, explainQuery, loadZoneDir, startApp, stderrLogger } from './app.ts';
 import { DEFAULT_SETTINGS, parseListenAddress, parseSettings, type Settings } from './config/index.ts';
-import { formatDiagnostic, hasErrors } from './core/index.ts';
+import { addressBytes, formatDiagnostic, hasErrors, parseCidr, typeCode } from './core/index.ts';
 
 const USAGE = `usage:
   gslb serve [--config FILE] [--zones DIR] [--geoip DIR] [--db FILE]
              [--dns-listen ADDR:PORT]... [--api-listen ADDR:PORT] [--redirect-listen ADDR:PORT]
-  gslb check [--zones DIR]`;
+  gslb check [--zones DIR]
+  gslb explain NAME [TYPE] --client IP [--ecs CIDR] [--zones DIR] [--geoip DIR]
+  gslb geoip IP [--geoip DIR]`;
 
 const OPTIONS = {
   config: { type: 'string' }, zones: { type: 'string' }, geoip: { type: 'string' }, db: { type: 'string' },
   'dns-listen': { type: 'string', multiple: true }, 'api-listen': { type: 'string' }, 'redirect-listen': { type: 'string' },
+  client: { type: 'string' }, ecs: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -37,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
       return check(settings.zones);
     case 'serve':
       return serve(settings);
+    case 'explain':
+      return explain(settings, positionals.slice(1), values.client, values.ecs);
+    case 'geoip':
+      return geoip(settings, positionals[1]);
     default:
       process.stderr.write(`gslb: unknown command "${command}"\n${USAGE}\n`);
       return 2;
@@ -77,6 +84,35 @@ async function check(zonesDir: string): Promise<number> {
   if (!result.zoneSet) return 1;
   process.stdout.write(`${result.zoneSet.zones.size} zone(s) OK\n`);
   return 0;
+}
+
+async function explain(settings: Settings, args: string[], clientText: string | undefined, ecsText: string | undefined): Promise<number> {
+  const [name, typeText = 'A'] = args;
+  const type = typeCode(typeText);
+  const client = clientText === undefined ? undefined : addressBytes(clientText);
+  const ecs = ecsText === undefined ? undefined : parseCidr(ecsText);
+  const problem = !name ? 'explain needs a NAME' : type === undefined ? `unknown type ${typeText}` : !client ? '--client IP is required (an IPv4 or IPv6 address)' : typeof ecs === 'string' ? `--ecs: ${ecs}` : undefined;
+  if (problem || !name || type === undefined || !client || typeof ecs === 'string') {
+    process.stderr.write(`gslb: ${problem}\n${USAGE}\n`);
+    return 2;
+  }
+  const result = await explainQuery(settings.zones, settings.geoip, { name, type, client, clientText: clientText!, ecs, ecsText });
+  result.diagnostics.forEach((d) => process.stderr.write(`${formatDiagnostic(d)}\n`));
+  if (result.text !== undefined) process.stdout.write(`${result.text}\n`);
+  return result.text === undefined ? 1 : 0;
+}
+
+async function geoip(settings: Settings, ip: string | undefined): Promise<number> {
+  const address = ip === undefined ? undefined : addressBytes(ip);
+  if (!address || ip === undefined) {
+    process.stderr.write(`gslb: geoip needs an IPv4 or IPv6 address\n${USAGE}\n`);
+    return 2;
+  }
+  const result = await describeAddress(settings.geoip, ip, address);
+  result.diagnostics.forEach((d) => process.stderr.write(`${formatDiagnostic(d)}\n`));
+  if (result.text === undefined) process.stderr.write(`gslb: no GeoIP data in ${settings.geoip}\n`);
+  else process.stdout.write(`${result.text}\n`);
+  return result.text === undefined ? 1 : 0;
 }
 
 async function serve(settings: Settings): Promise<number> {

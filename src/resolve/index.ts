@@ -9,6 +9,7 @@ import type { Chooser } from './pick.ts';
 export type { Answer, Query } from './answer.ts';
 export type { ClientAddress, DynamicDecision, DynamicTrace, HealthView, MemberTrace, Outcome } from './dynamic.ts';
 export { findZone } from './lookup.ts';
+export { describeFacts, type ExplainInput, formatExplanation } from './explain.ts';
 export { type Candidate, type Chooser, hash32, pickRendezvous, pickRoundRobin, pickWeighted } from './pick.ts';
 
 /** The data every decision reads; one snapshot per query, never changed in place. */

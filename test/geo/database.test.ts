@@ -82,3 +82,13 @@ test('prefix trie: longest match, and the block over which the answer is the sam
   ];
   for (const [ip, value, scope] of rows) t.like(trie.lookup(at(ip)), { value, scopePrefix: scope }, ip);
 });
+
+test('Country and ISP databases: recognised by type; the ISP name wins over the AS organisation', (t) => {
+  const net = parseCidr('192.0.2.0/24') as Cidr;
+  const country = writeMmdb([{ cidr: net, data: { continent: { code: 'EU' }, country: { iso_code: 'FR' } } }], { databaseType: 'GeoLite2-Country', description: 't', buildEpochSeconds: 0 });
+  const isp = writeMmdb([{ cidr: net, data: { autonomous_system_number: 3215, autonomous_system_organization: 'Orange S.A.', isp: 'Orange', organization: 'Orange Business' } }], { databaseType: 'GeoIP2-ISP', description: 't', buildEpochSeconds: 0 });
+  const { geo, diagnostics } = loadGeoDatabase({ networks: undefined, databases: [{ path: 'c.mmdb', bytes: country }, { path: 'i.mmdb', bytes: isp }] });
+  t.deepEqual(diagnostics, []);
+  t.deepEqual(geo.databases.map((d) => d.kind), ['location', 'isp']);
+  t.like(geo.lookup(at('192.0.2.9')), { geo: 'EU-FR', asn: 3215, isp: 'Orange', geoScope: 24, networkScope: 24 });
+});

@@ -1,2 +1,2 @@
 // Public surface of query: request bytes in, reply bytes out.
-export { respond, servfailFor, type Outcome, type RequestContext, type Transport } from './respond.ts';
+export { requestOpcode, respond, servfailFor, type Outcome, type RequestContext, type Transport } from './respond.ts';

@@ -108,6 +108,12 @@ function maxReplyBytes(transport: Transport, edns: RequestEdns | undefined): num
   return edns ? Math.min(Math.max(512, edns.udpSize), EDNS_UDP_SIZE) : 512;
 }
 
+/** The opcode of a request, or undefined for what the policy table drops (short, or QR set). */
+export function requestOpcode(buf: Buffer): number | undefined {
+  if (buf.length < 12 || buf[2]! & 0x80) return undefined;
+  return (buf[2]! >> 3) & 0xf;
+}
+
 /** A bare SERVFAIL for a request that made the pipeline throw; undefined if it was not a request at all. */
 export function servfailFor(buf: Buffer): Buffer | undefined {
   if (buf.length < 12 || buf[2]! & 0x80) return undefined;

@@ -15,6 +15,8 @@ export interface ClientAddress {
 export interface HealthView {
   /** The latest health-check verdict for a member address of a record; undefined until its first check completes. */
   check(record: DynamicRecord, address: string): boolean | undefined;
+  /** False when a dynamic update deleted the address from the record (until one adds it back). */
+  inService(record: DynamicRecord, address: string): boolean;
 }
 
 export type Outcome = 'pool' | 'fallback' | 'default values' | 'redirect' | 'fail-open' | 'empty';
@@ -94,18 +96,20 @@ export function decideDynamic(record: DynamicRecord, client: ClientAddress, look
 }
 
 /**
- * status  check    effective
- * up      *        up        operator forced
- * down    *        down      operator forced
- * obey    up       up
- * obey    down     down
- * obey    unknown  per healthcheck.initial (default up); no health check: up
+ * in service  status  check    effective
+ * no          *       *        down      deleted by a dynamic update
+ * yes         up      *        up        operator forced
+ * yes         down    *        down      operator forced
+ * yes         obey    up       up
+ * yes         obey    down     down
+ * yes         obey    unknown  per healthcheck.initial (default up); no health check: up
  */
 function memberTrace(record: DynamicRecord, m: PoolMember, health: HealthView): MemberTrace {
   const check = record.healthcheck ? health.check(record, m.address) : undefined;
   const verdict = check === undefined ? 'unknown' : check ? 'up' : 'down';
-  const up = m.status === 'up' || (m.status === 'obey' && (check ?? record.healthcheck?.initial !== 'down'));
-  return { address: m.address, weight: m.weight, status: m.status, health: verdict, up };
+  const inService = health.inService(record, m.address);
+  const up = inService && (m.status === 'up' || (m.status === 'obey' && (check ?? record.healthcheck?.initial !== 'down')));
+  return { address: m.address, weight: m.weight, status: inService ? m.status : 'deleted', health: verdict, up };
 }
 
 /** The pool a rule names, then its fallbacks, each once. */

@@ -20,7 +20,7 @@ export interface Snapshot {
 }
 
 /** Every member counts as never checked: until health checks run, members are up unless their status says otherwise. */
-export const NO_HEALTH: HealthView = { check: () => undefined };
+export const NO_HEALTH: HealthView = { check: () => undefined, inService: () => true };
 
 /** Decides the answer to one query: no I/O, no clock, and randomness only from `chooser`. */
 export function resolve(query: Query, client: ClientAddress, snapshot: Snapshot, chooser: Chooser): Answer {

@@ -5,3 +5,5 @@ export type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
 export { parseYaml, readMapping, readInteger, readString, seqItems, scalarValue, keyText, type Collector } from './source.ts';
 export type { DynamicRecord, HealthcheckSpec, MemberStatus, PickMethod, Pool, PoolMember, RedirectSpec, Rule } from './dynamic-model.ts';
 export { durationMs } from './dynamic-extras.ts';
+export { buildZone } from './load.ts';
+export { nextSerial, overlayZone, serialGreater, soaSerial, zoneRRsets } from './overlay.ts';

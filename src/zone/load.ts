@@ -104,22 +104,34 @@ function reportDuplicateValues(c: Collector, record: SourceRecord): void {
 }
 
 function compileZone(origin: string, file: string, byName: ReadonlyMap<string, readonly SourceRecord[]>): Zone {
+  const rrsets: RRset[] = [];
+  for (const [name, records] of byName) {
+    for (const r of records) {
+      const rrs = r.data.map((data): RR => Object.freeze({ name, type: rdataTypeCode(data), class: RRClass.IN, ttl: r.ttl, data }));
+      rrsets.push(Object.freeze({ name, type: rdataTypeCode(r.data[0]!), ttl: r.ttl, records: Object.freeze(rrs), dynamic: r.dynamic }));
+    }
+  }
+  return buildZone(origin, file, rrsets);
+}
+
+/** Nodes (with empty non-terminals), cuts and SOA from a zone's RRsets; names with no RRset left vanish. */
+export function buildZone(origin: string, file: string, rrsets: Iterable<RRset>): Zone {
   const nodes = new Map<string, ZoneNode>();
   const cuts = new Set<string>();
   let soa: RR | undefined;
-  for (const [name, records] of byName) {
-    const rrsets = new Map<number, RRset>();
-    for (const r of records) {
-      const rrs = r.data.map((data): RR => Object.freeze({ name, type: rdataTypeCode(data), class: RRClass.IN, ttl: r.ttl, data }));
-      const code = rdataTypeCode(r.data[0]!);
-      rrsets.set(code, Object.freeze({ name, type: code, ttl: r.ttl, records: Object.freeze(rrs), dynamic: r.dynamic }));
-      if (code === RRType.SOA) soa = rrs[0];
-      if (code === RRType.NS && name !== origin) cuts.add(name);
-    }
-    nodes.set(name, Object.freeze({ name, rrsets }));
+  const byName = new Map<string, Map<number, RRset>>();
+  for (const rrset of rrsets) {
+    if (rrset.records.length === 0 && !rrset.dynamic) continue;
+    if (!byName.has(rrset.name)) byName.set(rrset.name, new Map());
+    byName.get(rrset.name)!.set(rrset.type, rrset);
+    if (rrset.type === RRType.SOA) soa = rrset.records[0];
+    if (rrset.type === RRType.NS && rrset.name !== origin) cuts.add(rrset.name);
+  }
+  for (const [name, map] of byName) {
+    nodes.set(name, Object.freeze({ name, rrsets: map }));
     addEmptyNonTerminals(nodes, name, origin);
   }
-  if (!soa) throw new Error(`compileZone: ${origin} has no SOA after checks`);
+  if (!soa) throw new Error(`buildZone: ${origin} has no SOA`);
   return Object.freeze({ origin, file, soa, nodes, cuts });
 }
 

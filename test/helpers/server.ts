@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Logger, type RunningApp, startApp } from '../../src/app.ts';
+import { type AppOptions, type Logger, type RunningApp, startApp } from '../../src/app.ts';
 
 export interface TestServer {
   readonly app: RunningApp;
@@ -19,6 +19,9 @@ export interface TestServerOptions {
   readonly listen?: readonly { host: string; port: number }[];
   /** A GeoIP directory; default none. */
   readonly geoipDir?: string;
+  readonly tsigKeys?: AppOptions['tsigKeys'];
+  /** Defaults to a file in the test's temporary directory. */
+  readonly dbPath?: string;
 }
 
 export async function startTestServer(files: Record<string, string>, options: TestServerOptions = {}): Promise<TestServer> {
@@ -27,7 +30,7 @@ export async function startTestServer(files: Record<string, string>, options: Te
   const logs: string[] = [];
   const log: Logger = { info: (m) => logs.push(`info: ${m}`), warn: (m) => logs.push(`warn: ${m}`), error: (m) => logs.push(`error: ${m}`) };
   const app = await startApp({
-    zonesDir: dir, geoipDir: options.geoipDir, dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
+    zonesDir: dir, geoipDir: options.geoipDir, dbPath: options.dbPath ?? join(dir, 'state', 'gslb.sqlite'), tsigKeys: options.tsigKeys ?? [], dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
     tcpMaxConnections: options.tcpMaxConnections ?? 64, watchZones: options.watchZones ?? false, log,
   });
   return {

@@ -1,0 +1,180 @@
+// The running server: owns the store, the live state and the current snapshot; answers queries and updates.
+import { randomBytes } from 'node:crypto';
+import type { ListenAddress, TsigKeyConfig } from '../config/index.ts';
+import { formatDiagnostic, Rcode, type Diagnostic } from '../core/index.ts';
+import { requestOpcode, respond, servfailFor } from '../query/index.ts';
+import type { Snapshot } from '../resolve/index.ts';
+import { type DnsHandler, type DnsListener, listenDns } from '../server/index.ts';
+import { healthView, liveFromStored, type LiveState, materialize, materializeZone, planChanges, reconcile, updateView } from '../state/index.ts';
+import type { JournalEntry } from '../state/index.ts';
+import { Store } from '../store/index.ts';
+import { processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
+import { randomChooser } from './chooser.ts';
+import { geoSummary, loadData, type LoadedData } from './data.ts';
+import type { Logger } from './log.ts';
+import { watchDir } from './watch.ts';
+
+export interface AppOptions {
+  readonly zonesDir: string;
+  readonly geoipDir: string | undefined;
+  /** SQLite file for serials, updates, member state and the journal (":memory:" for none on disk). */
+  readonly dbPath: string;
+  readonly tsigKeys: readonly TsigKeyConfig[];
+  readonly dnsListen: readonly ListenAddress[];
+  readonly tcpIdleTimeoutMs: number;
+  readonly tcpMaxConnections: number;
+  /** Reload when a file in the zones directory changes (debounced). */
+  readonly watchZones: boolean;
+  readonly log: Logger;
+}
+
+export interface ReloadOutcome {
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface RunningApp {
+  readonly dns: readonly DnsListener[];
+  /** Loads every zone file again; on any error the zones in service stay in service. */
+  reload(): Promise<ReloadOutcome>;
+  snapshot(): Snapshot;
+  /** Handles one UPDATE message as if it arrived on a listener (the health monitor's path). */
+  update(message: Buffer): { reply: Buffer; outcome: UpdateOutcome };
+  /** The internal key health updates are signed with; it lives only as long as this process. */
+  readonly healthKey: UpdateKey['key'];
+  journal(sinceId?: number, limit?: number): JournalEntry[];
+  close(): Promise<void>;
+}
+
+const ERROR_LOG_INTERVAL_MS = 1000;
+
+export async function startApp(options: AppOptions): Promise<RunningApp> {
+  const { log } = options;
+  const store = Store.open(options.dbPath);
+  const first = await loadData(options.zonesDir, options.geoipDir);
+  first.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
+  if (!first.data) {
+    store.close();
+    throw new Error(`zones in ${options.zonesDir} or GeoIP data in ${options.geoipDir ?? '-'} have errors; nothing served`);
+  }
+  let files: LoadedData = first.data;
+  let live: LiveState = adopt(store, files, liveFromStored(store.load()));
+  let current: Snapshot = { zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) };
+  log.info(`loaded ${current.zones.zones.size} zone(s) from ${options.zonesDir}`);
+  log.info(geoSummary(current.geo, options.geoipDir));
+
+  const healthKey = { name: 'gslb-health.', algorithm: 'hmac-sha256' as const, secret: randomBytes(32) };
+  const keys = new Map<string, UpdateKey>(options.tsigKeys.map((k) => [k.name, { key: { name: k.name, algorithm: k.algorithm, secret: Buffer.from(k.secret, 'base64') }, source: 'update', zones: k.zones }]));
+  keys.set(healthKey.name, { key: healthKey, source: 'health', zones: undefined });
+
+  /** Every change: checked, committed to the store, then swapped in; only then is it acknowledged. */
+  const update = (message: Buffer): { reply: Buffer; outcome: UpdateOutcome } => {
+    const nowMs = Date.now();
+    const outcome = processUpdate(message, {
+      zone: (origin) => {
+        const zone = current.zones.zones.get(origin);
+        return zone && updateView(zone, live);
+      },
+      key: (name) => keys.get(name),
+      nowSeconds: Math.floor(nowMs / 1000),
+    });
+    let rcode = outcome.rcode;
+    if (rcode === Rcode.NOERROR && outcome.changes.length > 0) {
+      const origin = outcome.zone!;
+      const plan = planChanges(current.zones.zones.get(origin)!, files.zones.zones.get(origin), live, outcome.changes, { source: outcome.source ?? 'update', reason: `${outcome.source ?? 'update'} signed by ${outcome.keyName}`, nowMs });
+      try {
+        store.commit(plan.commit);
+        live = plan.live;
+        const zones = new Map(current.zones.zones).set(origin, materializeZone(files.zones.zones.get(origin)!, live));
+        current = { ...current, zones: { zones }, health: healthView(live) };
+      } catch (e) {
+        log.error(`update of ${origin} not committed: ${(e as Error).message}`);
+        rcode = Rcode.SERVFAIL;
+      }
+    }
+    const note = [outcome.reason, ...outcome.skipped.map((s) => `skipped: ${s}`)].filter(Boolean).join('; ');
+    (rcode === Rcode.NOERROR ? log.info : log.warn)(`update ${outcome.zone ?? '?'} by ${outcome.keyName ?? 'unsigned'}: rcode ${rcode}${outcome.changes.length ? `, ${outcome.changes.length} change(s)` : ''}${note ? ` (${note})` : ''}`);
+    return { reply: outcome.reply(rcode), outcome };
+  };
+
+  const handle = guardedHandler(() => current, (m) => update(m).reply, log);
+  const dns: DnsListener[] = [];
+  try {
+    for (const address of options.dnsListen) {
+      const listener = await listenDns({ ...address, tcpIdleTimeoutMs: options.tcpIdleTimeoutMs, tcpMaxConnections: options.tcpMaxConnections }, handle);
+      dns.push(listener);
+      log.info(`dns listening on ${formatAddress(listener)} (udp, tcp)`);
+    }
+  } catch (e) {
+    await Promise.all(dns.map((l) => l.close()));
+    store.close();
+    throw e;
+  }
+
+  let reloading: Promise<ReloadOutcome> | undefined;
+  const reload = async (): Promise<ReloadOutcome> => {
+    const result = await loadData(options.zonesDir, options.geoipDir);
+    result.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
+    if (!result.data) {
+      log.error('reload rejected: the zones in service are unchanged');
+      return { ok: false, diagnostics: result.diagnostics };
+    }
+    files = result.data;
+    live = adopt(store, files, live);
+    current = { zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) }; // running queries keep the old one
+    log.info(`reloaded ${current.zones.zones.size} zone(s)`);
+    return { ok: true, diagnostics: result.diagnostics };
+  };
+  const serializedReload = (): Promise<ReloadOutcome> => {
+    const next = (reloading ?? Promise.resolve()).then(reload, reload);
+    reloading = next;
+    return next;
+  };
+  const watcher = options.watchZones ? watchDir(options.zonesDir, () => void serializedReload(), log) : undefined;
+
+  return {
+    dns, healthKey, update,
+    reload: serializedReload,
+    snapshot: () => current,
+    journal: (sinceId, limit) => store.journal(sinceId, limit),
+    close: async () => {
+      watcher?.close();
+      await Promise.all(dns.map((l) => l.close()));
+      store.close();
+    },
+  };
+}
+
+/** Reconciles stored state with freshly loaded zone files and records what that changed. */
+function adopt(store: Store, files: LoadedData, live: LiveState): LiveState {
+  const r = reconcile(files.zones, live, Date.now());
+  store.commit({ ...r.commit, journal: [...(r.commit.journal ?? []), { at: Date.now(), source: 'reload', zone: null, name: null, type: null, before: null, after: `${files.zones.zones.size} zone(s)`, reason: 'zone files loaded' }] });
+  return r.live;
+}
+
+/** The DNS handler with the edge's safety net: a thrown error answers SERVFAIL and is logged at most once a second. */
+function guardedHandler(snapshot: () => Snapshot, update: (message: Buffer) => Buffer, log: Logger): DnsHandler {
+  let lastLogMs = 0;
+  let suppressed = 0;
+  const chooser = randomChooser();
+  return (request, ctx) => {
+    try {
+      if (requestOpcode(request) === 5) return update(request);
+      return respond(request, ctx, snapshot(), chooser).reply;
+    } catch (e) {
+      const now = Date.now();
+      if (now - lastLogMs >= ERROR_LOG_INTERVAL_MS) {
+        log.error(`request from ${ctx.remoteAddress} failed (${suppressed} more not logged): ${(e as Error).stack ?? String(e)}`);
+        lastLogMs = now;
+        suppressed = 0;
+      } else {
+        suppressed++;
+      }
+      return servfailFor(request);
+    }
+  };
+}
+
+export function formatAddress(a: { host: string; port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}

@@ -1,0 +1,106 @@
+// SQLite state (WAL): serials, RRset overlay, member service and health, overrides, and the journal.
+import Database from 'better-sqlite3';
+import type { Commit, JournalEntry, OverrideRow, RRsetRow, StoredState } from '../state/index.ts';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Versioned migrations; each runs once, in order, in one transaction with its version bump. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE serials (zone TEXT PRIMARY KEY, serial INTEGER NOT NULL);
+   CREATE TABLE rrsets (zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, records TEXT NOT NULL, base TEXT, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (zone, name, type));
+   CREATE TABLE members (name TEXT NOT NULL, type INTEGER NOT NULL, address TEXT NOT NULL, in_service INTEGER, health INTEGER, health_since INTEGER,
+     PRIMARY KEY (name, type, address));
+   CREATE TABLE overrides (name TEXT NOT NULL, type INTEGER NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, at INTEGER NOT NULL,
+     PRIMARY KEY (name, type, kind, target));
+   CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source TEXT NOT NULL, zone TEXT, name TEXT, type TEXT,
+     before TEXT, after TEXT, reason TEXT);
+   CREATE INDEX journal_at ON journal (at);`,
+];
+
+/** The journal keeps the newest JOURNAL_MAX_ENTRIES entries (older ones are deleted as new ones arrive). */
+export const JOURNAL_MAX_ENTRIES = 100_000;
+
+export class Store {
+  private readonly db: Database.Database;
+
+  private constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL'); // an acknowledged change survives power loss, not just a crash
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  static open(path: string): Store {
+    return new Store(path);
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    let version = row?.version ?? 0;
+    if (!row) this.db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+    if (version > MIGRATIONS.length) throw new Error(`the database is from a newer gslb (schema ${version}, this one knows ${MIGRATIONS.length})`);
+    for (; version < MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version]!);
+        this.db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+      })();
+    }
+  }
+
+  schemaVersion(): number {
+    return (this.db.prepare('SELECT version FROM schema_version').get() as { version: number }).version;
+  }
+
+  load(): StoredState {
+    const serials = new Map((this.db.prepare('SELECT zone, serial FROM serials').all() as { zone: string; serial: number }[]).map((r) => [r.zone, r.serial]));
+    const rrsets = this.db.prepare('SELECT zone, name, type, records, base FROM rrsets').all() as RRsetRow[];
+    const members = (this.db.prepare('SELECT name, type, address, in_service, health, health_since FROM members').all() as { name: string; type: number; address: string; in_service: number | null; health: number | null; health_since: number | null }[])
+      .map((r) => ({ name: r.name, type: r.type, address: r.address, inService: r.in_service === null ? undefined : r.in_service === 1, health: r.health === null ? undefined : r.health === 1, healthSince: r.health_since ?? undefined }));
+    const overrides = this.db.prepare('SELECT name, type, kind, target, status, reason, at FROM overrides').all() as OverrideRow[];
+    return { serials, rrsets, members, overrides };
+  }
+
+  /** Writes everything in `c` atomically; returns once it is on disk. */
+  commit(c: Commit): void {
+    const setSerial = this.db.prepare('INSERT INTO serials (zone, serial) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET serial = excluded.serial');
+    const putRRset = this.db.prepare('INSERT INTO rrsets (zone, name, type, records, base, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (zone, name, type) DO UPDATE SET records = excluded.records, updated_at = excluded.updated_at');
+    const dropRRset = this.db.prepare('DELETE FROM rrsets WHERE zone = ? AND name = ? AND type = ?');
+    const putService = this.db.prepare('INSERT INTO members (name, type, address, in_service) VALUES (?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET in_service = excluded.in_service');
+    const putHealth = this.db.prepare('INSERT INTO members (name, type, address, health, health_since) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET health = excluded.health, health_since = excluded.health_since');
+    const putOverride = this.db.prepare('INSERT INTO overrides (name, type, kind, target, status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, type, kind, target) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at');
+    const dropOverride = this.db.prepare('DELETE FROM overrides WHERE name = ? AND type = ? AND kind = ? AND target = ?');
+    const addJournal = this.db.prepare('INSERT INTO journal (at, source, zone, name, type, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const [zone, serial] of c.serials ?? []) setSerial.run(zone, serial);
+      for (const r of c.rrsets ?? []) {
+        if (r.delete) dropRRset.run(r.zone, r.name, r.type);
+        else putRRset.run(r.zone, r.name, r.type, r.records, r.base, Date.now());
+      }
+      for (const m of c.members ?? []) {
+        if (m.inService !== undefined) putService.run(m.name, m.type, m.address, m.inService === null ? null : m.inService ? 1 : 0);
+        if (m.health !== undefined) putHealth.run(m.name, m.type, m.address, m.health === null ? null : m.health ? 1 : 0, m.at);
+      }
+      for (const o of c.overrides ?? []) {
+        if (o.delete) dropOverride.run(o.name, o.type, o.kind, o.target);
+        else putOverride.run(o.name, o.type, o.kind, o.target, o.status, o.reason, o.at);
+      }
+      for (const j of c.journal ?? []) {
+        const { lastInsertRowid } = addJournal.run(j.at, j.source, j.zone, j.name, j.type, j.before, j.after, j.reason);
+        if (Number(lastInsertRowid) % 1000 === 0) this.db.prepare('DELETE FROM journal WHERE id <= ?').run(Number(lastInsertRowid) - JOURNAL_MAX_ENTRIES);
+      }
+    })();
+  }
+
+  /** Journal entries with id greater than `sinceId`, oldest first. */
+  journal(sinceId = 0, limit = 1000): JournalEntry[] {
+    return this.db.prepare('SELECT id, at, source, zone, name, type, before, after, reason FROM journal WHERE id > ? ORDER BY id LIMIT ?').all(sinceId, limit) as JournalEntry[];
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,44 @@
+// RFC 2136 §3.2: prerequisites, checked in order; the first that fails decides the rcode.
+import { isAtOrBelow, Rcode, RRClass, RRType } from '../core/index.ts';
+import type { UpdateRR, UpdateZone } from './model.ts';
+import { sameRData } from './rdata.ts';
+
+/**
+ * class  type   rdata   meaning                          fails with
+ * ANY    ANY    empty   name is in use                   NXDOMAIN
+ * ANY    T      empty   RRset exists (any value)         NXRRSET
+ * NONE   ANY    empty   name is not in use               YXDOMAIN
+ * NONE   T      empty   RRset does not exist             YXRRSET
+ * IN     T      data    RRset exists with exactly these  NXRRSET
+ * (TTL not 0, rdata where none belongs, other class: FORMERR; name outside the zone: NOTZONE)
+ */
+export function checkPrerequisites(prerequisites: readonly UpdateRR[], zone: UpdateZone): { rcode: number; reason: string } {
+  const valueSets = new Map<string, UpdateRR[]>();
+  for (const rr of prerequisites) {
+    if (rr.ttl !== 0) return { rcode: Rcode.FORMERR, reason: `prerequisite ${rr.name} has TTL ${rr.ttl}, not 0` };
+    if (!isAtOrBelow(rr.name, zone.origin)) return { rcode: Rcode.NOTZONE, reason: `prerequisite ${rr.name} is outside ${zone.origin}` };
+    const inUse = zone.types(rr.name).length > 0;
+    if (rr.class === RRClass.ANY || rr.class === RRClass.NONE) {
+      if (rr.data !== undefined) return { rcode: Rcode.FORMERR, reason: `prerequisite ${rr.name} of class ${rr.class} carries data` };
+      const exists = rr.type === RRType.ANY ? inUse : zone.rrset(rr.name, rr.type).length > 0;
+      if (rr.class === RRClass.ANY && !exists) return rr.type === RRType.ANY ? fail(Rcode.NXDOMAIN, `${rr.name} is not in use`) : fail(Rcode.NXRRSET, `no ${rr.type} RRset at ${rr.name}`);
+      if (rr.class === RRClass.NONE && exists) return rr.type === RRType.ANY ? fail(Rcode.YXDOMAIN, `${rr.name} is in use`) : fail(Rcode.YXRRSET, `a ${rr.type} RRset exists at ${rr.name}`);
+    } else if (rr.class === RRClass.IN) {
+      const key = `${rr.name}|${rr.type}`;
+      valueSets.set(key, [...(valueSets.get(key) ?? []), rr]);
+    } else {
+      return { rcode: Rcode.FORMERR, reason: `prerequisite of class ${rr.class}` };
+    }
+  }
+  for (const wanted of valueSets.values()) {
+    const { name, type } = wanted[0]!;
+    const have = zone.rrset(name, type);
+    const same = have.length === wanted.length && wanted.every((w) => w.data && have.some((h) => sameRData(h.data, w.data!))) && have.every((h) => wanted.some((w) => w.data && sameRData(h.data, w.data)));
+    if (!same) return fail(Rcode.NXRRSET, `the ${type} RRset at ${name} is not exactly as required`);
+  }
+  return { rcode: Rcode.NOERROR, reason: '' };
+}
+
+function fail(rcode: number, reason: string): { rcode: number; reason: string } {
+  return { rcode, reason };
+}

@@ -19,6 +19,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   state: ['core', 'zone', 'resolve', 'update'],
   server: [],
   store: ['state'],
+  health: ['zone'],
 };
 const PURE = ['core', 'dns', 'zone', 'config', 'geo', 'resolve', 'query', 'update', 'state'];
 const IO_MODULES = /^node:(fs|fs\/promises|dgram|net|http|https|child_process|cluster|worker_threads)$/;

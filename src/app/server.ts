@@ -8,7 +8,8 @@ import { type DnsHandler, type DnsListener, listenDns } from '../server/index.ts
 import { healthView, liveFromStored, type LiveState, materialize, materializeZone, planChanges, reconcile, updateView } from '../state/index.ts';
 import type { JournalEntry } from '../state/index.ts';
 import { Store } from '../store/index.ts';
-import { processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
+import { HealthMonitor, healthTargets, type TargetStatus } from '../health/index.ts';
+import { buildAddressUpdate, processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
 import { randomChooser } from './chooser.ts';
 import { geoSummary, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly tcpMaxConnections: number;
   /** Reload when a file in the zones directory changes (debounced). */
   readonly watchZones: boolean;
+  /** Probe the members of records with a health check (default true). */
+  readonly healthChecks?: boolean;
   readonly log: Logger;
 }
 
@@ -42,6 +45,8 @@ export interface RunningApp {
   update(message: Buffer): { reply: Buffer; outcome: UpdateOutcome };
   /** The internal key health updates are signed with; it lives only as long as this process. */
   readonly healthKey: UpdateKey['key'];
+  /** The last probe of each health-check target. */
+  healthStatus(): TargetStatus[];
   journal(sinceId?: number, limit?: number): JournalEntry[];
   close(): Promise<void>;
 }
@@ -97,6 +102,25 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     return { reply: outcome.reply(rcode), outcome };
   };
 
+  // Health transitions become signed UPDATE messages on the path an operator's nsupdate takes.
+  let updateId = 0;
+  const monitor = new HealthMonitor({
+    random: Math.random, now: Date.now,
+    report: (transitions) => {
+      for (const zone of new Set(transitions.map((t) => t.zone))) {
+        const changes = transitions.filter((t) => t.zone === zone).map((t) => ({ ...t, add: t.up }));
+        const { outcome } = update(buildAddressUpdate(zone, changes, healthKey, Math.floor(Date.now() / 1000), (updateId = (updateId + 1) & 0xffff)));
+        const what = changes.map((c) => `${c.name} ${c.address} ${c.add ? 'up' : 'down'}`).join(', ');
+        if (outcome.rcode !== Rcode.NOERROR) log.error(`health update refused (${outcome.rcode}: ${outcome.reason}): ${what}`);
+        else log.info(`health: ${what} (${transitions.find((t) => t.zone === zone)?.detail})`);
+      }
+    },
+  });
+  const syncHealth = (): void => {
+    if (options.healthChecks !== false) monitor.sync(healthTargets(current.zones.zones.values(), healthView(live).check));
+  };
+  syncHealth();
+
   const handle = guardedHandler(() => current, (m) => update(m).reply, log);
   const dns: DnsListener[] = [];
   try {
@@ -107,6 +131,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     }
   } catch (e) {
     await Promise.all(dns.map((l) => l.close()));
+    monitor.stop();
     store.close();
     throw e;
   }
@@ -123,6 +148,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     live = adopt(store, files, live);
     current = { zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) }; // running queries keep the old one
     log.info(`reloaded ${current.zones.zones.size} zone(s)`);
+    syncHealth();
     return { ok: true, diagnostics: result.diagnostics };
   };
   const serializedReload = (): Promise<ReloadOutcome> => {
@@ -137,8 +163,10 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     reload: serializedReload,
     snapshot: () => current,
     journal: (sinceId, limit) => store.journal(sinceId, limit),
+    healthStatus: () => monitor.status(),
     close: async () => {
       watcher?.close();
+      monitor.stop();
       await Promise.all(dns.map((l) => l.close()));
       store.close();
     },

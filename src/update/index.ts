@@ -5,3 +5,4 @@ export { parseUpdate, type ParsedUpdate } from './parse.ts';
 export { checkPrerequisites } from './prerequisites.ts';
 export { processUpdate, type UpdateEnv, type UpdateKey, type UpdateOutcome } from './process.ts';
 export { sameRData } from './rdata.ts';
+export { type AddressChange, buildAddressUpdate } from './build.ts';

@@ -1,0 +1,153 @@
+// The health monitor: schedules probes, applies rise/fall, and reports transitions. It never writes state itself:
+// the caller turns each transition into a dynamic update.
+import { schedule, type ScheduledTask } from 'node-cron';
+import { probe, type ProbeResult, type ProbeSpec } from './probe.ts';
+
+export interface Subscriber {
+  readonly zone: string;
+  readonly name: string;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rise: number;
+  readonly fall: number;
+  /** The state before this monitor's first result: the stored verdict, or healthcheck.initial. */
+  readonly initiallyUp: boolean;
+}
+
+/** One probe target; every record with a member at this (protocol, address, port, host, path) subscribes. */
+export interface HealthTarget {
+  readonly key: string;
+  readonly spec: ProbeSpec;
+  readonly interval: string; // "10s" or a cron expression
+  readonly intervalMs: number | undefined;
+  readonly subscribers: readonly Subscriber[];
+}
+
+export interface Transition {
+  readonly zone: string;
+  readonly name: string;
+  readonly type: number;
+  readonly ttl: number;
+  readonly address: string;
+  readonly up: boolean;
+  readonly detail: string;
+}
+
+export interface TargetStatus {
+  readonly key: string;
+  readonly lastCheckMs: number | undefined;
+  readonly last: ProbeResult | undefined;
+}
+
+interface Running {
+  target: HealthTarget;
+  stop: () => void;
+  busy: boolean;
+  counts: Map<string, { up: boolean; ok: number; fail: number }>; // per subscriber
+  lastCheckMs: number | undefined;
+  last: ProbeResult | undefined;
+}
+
+export interface MonitorOptions {
+  /** Called with each probe's transitions (grouped by zone by the caller). */
+  readonly report: (transitions: readonly Transition[]) => void;
+  readonly random: () => number;
+  readonly now: () => number;
+}
+
+const subscriberKey = (s: Subscriber): string => `${s.name}|${s.type}`;
+
+export class HealthMonitor {
+  private readonly running = new Map<string, Running>();
+  constructor(private readonly options: MonitorOptions) {}
+
+  /** Starts probes for new targets, stops those no longer wanted, and keeps the counters of the rest. */
+  sync(targets: readonly HealthTarget[]): void {
+    const wanted = new Map(targets.map((t) => [t.key, t]));
+    for (const [key, r] of this.running) {
+      if (!wanted.has(key) || wanted.get(key)!.interval !== r.target.interval) {
+        r.stop();
+        this.running.delete(key);
+      }
+    }
+    for (const target of targets) {
+      const existing = this.running.get(target.key);
+      if (existing) {
+        existing.target = target;
+        for (const s of target.subscribers) if (!existing.counts.has(subscriberKey(s))) existing.counts.set(subscriberKey(s), { up: s.initiallyUp, ok: 0, fail: 0 });
+        continue;
+      }
+      const r: Running = { target, stop: () => undefined, busy: false, counts: new Map(target.subscribers.map((s) => [subscriberKey(s), { up: s.initiallyUp, ok: 0, fail: 0 }])), lastCheckMs: undefined, last: undefined };
+      r.stop = this.start(r);
+      this.running.set(target.key, r);
+    }
+  }
+
+  status(): TargetStatus[] {
+    return [...this.running.values()].map((r) => ({ key: r.target.key, lastCheckMs: r.lastCheckMs, last: r.last }));
+  }
+
+  stop(): void {
+    for (const r of this.running.values()) r.stop();
+    this.running.clear();
+  }
+
+  /** Durations that divide a minute (or an hour, a day) and cron expressions run on node-cron; others on a timer. */
+  private start(r: Running): () => void {
+    const fire = (): void => {
+      // Jitter: probes sharing a schedule start spread over up to a fifth of the interval (at most 2 s).
+      const spread = Math.min((r.target.intervalMs ?? 10_000) / 5, 2000);
+      const timer = setTimeout(() => void this.check(r), Math.floor(this.options.random() * spread));
+      timer.unref?.();
+    };
+    const cron = cronFor(r.target.interval, r.target.intervalMs);
+    if (cron) {
+      const task: ScheduledTask = schedule(cron, fire, { noOverlap: true });
+      return () => void task.destroy();
+    }
+    const timer = setInterval(fire, r.target.intervalMs!);
+    fire();
+    return () => clearInterval(timer);
+  }
+
+  private async check(r: Running): Promise<void> {
+    if (r.busy) return; // never overlapping: a probe still running skips this turn
+    r.busy = true;
+    try {
+      const result = await probe(r.target.spec);
+      if (this.running.get(r.target.key) !== r) return; // stopped meanwhile
+      r.lastCheckMs = this.options.now();
+      r.last = result;
+      const transitions = this.count(r, result);
+      if (transitions.length > 0) this.options.report(transitions);
+    } finally {
+      r.busy = false;
+    }
+  }
+
+  /** rise successes in a row bring a member up, fall failures in a row take it down. */
+  private count(r: Running, result: ProbeResult): Transition[] {
+    const out: Transition[] = [];
+    for (const s of r.target.subscribers) {
+      const c = r.counts.get(subscriberKey(s))!;
+      if (result.ok) [c.ok, c.fail] = [c.ok + 1, 0];
+      else [c.ok, c.fail] = [0, c.fail + 1];
+      const flip = c.up ? c.fail >= s.fall : c.ok >= s.rise;
+      if (!flip) continue;
+      c.up = !c.up;
+      out.push({ zone: s.zone, name: s.name, type: s.type, ttl: s.ttl, address: r.target.spec.address, up: c.up, detail: result.detail });
+    }
+    return out;
+  }
+}
+
+function cronFor(interval: string, intervalMs: number | undefined): string | undefined {
+  if (intervalMs === undefined) return interval;
+  const s = intervalMs / 1000;
+  if (Number.isInteger(s) && s < 60 && 60 % s === 0) return `*/${s} * * * * *`;
+  const m = s / 60;
+  if (Number.isInteger(m) && m < 60 && 60 % m === 0) return `0 */${m} * * * *`;
+  const h = m / 60;
+  if (Number.isInteger(h) && h < 24 && 24 % h === 0) return `0 0 */${h} * * *`;
+  return undefined;
+}

@@ -23,6 +23,7 @@ export const JOURNAL_MAX_ENTRIES = 100_000;
 
 export class Store {
   private readonly db: Database.Database;
+  private readonly sql: ReturnType<Store['prepare']>;
 
   private constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -31,6 +32,22 @@ export class Store {
     this.db.pragma('synchronous = FULL'); // an acknowledged change survives power loss, not just a crash
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.sql = this.prepare();
+  }
+
+  private prepare() {
+    const p = (sql: string) => this.db.prepare(sql);
+    return {
+      setSerial: p('INSERT INTO serials (zone, serial) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET serial = excluded.serial'),
+      putRRset: p('INSERT INTO rrsets (zone, name, type, records, base, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (zone, name, type) DO UPDATE SET records = excluded.records, updated_at = excluded.updated_at'),
+      dropRRset: p('DELETE FROM rrsets WHERE zone = ? AND name = ? AND type = ?'),
+      putService: p('INSERT INTO members (name, type, address, in_service) VALUES (?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET in_service = excluded.in_service'),
+      putHealth: p('INSERT INTO members (name, type, address, health, health_since) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET health = excluded.health, health_since = excluded.health_since'),
+      putOverride: p('INSERT INTO overrides (name, type, kind, target, status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, type, kind, target) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at'),
+      dropOverride: p('DELETE FROM overrides WHERE name = ? AND type = ? AND kind = ? AND target = ?'),
+      addJournal: p('INSERT INTO journal (at, source, zone, name, type, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      trimJournal: p('DELETE FROM journal WHERE id <= ?'),
+    };
   }
 
   static open(path: string): Store {
@@ -66,31 +83,24 @@ export class Store {
 
   /** Writes everything in `c` atomically; returns once it is on disk. */
   commit(c: Commit): void {
-    const setSerial = this.db.prepare('INSERT INTO serials (zone, serial) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET serial = excluded.serial');
-    const putRRset = this.db.prepare('INSERT INTO rrsets (zone, name, type, records, base, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (zone, name, type) DO UPDATE SET records = excluded.records, updated_at = excluded.updated_at');
-    const dropRRset = this.db.prepare('DELETE FROM rrsets WHERE zone = ? AND name = ? AND type = ?');
-    const putService = this.db.prepare('INSERT INTO members (name, type, address, in_service) VALUES (?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET in_service = excluded.in_service');
-    const putHealth = this.db.prepare('INSERT INTO members (name, type, address, health, health_since) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET health = excluded.health, health_since = excluded.health_since');
-    const putOverride = this.db.prepare('INSERT INTO overrides (name, type, kind, target, status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, type, kind, target) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at');
-    const dropOverride = this.db.prepare('DELETE FROM overrides WHERE name = ? AND type = ? AND kind = ? AND target = ?');
-    const addJournal = this.db.prepare('INSERT INTO journal (at, source, zone, name, type, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const q = this.sql;
     this.db.transaction(() => {
-      for (const [zone, serial] of c.serials ?? []) setSerial.run(zone, serial);
+      for (const [zone, serial] of c.serials ?? []) q.setSerial.run(zone, serial);
       for (const r of c.rrsets ?? []) {
-        if (r.delete) dropRRset.run(r.zone, r.name, r.type);
-        else putRRset.run(r.zone, r.name, r.type, r.records, r.base, Date.now());
+        if (r.delete) q.dropRRset.run(r.zone, r.name, r.type);
+        else q.putRRset.run(r.zone, r.name, r.type, r.records, r.base, Date.now());
       }
       for (const m of c.members ?? []) {
-        if (m.inService !== undefined) putService.run(m.name, m.type, m.address, m.inService === null ? null : m.inService ? 1 : 0);
-        if (m.health !== undefined) putHealth.run(m.name, m.type, m.address, m.health === null ? null : m.health ? 1 : 0, m.at);
+        if (m.inService !== undefined) q.putService.run(m.name, m.type, m.address, m.inService === null ? null : m.inService ? 1 : 0);
+        if (m.health !== undefined) q.putHealth.run(m.name, m.type, m.address, m.health === null ? null : m.health ? 1 : 0, m.at);
       }
       for (const o of c.overrides ?? []) {
-        if (o.delete) dropOverride.run(o.name, o.type, o.kind, o.target);
-        else putOverride.run(o.name, o.type, o.kind, o.target, o.status, o.reason, o.at);
+        if (o.delete) q.dropOverride.run(o.name, o.type, o.kind, o.target);
+        else q.putOverride.run(o.name, o.type, o.kind, o.target, o.status, o.reason, o.at);
       }
       for (const j of c.journal ?? []) {
-        const { lastInsertRowid } = addJournal.run(j.at, j.source, j.zone, j.name, j.type, j.before, j.after, j.reason);
-        if (Number(lastInsertRowid) % 1000 === 0) this.db.prepare('DELETE FROM journal WHERE id <= ?').run(Number(lastInsertRowid) - JOURNAL_MAX_ENTRIES);
+        const id = Number(q.addJournal.run(j.at, j.source, j.zone, j.name, j.type, j.before, j.after, j.reason).lastInsertRowid);
+        if (id % 1000 === 0) q.trimJournal.run(id - JOURNAL_MAX_ENTRIES);
       }
     })();
   }

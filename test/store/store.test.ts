@@ -1,0 +1,67 @@
+// The SQLite store: versioned migrations, one transaction per commit, and the journal's bounded size.
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JournalEntry } from '../../src/state/index.ts';
+import { JOURNAL_MAX_ENTRIES, Store } from '../../src/store/index.ts';
+
+function withDb(run: (path: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'gslb-store-'));
+  try {
+    run(join(dir, 'sub', 'gslb.sqlite'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const entry = (i: number): JournalEntry => ({ at: i, source: 'update', zone: 'z.', name: `n${i}.z.`, type: 'A', before: null, after: String(i), reason: null });
+
+test('migrations run once; a reopened database keeps its state; a newer schema is refused', (t) => {
+  withDb((path) => {
+    const store = Store.open(path);
+    t.is(store.schemaVersion(), 1);
+    store.commit({ serials: new Map([['z.', 7]]), members: [{ name: 'w.z.', type: 1, address: '192.0.2.1', inService: false, at: 1 }], journal: [entry(1)] });
+    store.close();
+    const again = Store.open(path);
+    t.is(again.schemaVersion(), 1);
+    const state = again.load();
+    t.deepEqual([...state.serials], [['z.', 7]]);
+    t.like(state.members[0], { name: 'w.z.', address: '192.0.2.1', inService: false, health: undefined });
+    t.is(again.journal().length, 1);
+    again.close();
+    const raw = new Database(path);
+    raw.prepare('UPDATE schema_version SET version = 99').run();
+    raw.close();
+    t.throws(() => Store.open(path), { message: /newer gslb/ });
+  });
+});
+
+test('a commit that fails is rolled back whole', (t) => {
+  withDb((path) => {
+    const store = Store.open(path);
+    const bad = { ...entry(2), source: null as unknown as 'update' }; // violates NOT NULL after the serial was written
+    let failed: unknown;
+    try {
+      store.commit({ serials: new Map([['z.', 9]]), journal: [bad] });
+    } catch (e) {
+      failed = e;
+    }
+    t.regex(String((failed as { code?: string } | undefined)?.code), /SQLITE_CONSTRAINT/);
+    t.is(store.load().serials.size, 0, 'the serial written before the failure was rolled back');
+    store.close();
+  });
+});
+
+test(`the journal keeps the newest ${JOURNAL_MAX_ENTRIES} entries`, (t) => {
+  withDb((path) => {
+    const store = Store.open(path);
+    const total = JOURNAL_MAX_ENTRIES + 1000;
+    for (let i = 1; i <= total; i += 10_000) store.commit({ journal: Array.from({ length: Math.min(10_000, total - i + 1) }, (_, k) => entry(i + k)) });
+    const first = store.journal(0, 1)[0]!;
+    t.is(first.id, total - JOURNAL_MAX_ENTRIES + 1);
+    t.is(store.journal(total - 1, 10).length, 1, 'the newest is there');
+    store.close();
+  });
+});

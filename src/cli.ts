@@ -117,6 +117,7 @@ async function geoip(settings: Settings, ip: string | undefined): Promise<number
 
 async function serve(settings: Settings): Promise<number> {
   const app = await startApp({
+    apiListen: settings.apiListen, apiToken: settings.apiToken, redirectListen: settings.redirectListen, trustedProxies: settings.trustedProxies,
     zonesDir: settings.zones, geoipDir: settings.geoip, dbPath: settings.db, tsigKeys: settings.tsigKeys, dnsListen: settings.dnsListen, tcpIdleTimeoutMs: settings.tcpIdleTimeoutMs,
     tcpMaxConnections: settings.tcpMaxConnections, watchZones: true, log: stderrLogger,
   });

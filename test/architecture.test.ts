@@ -20,6 +20,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   server: [],
   store: ['state'],
   health: ['zone'],
+  metrics: [],
+  api: ['core'],
+  redirect: ['core'],
 };
 const PURE = ['core', 'dns', 'zone', 'config', 'geo', 'resolve', 'query', 'update', 'state'];
 const IO_MODULES = /^node:(fs|fs\/promises|dgram|net|http|https|child_process|cluster|worker_threads)$/;

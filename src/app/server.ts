@@ -1,21 +1,33 @@
 // The running server: owns the store, the live state and the current snapshot; answers queries and updates.
 import { randomBytes } from 'node:crypto';
 import type { ListenAddress, TsigKeyConfig } from '../config/index.ts';
-import { formatDiagnostic, Rcode, type Diagnostic } from '../core/index.ts';
-import { requestOpcode, respond, servfailFor } from '../query/index.ts';
-import type { Snapshot } from '../resolve/index.ts';
+import { apiHandler, type HttpListener, listenHttp } from '../api/index.ts';
+import { type Cidr, formatDiagnostic, parseCidr, Rcode, type Diagnostic, typeName } from '../core/index.ts';
+import { Metrics } from '../metrics/index.ts';
+import { type Outcome as QueryOutcome, requestOpcode, respond, servfailFor } from '../query/index.ts';
+import { redirectHandler } from '../redirect/index.ts';
+import { describePools, type Snapshot } from '../resolve/index.ts';
 import { type DnsHandler, type DnsListener, listenDns } from '../server/index.ts';
 import { healthView, liveFromStored, type LiveState, materialize, materializeZone, planChanges, reconcile, updateView } from '../state/index.ts';
 import type { JournalEntry } from '../state/index.ts';
 import { Store } from '../store/index.ts';
 import { HealthMonitor, healthTargets, type TargetStatus } from '../health/index.ts';
-import { buildAddressUpdate, processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
+import { buildAddressUpdate, type Change, processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
+import { apiContext } from './api.ts';
+import { redirectChooser } from './redirect.ts';
 import { randomChooser } from './chooser.ts';
 import { geoSummary, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
 import { watchDir } from './watch.ts';
 
 export interface AppOptions {
+  /** HTTP API (loopback unless told otherwise; elsewhere only with a token). */
+  readonly apiListen?: ListenAddress;
+  readonly apiToken?: string | undefined;
+  /** HTTP 302 tier. */
+  readonly redirectListen?: ListenAddress;
+  /** Peers whose X-Forwarded-For the redirect tier believes (CIDR text). */
+  readonly trustedProxies?: readonly string[];
   readonly zonesDir: string;
   readonly geoipDir: string | undefined;
   /** SQLite file for serials, updates, member state and the journal (":memory:" for none on disk). */
@@ -38,6 +50,8 @@ export interface ReloadOutcome {
 
 export interface RunningApp {
   readonly dns: readonly DnsListener[];
+  readonly api: HttpListener | undefined;
+  readonly redirect: HttpListener | undefined;
   /** Loads every zone file again; on any error the zones in service stay in service. */
   reload(): Promise<ReloadOutcome>;
   snapshot(): Snapshot;
@@ -72,7 +86,31 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const keys = new Map<string, UpdateKey>(options.tsigKeys.map((k) => [k.name, { key: { name: k.name, algorithm: k.algorithm, secret: Buffer.from(k.secret, 'base64') }, source: 'update', zones: k.zones }]));
   keys.set(healthKey.name, { key: healthKey, source: 'health', zones: undefined });
 
-  /** Every change: checked, committed to the store, then swapped in; only then is it acknowledged. */
+  const metrics = new Metrics({
+    membersUp: () => [...current.zones.zones.values()].flatMap((z) => [...z.nodes.values()].flatMap((n) => [...n.rrsets.values()]))
+      .filter((r) => r.dynamic).flatMap((r) => describePools(r.dynamic!, current.health).map((p) => ({
+        zone: [...current.zones.zones.values()].find((z) => z.nodes.get(r.name))!.origin, record: `${r.name} ${typeName(r.type)}`, pool: p.name,
+        up: p.members.filter((m) => m.up).length, total: p.members.length,
+      }))),
+    serials: () => [...current.zones.zones.values()].map((z) => ({ zone: z.origin, serial: z.soa.data.type === 'SOA' ? z.soa.data.serial : 0 })),
+  });
+
+  /** The one write path (updates, health, API): committed to the store, then swapped in; false if the store failed. */
+  const commit = (origin: string, changes: readonly Change[], meta: { source: 'update' | 'health' | 'api'; reason: string }): boolean => {
+    const plan = planChanges(current.zones.zones.get(origin)!, files.zones.zones.get(origin), live, changes, { ...meta, nowMs: Date.now() });
+    try {
+      store.commit(plan.commit);
+    } catch (e) {
+      log.error(`change to ${origin} not committed: ${(e as Error).message}`);
+      return false;
+    }
+    live = plan.live;
+    const zones = new Map(current.zones.zones).set(origin, materializeZone(files.zones.zones.get(origin)!, live));
+    current = { ...current, zones: { zones }, health: healthView(live) };
+    return true;
+  };
+
+  /** Every update: checked, committed, then swapped in; only then is it acknowledged. */
   const update = (message: Buffer): { reply: Buffer; outcome: UpdateOutcome } => {
     const nowMs = Date.now();
     const outcome = processUpdate(message, {
@@ -85,18 +123,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     });
     let rcode = outcome.rcode;
     if (rcode === Rcode.NOERROR && outcome.changes.length > 0) {
-      const origin = outcome.zone!;
-      const plan = planChanges(current.zones.zones.get(origin)!, files.zones.zones.get(origin), live, outcome.changes, { source: outcome.source ?? 'update', reason: `${outcome.source ?? 'update'} signed by ${outcome.keyName}`, nowMs });
-      try {
-        store.commit(plan.commit);
-        live = plan.live;
-        const zones = new Map(current.zones.zones).set(origin, materializeZone(files.zones.zones.get(origin)!, live));
-        current = { ...current, zones: { zones }, health: healthView(live) };
-      } catch (e) {
-        log.error(`update of ${origin} not committed: ${(e as Error).message}`);
-        rcode = Rcode.SERVFAIL;
-      }
+      if (!commit(outcome.zone!, outcome.changes, { source: outcome.source ?? 'update', reason: `${outcome.source ?? 'update'} signed by ${outcome.keyName}` })) rcode = Rcode.SERVFAIL;
     }
+    metrics.update(outcome.source ?? 'unsigned', rcodeName(rcode));
     const note = [outcome.reason, ...outcome.skipped.map((s) => `skipped: ${s}`)].filter(Boolean).join('; ');
     (rcode === Rcode.NOERROR ? log.info : log.warn)(`update ${outcome.zone ?? '?'} by ${outcome.keyName ?? 'unsigned'}: rcode ${rcode}${outcome.changes.length ? `, ${outcome.changes.length} change(s)` : ''}${note ? ` (${note})` : ''}`);
     return { reply: outcome.reply(rcode), outcome };
@@ -106,6 +135,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   let updateId = 0;
   const monitor = new HealthMonitor({
     random: Math.random, now: Date.now,
+    observe: (spec, result) => metrics.probe(spec.protocol, result.ok, result.latencyMs / 1000),
     report: (transitions) => {
       for (const zone of new Set(transitions.map((t) => t.zone))) {
         const changes = transitions.filter((t) => t.zone === zone).map((t) => ({ ...t, add: t.up }));
@@ -121,7 +151,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   };
   syncHealth();
 
-  const handle = guardedHandler(() => current, (m) => update(m).reply, log);
+  const handle = guardedHandler(() => current, (m) => update(m).reply, metrics, log);
   const dns: DnsListener[] = [];
   try {
     for (const address of options.dnsListen) {
@@ -140,6 +170,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const reload = async (): Promise<ReloadOutcome> => {
     const result = await loadData(options.zonesDir, options.geoipDir);
     result.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
+    metrics.reload(result.data !== undefined);
     if (!result.data) {
       log.error('reload rejected: the zones in service are unchanged');
       return { ok: false, diagnostics: result.diagnostics };
@@ -158,18 +189,42 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   };
   const watcher = options.watchZones ? watchDir(options.zonesDir, () => void serializedReload(), log) : undefined;
 
+  const http: HttpListener[] = [];
+  const closeAll = async (): Promise<void> => {
+    watcher?.close();
+    monitor.stop();
+    await Promise.all([...dns, ...http].map((l) => l.close()));
+    store.close();
+  };
+  let api: HttpListener | undefined;
+  let redirect: HttpListener | undefined;
+  try {
+    if (options.apiListen) {
+      const token = options.apiToken;
+      if (!token && !isLoopback(options.apiListen.host)) throw new Error(`the API on ${formatAddress(options.apiListen)} is not loopback: set api_token (or GSLB_API_TOKEN) first`);
+      const ctx = apiContext({ snapshot: () => current, live: () => live, commit, reload: serializedReload, journal: (since, limit) => store.journal(since, limit), healthStatus: () => monitor.status(), metrics, token });
+      api = await listenHttp(options.apiListen.host, options.apiListen.port, apiHandler(ctx, (e) => log.error(`API: ${(e as Error).stack ?? String(e)}`)));
+      http.push(api);
+      log.info(`api listening on ${formatAddress(api)}${token ? '' : ' (read-only: no api_token)'}`);
+    }
+    if (options.redirectListen) {
+      const trustedProxies = (options.trustedProxies ?? []).map((t) => parseCidr(t)).filter((c): c is Cidr => typeof c !== 'string');
+      redirect = await listenHttp(options.redirectListen.host, options.redirectListen.port, redirectHandler({ choose: redirectChooser(() => current), trustedProxies }));
+      http.push(redirect);
+      log.info(`redirect tier listening on ${formatAddress(redirect)}`);
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+
   return {
-    dns, healthKey, update,
+    dns, api, redirect, healthKey, update,
     reload: serializedReload,
     snapshot: () => current,
     journal: (sinceId, limit) => store.journal(sinceId, limit),
     healthStatus: () => monitor.status(),
-    close: async () => {
-      watcher?.close();
-      monitor.stop();
-      await Promise.all(dns.map((l) => l.close()));
-      store.close();
-    },
+    close: closeAll,
   };
 }
 
@@ -181,14 +236,16 @@ function adopt(store: Store, files: LoadedData, live: LiveState): LiveState {
 }
 
 /** The DNS handler with the edge's safety net: a thrown error answers SERVFAIL and is logged at most once a second. */
-function guardedHandler(snapshot: () => Snapshot, update: (message: Buffer) => Buffer, log: Logger): DnsHandler {
+function guardedHandler(snapshot: () => Snapshot, update: (message: Buffer) => Buffer, metrics: Metrics, log: Logger): DnsHandler {
   let lastLogMs = 0;
   let suppressed = 0;
   const chooser = randomChooser();
   return (request, ctx) => {
     try {
       if (requestOpcode(request) === 5) return update(request);
-      return respond(request, ctx, snapshot(), chooser).reply;
+      const out = respond(request, ctx, snapshot(), chooser);
+      if (out.reply) count(metrics, out, ctx.transport);
+      return out.reply;
     } catch (e) {
       const now = Date.now();
       if (now - lastLogMs >= ERROR_LOG_INTERVAL_MS) {
@@ -201,6 +258,25 @@ function guardedHandler(snapshot: () => Snapshot, update: (message: Buffer) => B
       return servfailFor(request);
     }
   };
+}
+
+/** Counters for one answered query; kept to Map increments (see Metrics). */
+function count(metrics: Metrics, out: QueryOutcome, transport: string): void {
+  metrics.query(out.zone ?? '-', out.qtype === undefined ? '-' : typeName(out.qtype), rcodeName(out.rcode), transport, out.ecs);
+  const d = out.dynamic;
+  if (!d) return;
+  const t = d.trace;
+  const pool = t.outcome === 'pool' || t.outcome === 'fallback' ? t.pools.find((p) => p.answered)?.name ?? '-' : t.outcome;
+  metrics.answer(out.zone ?? '-', `${d.name} ${typeName(out.qtype ?? 1)}`, pool, t.degraded ? t.outcome : undefined);
+}
+
+const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
+function rcodeName(rcode: number): string {
+  return RCODE_NAMES.get(rcode) ?? String(rcode);
+}
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || host.startsWith('127.');
 }
 
 export function formatAddress(a: { host: string; port: number }): string {

@@ -35,6 +35,7 @@ export interface Transition {
 
 export interface TargetStatus {
   readonly key: string;
+  readonly spec: ProbeSpec;
   readonly lastCheckMs: number | undefined;
   readonly last: ProbeResult | undefined;
 }
@@ -53,6 +54,8 @@ export interface MonitorOptions {
   readonly report: (transitions: readonly Transition[]) => void;
   readonly random: () => number;
   readonly now: () => number;
+  /** Told of every probe (for metrics). */
+  readonly observe?: (spec: ProbeSpec, result: ProbeResult) => void;
 }
 
 const subscriberKey = (s: Subscriber): string => `${s.name}|${s.type}`;
@@ -84,7 +87,7 @@ export class HealthMonitor {
   }
 
   status(): TargetStatus[] {
-    return [...this.running.values()].map((r) => ({ key: r.target.key, lastCheckMs: r.lastCheckMs, last: r.last }));
+    return [...this.running.values()].map((r) => ({ key: r.target.key, spec: r.target.spec, lastCheckMs: r.lastCheckMs, last: r.last }));
   }
 
   stop(): void {
@@ -118,6 +121,7 @@ export class HealthMonitor {
       if (this.running.get(r.target.key) !== r) return; // stopped meanwhile
       r.lastCheckMs = this.options.now();
       r.last = result;
+      this.options.observe?.(r.target.spec, result);
       const transitions = this.count(r, result);
       if (transitions.length > 0) this.options.report(transitions);
     } finally {

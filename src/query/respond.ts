@@ -4,7 +4,7 @@ import {
   EDNS_UDP_SIZE, type EdnsOption, encodeClientSubnet, encodeMessage, type Message, OPTION_CLIENT_SUBNET,
   parseRequest, type RawQuestion, type RequestEdns,
 } from '../dns/index.ts';
-import { type Answer, type Chooser, type ClientAddress, resolve, type Snapshot } from '../resolve/index.ts';
+import { type Answer, type Chooser, type ClientAddress, type DynamicTrace, resolve, type Snapshot } from '../resolve/index.ts';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -18,19 +18,27 @@ export interface Outcome {
   readonly reply: Buffer | undefined;
   readonly rcode: number;
   readonly reason: string | undefined;
+  readonly qtype: number | undefined;
+  /** The zone that answered (undefined: none). */
+  readonly zone: string | undefined;
+  readonly ecs: boolean;
+  /** The owner and trace of a dynamic answer. */
+  readonly dynamic: { readonly name: string; readonly trace: DynamicTrace } | undefined;
 }
 
 /** Answers one DNS request. Expected faults are values; anything thrown is a bug (the caller answers SERVFAIL). */
 export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, chooser: Chooser): Outcome {
   const req = parseRequest(buf);
-  if (req.kind === 'drop') return { reply: undefined, rcode: -1, reason: req.reason };
+  if (req.kind === 'drop') return { reply: undefined, rcode: -1, reason: req.reason, qtype: undefined, zone: undefined, ecs: false, dynamic: undefined };
   const base = { id: req.id, opcode: req.opcode, rd: req.rd, cd: req.cd, question: req.question, edns: req.edns };
   if (req.kind === 'error') return reply(base, ctx, { rcode: req.rcode, answer: undefined }, req.reason);
   const q = req.question;
   const refusal = refuseReason(q);
   if (refusal) return reply(base, ctx, { rcode: refusal.rcode, answer: undefined }, refusal.reason);
   const answer = resolve({ name: q.name, type: q.type }, clientOf(req.edns, ctx.remoteAddress), snapshot, chooser);
-  return reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
+  const out = reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
+  if (answer.kind === 'refused') return out;
+  return { ...out, zone: answer.zone, dynamic: answer.trace ? { name: answer.answer.at(-1)?.name ?? q.name, trace: answer.trace } : undefined };
 }
 
 /** RFC 7871 §7.1.2: the ECS address when the resolver sent one; a /0 option opts out, so the source address decides. */
@@ -91,7 +99,7 @@ function reply(base: ReplyBase, ctx: RequestContext, result: { rcode: number; an
     additionalRequired: a?.kind === 'delegation',
     ...(base.question && base.opcode === Opcode.QUERY ? { rawQuestion: base.question } : {}),
   });
-  return { reply: encoded, rcode: result.rcode, reason };
+  return { reply: encoded, rcode: result.rcode, reason, qtype: base.question?.type, zone: undefined, ecs: base.edns?.clientSubnet !== undefined, dynamic: undefined };
 }
 
 function replyEdns(edns: RequestEdns | undefined, scopePrefix: number): Message['edns'] {

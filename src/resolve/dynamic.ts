@@ -1,7 +1,7 @@
 // The dynamic decision (SPEC §4 steps 5-8): rule → pool → fallback chain → default values → redirect → fail open.
 import { maskAddress, type RR } from '../core/index.ts';
 import { type ClientFacts, NO_FACTS } from '../geo/index.ts';
-import type { DynamicRecord, PickMethod, Pool, PoolMember } from '../zone/index.ts';
+import type { DynamicRecord, MemberStatus, PickMethod, Pool, PoolMember } from '../zone/index.ts';
 import { type Candidate, type Chooser, pickRendezvous, pickRoundRobin, pickWeighted } from './pick.ts';
 import { matchRule } from './rules.ts';
 
@@ -17,6 +17,10 @@ export interface HealthView {
   check(record: DynamicRecord, address: string): boolean | undefined;
   /** False when a dynamic update deleted the address from the record (until one adds it back). */
   inService(record: DynamicRecord, address: string): boolean;
+  /** An operator's override of a member's status (API), in place of the configured one. */
+  memberOverride(record: DynamicRecord, address: string): MemberStatus | undefined;
+  /** An operator's override of a whole pool: down skips it (its fallback takes over), up counts every member up. */
+  poolOverride(record: DynamicRecord, pool: string): MemberStatus | undefined;
 }
 
 export type Outcome = 'pool' | 'fallback' | 'default values' | 'redirect' | 'fail-open' | 'empty';
@@ -32,8 +36,10 @@ export interface MemberTrace {
 export interface DynamicTrace {
   readonly facts: ClientFacts | undefined;
   readonly rules: readonly { readonly index: number; readonly pool: string; readonly matched: boolean; readonly detail: string }[];
-  readonly pools: readonly { readonly name: string; readonly members: readonly MemberTrace[]; readonly answered: boolean }[];
+  readonly pools: readonly { readonly name: string; readonly override: MemberStatus | undefined; readonly members: readonly MemberTrace[]; readonly answered: boolean }[];
   readonly outcome: Outcome;
+  /** Answered on a degraded path (with ttl_degraded). */
+  readonly degraded: boolean;
   readonly method: PickMethod;
   readonly candidates: readonly Candidate[];
   readonly picked: readonly string[];
@@ -49,7 +55,11 @@ export interface DynamicDecision {
 
 const HASH_PREFIX = { 4: 24, 16: 56 } as const; // the client subnet `hash` keeps a client on
 
-export function decideDynamic(record: DynamicRecord, client: ClientAddress, lookupFacts: (a: Uint8Array) => ClientFacts, health: HealthView, chooser: Chooser): DynamicDecision {
+/**
+ * `purpose: 'http'` is the redirect tier's view: it never answers with the redirect addresses (that would send the
+ * client back to the tier) and treats fail-open and empty as nothing healthy.
+ */
+export function decideDynamic(record: DynamicRecord, client: ClientAddress, lookupFacts: (a: Uint8Array) => ClientFacts, health: HealthView, chooser: Chooser, purpose: 'dns' | 'http' = 'dns'): DynamicDecision {
   let facts: ClientFacts | undefined;
   const factsOnce = (): ClientFacts => (facts ??= client.address ? lookupFacts(client.address) : NO_FACTS);
   const rules: DynamicTrace['rules'][number][] = [];
@@ -62,12 +72,12 @@ export function decideDynamic(record: DynamicRecord, client: ClientAddress, look
     const byAddress = new Map(members.map((m) => [m.address, m]));
     const records = pick.picked.map((c) => ({ ...byAddress.get(c.address)!.record, ttl }));
     const trace: DynamicTrace = {
-      facts, rules, pools, outcome, method: record.method, candidates: members.map(candidateOf), picked: pick.picked.map((c) => c.address), ttl, scopePrefix: scope,
+      facts, rules, pools, outcome, degraded, method: record.method, candidates: members.map(candidateOf), picked: pick.picked.map((c) => c.address), ttl, scopePrefix: scope,
     };
     return { records, scopePrefix: scope, trace };
   };
 
-  if (record.redirect?.mode === 'always') return finish('redirect', false, redirectMembers(record), undefined, true);
+  if (record.redirect?.mode === 'always' && purpose === 'dns') return finish('redirect', false, redirectMembers(record), undefined, true);
   let chain: Pool[] = [];
   for (const rule of record.rules) {
     const r = matchRule(rule, client.address, factsOnce);
@@ -79,14 +89,16 @@ export function decideDynamic(record: DynamicRecord, client: ClientAddress, look
     }
   }
   for (const [i, pool] of chain.entries()) {
-    const members = pool.members.map((m) => memberTrace(record, m, health));
+    const override = health.poolOverride(record, pool.name);
+    const members = pool.members.map((m) => memberTrace(record, m, health, override));
     const up = pool.members.filter((_, j) => members[j]!.up);
-    pools.push({ name: pool.name, members, answered: up.length > 0 });
+    pools.push({ name: pool.name, override, members, answered: up.length > 0 });
     if (up.length > 0) return finish(i === 0 ? 'pool' : 'fallback', i > 0, up, pool.name);
   }
   // Default values answer a client no rule matched (the normal path), or one whose whole chain is down (degraded).
   const defaults = record.defaults.filter((m) => memberTrace(record, m, health).up);
   if (defaults.length > 0) return finish('default values', chain.length > 0, defaults, 'default');
+  if (purpose === 'http') return finish('empty', true, [], undefined, true);
   if (record.redirect) return finish('redirect', true, redirectMembers(record), undefined, true);
   if (record.allDown === 'empty') return finish('empty', true, [], undefined, true);
   // Fail open: an answer to a dead server beats no answer. Members marked down by the operator stay out if any others exist.
@@ -96,6 +108,8 @@ export function decideDynamic(record: DynamicRecord, client: ClientAddress, look
 }
 
 /**
+ * status: the pool's override if it forces up or down, else the member's override (API), else its configured status.
+ *
  * in service  status  check    effective
  * no          *       *        down      deleted by a dynamic update
  * yes         up      *        up        operator forced
@@ -104,12 +118,21 @@ export function decideDynamic(record: DynamicRecord, client: ClientAddress, look
  * yes         obey    down     down
  * yes         obey    unknown  per healthcheck.initial (default up); no health check: up
  */
-function memberTrace(record: DynamicRecord, m: PoolMember, health: HealthView): MemberTrace {
+function memberTrace(record: DynamicRecord, m: PoolMember, health: HealthView, poolOverride?: MemberStatus): MemberTrace {
   const check = record.healthcheck ? health.check(record, m.address) : undefined;
   const verdict = check === undefined ? 'unknown' : check ? 'up' : 'down';
   const inService = health.inService(record, m.address);
-  const up = inService && (m.status === 'up' || (m.status === 'obey' && (check ?? record.healthcheck?.initial !== 'down')));
-  return { address: m.address, weight: m.weight, status: inService ? m.status : 'deleted', health: verdict, up };
+  const status = poolOverride !== undefined && poolOverride !== 'obey' ? poolOverride : health.memberOverride(record, m.address) ?? m.status;
+  const up = inService && (status === 'up' || (status === 'obey' && (check ?? record.healthcheck?.initial !== 'down')));
+  return { address: m.address, weight: m.weight, status: inService ? status : 'deleted', health: verdict, up };
+}
+
+/** Every pool of a record with its override and each member's effective state (for the API and metrics). */
+export function describePools(record: DynamicRecord, health: HealthView): { name: string; override: MemberStatus | undefined; members: MemberTrace[] }[] {
+  return [...record.pools.values()].map((pool) => {
+    const override = health.poolOverride(record, pool.name);
+    return { name: pool.name, override, members: pool.members.map((m) => memberTrace(record, m, health, override)) };
+  });
 }
 
 /** The pool a rule names, then its fallbacks, each once. */

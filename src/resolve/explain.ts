@@ -40,7 +40,7 @@ function describeTrace(t: DynamicTrace): string[] {
   for (const r of t.rules) lines.push(`  ${r.index + 1}. → ${r.pool}: ${r.matched ? 'MATCH' : 'no'} (${r.detail})`);
   if (t.rules.length > 0 && !t.rules.some((r) => r.matched)) lines.push('  no rule matched');
   for (const p of t.pools) {
-    lines.push(`pool ${p.name}: ${p.answered ? 'has members up' : 'nothing up, following its fallback'}`);
+    lines.push(`pool ${p.name}${p.override ? ` (operator: ${p.override})` : ''}: ${p.answered ? 'has members up' : 'nothing up, following its fallback'}`);
     for (const m of p.members) lines.push(`  ${m.address} weight ${m.weight} status ${m.status} check ${m.health} → ${m.up ? 'up' : 'down'}`);
   }
   lines.push(`outcome: ${t.outcome}; method ${t.method}; candidates ${t.candidates.map((c) => `${c.address}(${c.weight})`).join(' ') || 'none'}`);

@@ -2,7 +2,7 @@
 import { formatRData, RRClass, type RData, type RR, rdataTypeCode, typeName } from '../core/index.ts';
 import type { HealthView } from '../resolve/index.ts';
 import type { Change, UpdateZone } from '../update/index.ts';
-import { nextSerial, overlayZone, serialGreater, soaSerial, type Zone, type ZoneSet } from '../zone/index.ts';
+import { type MemberStatus, nextSerial, overlayZone, serialGreater, soaSerial, type Zone, type ZoneSet } from '../zone/index.ts';
 import type { Commit, JournalEntry, StoredState } from './rows.ts';
 
 export interface MemberState {
@@ -18,6 +18,8 @@ export interface LiveState {
   readonly rrsets: ReadonlyMap<string, { readonly records: readonly RR[]; readonly base: string | null }>;
   /** "name|type|address" → member state. */
   readonly members: ReadonlyMap<string, MemberState>;
+  /** "name|type|member|address" or "name|type|pool|pool" → the operator's status and why. */
+  readonly overrides: ReadonlyMap<string, { readonly status: MemberStatus; readonly reason: string | null; readonly at: number }>;
 }
 
 export function liveFromStored(s: StoredState): LiveState {
@@ -25,6 +27,7 @@ export function liveFromStored(s: StoredState): LiveState {
     serials: s.serials,
     rrsets: new Map(s.rrsets.map((r) => [`${r.zone}|${r.name}|${r.type}`, { records: decodeRecords(r.name, r.records), base: r.base }])),
     members: new Map(s.members.map((m) => [`${m.name}|${m.type}|${m.address}`, { inService: m.inService, health: m.health, healthSince: m.healthSince }])),
+    overrides: new Map(s.overrides.map((o) => [`${o.name}|${o.type}|${o.kind}|${o.target}`, { status: o.status as MemberStatus, reason: o.reason, at: o.at }])),
   };
 }
 
@@ -94,6 +97,8 @@ export function healthView(live: LiveState): HealthView {
   return {
     check: (record, address) => live.members.get(`${record.name}|${record.type}|${address}`)?.health,
     inService: (record, address) => live.members.get(`${record.name}|${record.type}|${address}`)?.inService !== false,
+    memberOverride: (record, address) => live.overrides.get(`${record.name}|${record.type}|member|${address}`)?.status,
+    poolOverride: (record, pool) => live.overrides.get(`${record.name}|${record.type}|pool|${pool}`)?.status,
   };
 }
 
@@ -120,6 +125,8 @@ export function planChanges(zone: Zone, fileZone: Zone | undefined, live: LiveSt
   const serial = nextSerial(live.serials.get(zone.origin) ?? soaSerial(zone));
   const rrsets = new Map(live.rrsets);
   const members = new Map(live.members);
+  const overrides = new Map(live.overrides);
+  const overrideRows: NonNullable<Commit['overrides']>[number][] = [];
   const rows: NonNullable<Commit['rrsets']>[number][] = [];
   const memberRows: NonNullable<Commit['members']>[number][] = [];
   const journal: JournalEntry[] = [];
@@ -134,6 +141,12 @@ export function planChanges(zone: Zone, fileZone: Zone | undefined, live: LiveSt
       rrsets.set(`${zone.origin}|${key}`, { records: c.records, base });
       rows.push({ zone: zone.origin, name: c.name, type: c.type, records: encodeRecords(c.records), base });
       journal.push(entry(c.name, c.type, formatRecords(before), formatRecords(c.records)));
+    } else if (c.kind === 'override') {
+      const okey = `${key}|${c.target}|${c.key}`;
+      const was = overrides.get(okey)?.status ?? 'as configured';
+      overrides.set(okey, { status: c.status, reason: c.reason, at: meta.nowMs });
+      overrideRows.push({ name: c.name, type: c.type, kind: c.target, target: c.key, status: c.status, reason: c.reason, at: meta.nowMs });
+      journal.push({ ...entry(c.name, c.type, `${c.target} ${c.key} ${was}`, `${c.target} ${c.key} ${c.status}`), reason: c.reason || meta.reason });
     } else {
       const old = members.get(`${key}|${c.address}`) ?? { inService: undefined, health: undefined, healthSince: undefined };
       const next = c.kind === 'service' ? { ...old, inService: c.inService } : { ...old, health: c.up, healthSince: meta.nowMs };
@@ -145,7 +158,7 @@ export function planChanges(zone: Zone, fileZone: Zone | undefined, live: LiveSt
     }
   }
   const serials = new Map(live.serials).set(zone.origin, serial);
-  return { live: { serials, rrsets, members }, commit: { serials: new Map([[zone.origin, serial]]), rrsets: rows, members: memberRows, journal }, serial };
+  return { live: { serials, rrsets, members, overrides }, commit: { serials: new Map([[zone.origin, serial]]), rrsets: rows, members: memberRows, overrides: overrideRows, journal }, serial };
 }
 
 function formatRecords(records: readonly RR[]): string | null {

@@ -29,4 +29,6 @@ export type Change =
   /** A dynamic record's member taken out of service (deleted by an operator) or returned. */
   | { readonly kind: 'service'; readonly name: string; readonly type: number; readonly address: string; readonly inService: boolean }
   /** A dynamic record's member found down or up by the health monitor. */
-  | { readonly kind: 'health'; readonly name: string; readonly type: number; readonly address: string; readonly up: boolean };
+  | { readonly kind: 'health'; readonly name: string; readonly type: number; readonly address: string; readonly up: boolean }
+  /** An operator's override (API) of a member's or a whole pool's status. */
+  | { readonly kind: 'override'; readonly name: string; readonly type: number; readonly target: 'member' | 'pool'; readonly key: string; readonly status: 'up' | 'down' | 'obey'; readonly reason: string };

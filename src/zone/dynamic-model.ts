@@ -45,6 +45,9 @@ export interface RedirectSpec {
   readonly addresses: readonly RR[];
   readonly mode: 'fallback' | 'always';
   readonly fallbackUrl: string | undefined;
+  /** The Location's scheme and port (the members' service, not the tier's own). */
+  readonly scheme: 'http' | 'https';
+  readonly port: number | undefined;
 }
 
 export interface DynamicRecord {

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly port: number;
+  readonly apiPort: number;
+  readonly redirectPort: number;
   readonly stderr: string[];
   /** Resolves when a log line matching `pattern` appears (or rejects after `timeoutMs`). */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
@@ -13,8 +15,8 @@ export interface ServerProcess {
 
 export const CLI = fileURLToPath(new URL('../../bin/gslb.js', import.meta.url));
 
-export async function spawnServer(args: readonly string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--dns-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function spawnServer(args: readonly string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--dns-listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0', '--redirect-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   const stderr: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let partial = '';
@@ -42,11 +44,13 @@ export async function spawnServer(args: readonly string[]): Promise<ServerProces
   };
   const line = await waitForLog(/dns listening on 127\.0\.0\.1:\d+/);
   const port = Number(/:(\d+) /.exec(line)![1]);
+  const apiPort = Number(/api listening on 127\.0\.0\.1:(\d+)/.exec(await waitForLog(/api listening on/))![1]);
+  const redirectPort = Number(/redirect tier listening on 127\.0\.0\.1:(\d+)/.exec(await waitForLog(/redirect tier listening on/))![1]);
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     process.kill(child.pid, 'SIGTERM');
     await exited;
   };
-  return { child, port, stderr, waitForLog, stop };
+  return { child, port, apiPort, redirectPort, stderr, waitForLog, stop };
 }

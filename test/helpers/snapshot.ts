@@ -28,5 +28,5 @@ export function chooserOf(source: readonly number[] | number = 1): Chooser {
 
 /** Health verdicts by address: true up, false down, absent unknown. */
 export function healthOf(table: Record<string, boolean>): HealthView {
-  return { check: (_record, address) => table[address], inService: () => true };
+  return { ...NO_HEALTH, check: (_record, address) => table[address] };
 }

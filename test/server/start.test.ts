@@ -1,12 +1,14 @@
 // `npm start` from the repository serves the sample zones (here on a free port instead of 5353).
 import test from 'ava';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dig } from '../helpers/dig.ts';
 
 test('npm start serves the sample zones with AA answers', async (t) => {
   const cwd = fileURLToPath(new URL('../..', import.meta.url));
-  const child: ChildProcess = spawn('npm', ['start', '--silent', '--', '--dns-listen', '127.0.0.1:0'], { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child: ChildProcess = spawn('npm', ['start', '--silent', '--', '--dns-listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0', '--redirect-listen', '127.0.0.1:0', '--db', join(tmpdir(), `gslb-start-${process.pid}.sqlite`)], { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   try {
     const port = await new Promise<number>((resolve, reject) => {

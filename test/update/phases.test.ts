@@ -21,7 +21,7 @@ dyn:
     pools: {p: {values: [{value: 192.0.2.100}, {value: 192.0.2.101}]}}
     rules: [{pool: p}]
 `;
-const zone: UpdateZone = updateView(snapshotOf({ 'up.test.yaml': ZONE }).zones.zones.get('up.test.')!, { serials: new Map(), rrsets: new Map(), members: new Map() });
+const zone: UpdateZone = updateView(snapshotOf({ 'up.test.yaml': ZONE }).zones.zones.get('up.test.')!, { serials: new Map(), rrsets: new Map(), members: new Map(), overrides: new Map() });
 
 const ANY = RRClass.ANY;
 const NONE = RRClass.NONE;
@@ -81,7 +81,7 @@ for (const [title, update, rcode] of PRESCAN) {
 function changes(updates: UpdateRR[], source: 'update' | 'health' = 'update'): string[] | string {
   const r = applyUpdates(updates, zone, source);
   if (!r.ok) return `${r.rcode}: ${r.reason}`;
-  return r.changes.map((c) => (c.kind === 'rrset' ? `rrset ${c.name} ${c.type}: ${c.records.map((x) => formatRR(x).replace(/^\S+ /, '')).join(', ') || 'deleted'}` : c.kind === 'service' ? `service ${c.address} ${c.inService}` : `health ${c.address} ${c.up}`));
+  return r.changes.map((c) => (c.kind === 'rrset' ? `rrset ${c.name} ${c.type}: ${c.records.map((x) => formatRR(x).replace(/^\S+ /, '')).join(', ') || 'deleted'}` : c.kind === 'service' ? `service ${c.address} ${c.inService}` : c.kind === 'health' ? `health ${c.address} ${c.up}` : `override ${c.key} ${c.status}`));
 }
 
 const APPLY: [string, UpdateRR[], string[] | string, ('update' | 'health')?][] = [

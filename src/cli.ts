@@ -9,13 +9,14 @@ const USAGE = `usage:
   gslb serve [--config FILE] [--zones DIR] [--geoip DIR] [--db FILE]
              [--dns-listen ADDR:PORT]... [--api-listen ADDR:PORT] [--redirect-listen ADDR:PORT]
   gslb check [--zones DIR]
-  gslb explain NAME [TYPE] --client IP [--ecs CIDR] [--zones DIR] [--geoip DIR]
+  gslb explain NAME [TYPE] --client IP [--ecs CIDR] [--zones DIR] [--geoip DIR] [--server URL]
+  gslb status [--server URL]        (default http://127.0.0.1:8053)
   gslb geoip IP [--geoip DIR]`;
 
 const OPTIONS = {
   config: { type: 'string' }, zones: { type: 'string' }, geoip: { type: 'string' }, db: { type: 'string' },
   'dns-listen': { type: 'string', multiple: true }, 'api-listen': { type: 'string' }, 'redirect-listen': { type: 'string' },
-  client: { type: 'string' }, ecs: { type: 'string' },
+  client: { type: 'string' }, ecs: { type: 'string' }, server: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -41,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       return serve(settings);
     case 'explain':
-      return explain(settings, positionals.slice(1), values.client, values.ecs);
+      return values.server ? explainRemote(values.server, positionals.slice(1), values.client, values.ecs) : explain(settings, positionals.slice(1), values.client, values.ecs);
+    case 'status':
+      return status(values.server ?? 'http://127.0.0.1:8053');
     case 'geoip':
       return geoip(settings, positionals[1]);
     default:
@@ -100,6 +103,47 @@ async function explain(settings: Settings, args: string[], clientText: string | 
   result.diagnostics.forEach((d) => process.stderr.write(`${formatDiagnostic(d)}\n`));
   if (result.text !== undefined) process.stdout.write(`${result.text}\n`);
   return result.text === undefined ? 1 : 0;
+}
+
+/** Asks a running server (its live health and overrides included) through GET /api/v1/resolve. */
+async function explainRemote(server: string, args: string[], client: string | undefined, ecs: string | undefined): Promise<number> {
+  const [name, type = 'A'] = args;
+  if (!name || !client) {
+    process.stderr.write(`gslb: explain needs NAME and --client IP\n${USAGE}\n`);
+    return 2;
+  }
+  const query = new URLSearchParams({ name, type, client, ...(ecs ? { ecs } : {}) });
+  const r = await getJson(server, `/api/v1/resolve?${query}`);
+  if (!r) return 1;
+  process.stdout.write(`${(r as { text: string }).text}\n`);
+  return 0;
+}
+
+/** Every pool member of a running server: configured status, override, health, effective state. */
+async function status(server: string): Promise<number> {
+  const r = (await getJson(server, '/api/v1/members')) as { members: Record<string, unknown>[] } | undefined;
+  if (!r) return 1;
+  const rows = r.members.map((m) => [m['name'], m['type'], m['pool'], m['value'], m['weight'], m['status'], m['override'] ?? '-', m['in_service'] ? m['health'] : 'deleted', m['effective'], m['latency_ms'] ?? '-'].map(String));
+  const header = ['NAME', 'TYPE', 'POOL', 'MEMBER', 'WEIGHT', 'STATUS', 'OVERRIDE', 'HEALTH', 'EFFECTIVE', 'LATENCY_MS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  for (const row of [header, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+  return 0;
+}
+
+async function getJson(server: string, path: string): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, server));
+  } catch (e) {
+    process.stderr.write(`gslb: cannot reach ${server}: ${(e as Error).message}\n`);
+    return undefined;
+  }
+  const body = (await response.json()) as { error?: { message: string } };
+  if (!response.ok) {
+    process.stderr.write(`gslb: ${server} answered ${response.status}: ${body.error?.message ?? ''}\n`);
+    return undefined;
+  }
+  return body;
 }
 
 async function geoip(settings: Settings, ip: string | undefined): Promise<number> {

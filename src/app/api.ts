@@ -75,7 +75,8 @@ export function apiContext(s: ServerAccess): ApiContext {
       if (!found) return { notFound: `no dynamic ${typeName(r.type)} record ${r.name} in zone ${r.zone}` };
       const { record } = found;
       if (r.target === 'pool' && !record.pools.has(r.key)) return { notFound: `record ${r.name} has no pool "${r.key}"` };
-      if (r.target === 'member' && ![...record.pools.values()].some((p) => p.members.some((m) => m.address === r.key))) return { notFound: `${r.key} is not a member of ${r.name} ${typeName(r.type)}` };
+      const members = [...record.defaults, ...[...record.pools.values()].flatMap((p) => p.members)];
+      if (r.target === 'member' && !members.some((m) => m.address === r.key)) return { notFound: `${r.key} is not a member or default value of ${r.name} ${typeName(r.type)}` };
       const ok = s.commit(r.zone, [{ kind: 'override', name: r.name, type: r.type, target: r.target, key: r.key, status: r.status, reason: r.reason }], { source: 'api', reason: r.reason || 'API override' });
       if (!ok) throw new Error('the override could not be committed');
       const state = pools(record);

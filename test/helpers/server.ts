@@ -7,9 +7,12 @@ import { type AppOptions, type Logger, type RunningApp, startApp } from '../../s
 export interface TestServer {
   readonly app: RunningApp;
   readonly port: number;
+  /** http://127.0.0.1:PORT of the API, when started with `http`. */
+  readonly api: string;
+  readonly redirectPort: number;
   readonly dir: string;
   readonly logs: string[];
-  close(): Promise<void>;
+  close(keepDir?: boolean): Promise<void>;
 }
 
 export interface TestServerOptions {
@@ -20,24 +23,32 @@ export interface TestServerOptions {
   /** A GeoIP directory; default none. */
   readonly geoipDir?: string;
   readonly tsigKeys?: AppOptions['tsigKeys'];
+  /** Start the API and redirect tier on 127.0.0.1 port 0. */
+  readonly http?: boolean;
+  readonly apiToken?: string;
+  readonly trustedProxies?: readonly string[];
+  /** Reuse a directory (and its state) from an earlier server. */
+  readonly dir?: string;
   /** Defaults to a file in the test's temporary directory. */
   readonly dbPath?: string;
 }
 
 export async function startTestServer(files: Record<string, string>, options: TestServerOptions = {}): Promise<TestServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'gslb-test-'));
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'gslb-test-')));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   const logs: string[] = [];
   const log: Logger = { info: (m) => logs.push(`info: ${m}`), warn: (m) => logs.push(`warn: ${m}`), error: (m) => logs.push(`error: ${m}`) };
   const app = await startApp({
+    ...(options.http ? { apiListen: { host: '127.0.0.1', port: 0 }, redirectListen: { host: '127.0.0.1', port: 0 } } : {}),
+    apiToken: options.apiToken, trustedProxies: options.trustedProxies ?? [],
     zonesDir: dir, geoipDir: options.geoipDir, dbPath: options.dbPath ?? join(dir, 'state', 'gslb.sqlite'), tsigKeys: options.tsigKeys ?? [], dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
     tcpMaxConnections: options.tcpMaxConnections ?? 64, watchZones: options.watchZones ?? false, log,
   });
   return {
-    app, port: app.dns[0]!.port, dir, logs,
-    close: async () => {
+    app, port: app.dns[0]!.port, dir, logs, api: `http://127.0.0.1:${app.api?.port ?? 0}`, redirectPort: app.redirect?.port ?? 0,
+    close: async (keepDir = false) => {
       await app.close();
-      await rm(dir, { recursive: true, force: true });
+      if (!keepDir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

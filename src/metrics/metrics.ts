@@ -28,23 +28,58 @@ export interface ScrapeSources {
   serials(): readonly { zone: string; serial: number }[];
 }
 
+/** zone → query type → counts indexed by rcode × 2 + transport (0 UDP, 1 TCP): no string is built per query. */
+type QueryCounts = Map<string, Map<number, Float64Array>>;
+/** zone → owner → type → pool → count. */
+type AnswerCounts = Map<string, Map<string, Map<number, Map<string, number>>>>;
+
+function nested<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) map.set(key, (v = make()));
+  return v;
+}
+
 export class Metrics {
   readonly registry = new Registry();
-  private readonly queries: Tally = new Map();
-  private readonly answers: Tally = new Map();
+  private readonly queries: QueryCounts = new Map();
+  private readonly answers: AnswerCounts = new Map();
   private readonly degraded: Tally = new Map();
-  private readonly ecs: Tally = new Map();
+  private readonly ecs = new Float64Array(2);
   private readonly updates: Tally = new Map();
   private readonly reloads: Tally = new Map();
   private readonly probes: Tally = new Map();
   private readonly probeLatency: Histogram;
 
-  constructor(sources: ScrapeSources) {
+  constructor(sources: ScrapeSources, names: { type: (code: number) => string; rcode: (code: number) => string }) {
     const r = this.registry;
-    tallyCounter(r, 'gslb_queries_total', 'DNS queries answered, by zone, query type, rcode and transport', ['zone', 'qtype', 'rcode', 'transport'], this.queries);
-    tallyCounter(r, 'gslb_answers_total', 'Dynamic answers, by zone, record and the pool (or path) they came from', ['zone', 'record', 'pool'], this.answers);
+    const { queries, answers, ecs } = this;
+    new Counter({
+      name: 'gslb_queries_total', help: 'DNS queries answered, by zone, query type, rcode and transport', labelNames: ['zone', 'qtype', 'rcode', 'transport'], registers: [r],
+      collect() {
+        this.reset();
+        for (const [zone, byType] of queries) {
+          for (const [type, counts] of byType) {
+            counts.forEach((n, i) => n > 0 && this.inc({ zone, qtype: names.type(type), rcode: names.rcode(i >> 1), transport: i & 1 ? 'tcp' : 'udp' }, n));
+          }
+        }
+      },
+    });
+    new Counter({
+      name: 'gslb_answers_total', help: 'Dynamic answers, by zone, record and the pool (or path) they came from', labelNames: ['zone', 'record', 'pool'], registers: [r],
+      collect() {
+        this.reset();
+        for (const [zone, byName] of answers) for (const [name, byType] of byName) for (const [type, byPool] of byType) for (const [pool, n] of byPool) this.inc({ zone, record: `${name} ${names.type(type)}`, pool }, n);
+      },
+    });
+    new Counter({
+      name: 'gslb_ecs_queries_total', help: 'Queries with and without EDNS Client Subnet', labelNames: ['ecs'], registers: [r],
+      collect() {
+        this.reset();
+        this.inc({ ecs: 'no' }, ecs[0]!);
+        this.inc({ ecs: 'yes' }, ecs[1]!);
+      },
+    });
     tallyCounter(r, 'gslb_degraded_answers_total', 'Dynamic answers on a degraded path: fallback, default values, redirect, fail-open, empty', ['reason'], this.degraded);
-    tallyCounter(r, 'gslb_ecs_queries_total', 'Queries with and without EDNS Client Subnet', ['ecs'], this.ecs);
     tallyCounter(r, 'gslb_updates_total', 'Dynamic updates, by source and rcode', ['source', 'rcode'], this.updates);
     tallyCounter(r, 'gslb_reloads_total', 'Zone reloads, by result', ['result'], this.reloads);
     tallyCounter(r, 'gslb_health_probes_total', 'Health probes, by protocol and result', ['protocol', 'result'], this.probes);
@@ -65,13 +100,16 @@ export class Metrics {
     });
   }
 
-  query(zone: string, qtype: string, rcode: string, transport: string, ecs: boolean): void {
-    bump(this.queries, zone + SEP + qtype + SEP + rcode + SEP + transport);
-    bump(this.ecs, ecs ? 'yes' : 'no');
+  /** Called for every query: two Map lookups and an array increment. */
+  query(zone: string, qtype: number, rcode: number, tcp: boolean, ecs: boolean): void {
+    const counts = nested(nested(this.queries, zone, () => new Map()), qtype, () => new Float64Array(64));
+    counts[((rcode & 0x1f) << 1) | (tcp ? 1 : 0)]!++;
+    this.ecs[ecs ? 1 : 0]!++;
   }
 
-  answer(zone: string, record: string, pool: string, degradedReason: string | undefined): void {
-    bump(this.answers, zone + SEP + record + SEP + pool);
+  answer(zone: string, name: string, type: number, pool: string, degradedReason: string | undefined): void {
+    const byPool = nested(nested(nested(this.answers, zone, () => new Map()), name, () => new Map()), type, () => new Map<string, number>());
+    byPool.set(pool, (byPool.get(pool) ?? 0) + 1);
     if (degradedReason) bump(this.degraded, degradedReason);
   }
 

@@ -2,18 +2,20 @@
 import { randomBytes } from 'node:crypto';
 import type { ListenAddress, TsigKeyConfig } from '../config/index.ts';
 import { apiHandler, type HttpListener, listenHttp } from '../api/index.ts';
-import { type Cidr, formatDiagnostic, parseCidr, Rcode, type Diagnostic, typeName } from '../core/index.ts';
-import { Metrics } from '../metrics/index.ts';
-import { type Outcome as QueryOutcome, requestOpcode, respond, servfailFor } from '../query/index.ts';
+import { type Cidr, formatDiagnostic, parseCidr, Rcode, type Diagnostic } from '../core/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import { requestOpcode, respond, servfailFor } from '../query/index.ts';
 import { redirectHandler } from '../redirect/index.ts';
-import { describePools, type Snapshot } from '../resolve/index.ts';
+import type { Snapshot } from '../resolve/index.ts';
 import { type DnsHandler, type DnsListener, listenDns } from '../server/index.ts';
 import { healthView, liveFromStored, type LiveState, materialize, materializeZone, planChanges, reconcile, updateView } from '../state/index.ts';
 import type { JournalEntry } from '../state/index.ts';
 import { Store } from '../store/index.ts';
-import { HealthMonitor, healthTargets, type TargetStatus } from '../health/index.ts';
-import { buildAddressUpdate, type Change, processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
+import { healthTargets, type TargetStatus } from '../health/index.ts';
+import { type Change, processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
 import { apiContext } from './api.ts';
+import { healthMonitor } from './health.ts';
+import { count, rcodeName, serverMetrics } from './metrics.ts';
 import { redirectChooser } from './redirect.ts';
 import { randomChooser } from './chooser.ts';
 import { geoSummary, loadData, type LoadedData } from './data.ts';
@@ -86,14 +88,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const keys = new Map<string, UpdateKey>(options.tsigKeys.map((k) => [k.name, { key: { name: k.name, algorithm: k.algorithm, secret: Buffer.from(k.secret, 'base64') }, source: 'update', zones: k.zones }]));
   keys.set(healthKey.name, { key: healthKey, source: 'health', zones: undefined });
 
-  const metrics = new Metrics({
-    membersUp: () => [...current.zones.zones.values()].flatMap((z) => [...z.nodes.values()].flatMap((n) => [...n.rrsets.values()]))
-      .filter((r) => r.dynamic).flatMap((r) => describePools(r.dynamic!, current.health).map((p) => ({
-        zone: [...current.zones.zones.values()].find((z) => z.nodes.get(r.name))!.origin, record: `${r.name} ${typeName(r.type)}`, pool: p.name,
-        up: p.members.filter((m) => m.up).length, total: p.members.length,
-      }))),
-    serials: () => [...current.zones.zones.values()].map((z) => ({ zone: z.origin, serial: z.soa.data.type === 'SOA' ? z.soa.data.serial : 0 })),
-  }, { type: typeName, rcode: rcodeName });
+  const metrics = serverMetrics(() => current);
 
   /** The one write path (updates, health, API): committed to the store, then swapped in; false if the store failed. */
   const commit = (origin: string, changes: readonly Change[], meta: { source: 'update' | 'health' | 'api'; reason: string }): boolean => {
@@ -131,21 +126,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     return { reply: outcome.reply(rcode), outcome };
   };
 
-  // Health transitions become signed UPDATE messages on the path an operator's nsupdate takes.
-  let updateId = 0;
-  const monitor = new HealthMonitor({
-    random: Math.random, now: Date.now,
-    observe: (spec, result) => metrics.probe(spec.protocol, result.ok, result.latencyMs / 1000),
-    report: (transitions) => {
-      for (const zone of new Set(transitions.map((t) => t.zone))) {
-        const changes = transitions.filter((t) => t.zone === zone).map((t) => ({ ...t, add: t.up }));
-        const { outcome } = update(buildAddressUpdate(zone, changes, healthKey, Math.floor(Date.now() / 1000), (updateId = (updateId + 1) & 0xffff)));
-        const what = changes.map((c) => `${c.name} ${c.address} ${c.add ? 'up' : 'down'}`).join(', ');
-        if (outcome.rcode !== Rcode.NOERROR) log.error(`health update refused (${outcome.rcode}: ${outcome.reason}): ${what}`);
-        else log.info(`health: ${what} (${transitions.find((t) => t.zone === zone)?.detail})`);
-      }
-    },
-  });
+  const monitor = healthMonitor(healthKey, update, metrics, log);
   const syncHealth = (): void => {
     if (options.healthChecks !== false) monitor.sync(healthTargets(current.zones.zones.values(), healthView(live).check));
   };
@@ -258,21 +239,6 @@ function guardedHandler(snapshot: () => Snapshot, update: (message: Buffer) => B
       return servfailFor(request);
     }
   };
-}
-
-/** Counters for one answered query; a few Map lookups, no strings built (measured: bench/metrics-cost.ts). */
-function count(metrics: Metrics, out: QueryOutcome, transport: string): void {
-  metrics.query(out.zone ?? '-', out.qtype ?? 0, out.rcode, transport === 'tcp', out.ecs);
-  const d = out.dynamic;
-  if (!d) return;
-  const t = d.trace;
-  const pool = t.outcome === 'pool' || t.outcome === 'fallback' ? t.pools.find((p) => p.answered)?.name ?? '-' : t.outcome;
-  metrics.answer(out.zone ?? '-', d.name, out.qtype ?? 1, pool, t.degraded ? t.outcome : undefined);
-}
-
-const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
-function rcodeName(rcode: number): string {
-  return RCODE_NAMES.get(rcode) ?? String(rcode);
 }
 
 function isLoopback(host: string): boolean {

@@ -1,7 +1,7 @@
 // Health checks against real local HTTP backends: members leave and rejoin the answers through dynamic updates.
 import test from 'ava';
 import { dig } from '../helpers/dig.ts';
-import { type Backend, startBackends } from '../helpers/backend.ts';
+import { startBackends } from '../helpers/backend.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wire.ts';
 

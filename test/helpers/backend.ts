@@ -19,7 +19,7 @@ export async function startBackend(address: string, port: number): Promise<Backe
   const backend: Backend = {
     address, port, mode: 'ok', requests: 0,
     start: async () => {
-      const s = http.createServer((req, res) => {
+      const s = http.createServer((_req, res) => {
         backend.requests++;
         if (backend.mode === 'hang') return; // never answers
         const ok = backend.mode === 'ok' || (backend.mode === 'flap' && backend.requests % 2 === 0);

@@ -1,0 +1,25 @@
+// Health transitions become signed UPDATE messages on the path an operator's nsupdate takes.
+import { Rcode } from '../core/index.ts';
+import type { TsigKey } from '../dns/index.ts';
+import { HealthMonitor } from '../health/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import { buildAddressUpdate, type UpdateOutcome } from '../update/index.ts';
+import type { Logger } from './log.ts';
+
+export function healthMonitor(key: TsigKey, update: (message: Buffer) => { outcome: UpdateOutcome }, metrics: Metrics, log: Logger): HealthMonitor {
+  let id = 0;
+  return new HealthMonitor({
+    random: Math.random, now: Date.now,
+    observe: (spec, result) => metrics.probe(spec.protocol, result.ok, result.latencyMs / 1000),
+    report: (transitions) => {
+      for (const zone of new Set(transitions.map((t) => t.zone))) {
+        const changes = transitions.filter((t) => t.zone === zone).map((t) => ({ ...t, add: t.up }));
+        id = (id + 1) & 0xffff;
+        const { outcome } = update(buildAddressUpdate(zone, changes, key, Math.floor(Date.now() / 1000), id));
+        const what = changes.map((c) => `${c.name} ${c.address} ${c.add ? 'up' : 'down'}`).join(', ');
+        if (outcome.rcode !== Rcode.NOERROR) log.error(`health update refused (${outcome.rcode}: ${outcome.reason}): ${what}`);
+        else log.info(`health: ${what} (${transitions.find((t) => t.zone === zone)?.detail})`);
+      }
+    },
+  });
+}

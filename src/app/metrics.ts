@@ -1,0 +1,36 @@
+// The server's metrics: what the scrape computes, and the counters each answered query bumps.
+import { Rcode, typeName } from '../core/index.ts';
+import { Metrics } from '../metrics/index.ts';
+import type { Outcome as QueryOutcome } from '../query/index.ts';
+import { describePools, type Snapshot } from '../resolve/index.ts';
+
+export function serverMetrics(snapshot: () => Snapshot): Metrics {
+  return new Metrics({
+    membersUp: () => {
+      const s = snapshot();
+      return [...s.zones.zones.values()].flatMap((z) => [...z.nodes.values()].flatMap((n) => [...n.rrsets.values()])
+        .filter((r) => r.dynamic).flatMap((r) => describePools(r.dynamic!, s.health).map((p) => ({
+          zone: z.origin, record: `${r.name} ${typeName(r.type)}`, pool: p.name, up: p.members.filter((m) => m.up).length, total: p.members.length,
+        }))));
+    },
+    serials: () => [...snapshot().zones.zones.values()].map((z) => ({ zone: z.origin, serial: z.soa.data.type === 'SOA' ? z.soa.data.serial : 0 })),
+  }, { type: typeName, rcode: rcodeName });
+}
+
+/** Counters for one answered query; a few Map lookups, no strings built (measured: bench/metrics-cost.ts). */
+export function count(metrics: Metrics, out: QueryOutcome, transport: string): void {
+  metrics.query(out.zone ?? '-', out.qtype ?? 0, out.rcode, transport === 'tcp', out.ecs);
+  const d = out.dynamic;
+  if (!d) return;
+  const t = d.trace;
+  const pool = t.outcome === 'pool' || t.outcome === 'fallback' ? t.pools.find((p) => p.answered)?.name ?? '-' : t.outcome;
+  metrics.answer(out.zone ?? '-', d.name, out.qtype ?? 1, pool, t.degraded ? t.outcome : undefined);
+}
+
+
+
+const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
+
+export function rcodeName(rcode: number): string {
+  return RCODE_NAMES.get(rcode) ?? String(rcode);
+}

@@ -49,9 +49,36 @@ export function ipv6Text(bytes: Uint8Array): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/** Dotted-quad IPv4 by hand (this runs once per query for the client's address); undefined if it is not one. */
+function parseIPv4(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3 && !(digits === 1 && value === 0)) {
+      value = value * 10 + (c - 48);
+      digits++;
+      if (value > 255) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || part !== 3) return undefined;
+  out[3] = value;
+  return out;
+}
+
 /** 4 or 16 bytes for an address in text; an IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes its 4 IPv4 bytes. */
 export function addressBytes(address: string): Uint8Array | undefined {
-  if (isIPv4(address)) return ipv4Bytes(address);
+  const v4 = parseIPv4(address);
+  if (v4) return v4;
   if (!isIPv6(address) || address.includes('%')) return undefined;
   const bytes = ipv6Bytes(address);
   const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;

@@ -69,8 +69,10 @@ export function decideDynamic(record: DynamicRecord, client: ClientAddress, look
     const ttl = degraded ? record.ttlDegraded : record.ttl;
     const pick = pickAll ? { picked: members.map(candidateOf), scope: 0 } : pickMembers(record, members, pool, client, chooser);
     scope = Math.max(scope, pick.scope);
-    const byAddress = new Map(members.map((m) => [m.address, m]));
-    const records = pick.picked.map((c) => ({ ...byAddress.get(c.address)!.record, ttl }));
+    const records = pick.picked.map((c) => {
+      const rr = members.find((m) => m.address === c.address)!.record;
+      return rr.ttl === ttl ? rr : { ...rr, ttl };
+    });
     const trace: DynamicTrace = {
       facts, rules, pools, outcome, degraded, method: record.method, candidates: members.map(candidateOf), picked: pick.picked.map((c) => c.address), ttl, scopePrefix: scope,
     };

@@ -93,12 +93,37 @@ export function materializeZone(fileZone: Zone, live: LiveState): Zone {
   return replace.size === 0 && serial === soaSerial(fileZone) ? fileZone : overlayZone(fileZone, replace, serial);
 }
 
+interface RecordState {
+  readonly members: Map<string, MemberState>;
+  readonly memberOverrides: Map<string, MemberStatus>;
+  readonly poolOverrides: Map<string, MemberStatus>;
+}
+
+/**
+ * The health view queries read, indexed once per snapshot by record, so a query makes no key strings:
+ * a record with no stored state costs one Map lookup.
+ */
 export function healthView(live: LiveState): HealthView {
+  const byRecord = new Map<string, RecordState>();
+  const stateOf = (key: string): RecordState => {
+    let s = byRecord.get(key);
+    if (!s) byRecord.set(key, (s = { members: new Map(), memberOverrides: new Map(), poolOverrides: new Map() }));
+    return s;
+  };
+  for (const [key, m] of live.members) {
+    const cut = key.lastIndexOf('|');
+    stateOf(key.slice(0, cut)).members.set(key.slice(cut + 1), m);
+  }
+  for (const [key, o] of live.overrides) {
+    const [name, type, kind, target] = key.split('|') as [string, string, string, string];
+    const s = stateOf(`${name}|${type}`);
+    (kind === 'pool' ? s.poolOverrides : s.memberOverrides).set(target, o.status);
+  }
   return {
-    check: (record, address) => live.members.get(`${record.name}|${record.type}|${address}`)?.health,
-    inService: (record, address) => live.members.get(`${record.name}|${record.type}|${address}`)?.inService !== false,
-    memberOverride: (record, address) => live.overrides.get(`${record.name}|${record.type}|member|${address}`)?.status,
-    poolOverride: (record, pool) => live.overrides.get(`${record.name}|${record.type}|pool|${pool}`)?.status,
+    check: (record, address) => byRecord.get(record.key)?.members.get(address)?.health,
+    inService: (record, address) => byRecord.get(record.key)?.members.get(address)?.inService !== false,
+    memberOverride: (record, address) => byRecord.get(record.key)?.memberOverrides.get(address),
+    poolOverride: (record, pool) => byRecord.get(record.key)?.poolOverrides.get(pool),
   };
 }
 

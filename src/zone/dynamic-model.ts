@@ -51,6 +51,8 @@ export interface RedirectSpec {
 }
 
 export interface DynamicRecord {
+  /** "name|type": the key live state is stored under. */
+  readonly key: string;
   readonly name: string;
   readonly type: number;
   readonly ttl: number;

@@ -38,7 +38,7 @@ export function parseDynamicRecord(c: Collector, keys: Keys, ctx: RecordContext)
   const allDown = keys.get('all_down') ? readString(c, keys.get('all_down')!.value, 'all_down') : 'fail-open';
   if (allDown !== 'fail-open' && allDown !== 'empty') c.report(keys.get('all_down')?.value, 'BAD_VALUE', 'all_down must be fail-open or empty');
   const record: DynamicRecord = {
-    name: ctx.name, type: RRType[ctx.type], ttl: ctx.ttl, ttlDegraded: int('ttl_degraded', 0, MAX_TTL_SECONDS, ctx.ttl),
+    key: `${ctx.name}|${RRType[ctx.type]}`, name: ctx.name, type: RRType[ctx.type], ttl: ctx.ttl, ttlDegraded: int('ttl_degraded', 0, MAX_TTL_SECONDS, ctx.ttl),
     defaults: ctx.defaults.map((rr) => member(rr.data.type === 'A' || rr.data.type === 'AAAA' ? rr.data.address : '')),
     pools, rules, answers: int('answers', 1, 64, 1), method: method as PickMethod,
     allDown: allDown === 'empty' ? 'empty' : 'fail-open',

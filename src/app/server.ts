@@ -80,7 +80,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
   let files: LoadedData = first.data;
   let live: LiveState = adopt(store, files, liveFromStored(store.load()));
-  let current: Snapshot = { zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) };
+  let current: Snapshot = { zones: materialize(files.zones, live), geo: files.geo, health: healthView(live), replies: new Map() };
   log.info(`loaded ${current.zones.zones.size} zone(s) from ${options.zonesDir}`);
   log.info(geoSummary(current.geo, options.geoipDir));
 
@@ -101,7 +101,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     }
     live = plan.live;
     const zones = new Map(current.zones.zones).set(origin, materializeZone(files.zones.zones.get(origin)!, live));
-    current = { ...current, zones: { zones }, health: healthView(live) };
+    current = { ...current, zones: { zones }, health: healthView(live), replies: new Map() };
     return true;
   };
 
@@ -158,7 +158,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     }
     files = result.data;
     live = adopt(store, files, live);
-    current = { zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) }; // running queries keep the old one
+    current = { zones: materialize(files.zones, live), geo: files.geo, health: healthView(live), replies: new Map() }; // running queries keep the old one
     log.info(`reloaded ${current.zones.zones.size} zone(s)`);
     syncHealth();
     return { ok: true, diagnostics: result.diagnostics };

@@ -4,7 +4,7 @@ import {
   EDNS_UDP_SIZE, type EdnsOption, encodeClientSubnet, encodeMessage, type Message, OPTION_CLIENT_SUBNET,
   parseRequest, type RawQuestion, type RequestEdns,
 } from '../dns/index.ts';
-import { type Answer, type Chooser, type ClientAddress, type DynamicTrace, resolve, type Snapshot } from '../resolve/index.ts';
+import { type Answer, type CachedReply, type Chooser, type ClientAddress, type DynamicTrace, resolve, type Snapshot } from '../resolve/index.ts';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -35,10 +35,36 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
   const q = req.question;
   const refusal = refuseReason(q);
   if (refusal) return reply(base, ctx, { rcode: refusal.rcode, answer: undefined }, refusal.reason);
+  // Static answers are the same for every client: encoded once per snapshot, then only ID, flags and the client's
+  // question bytes (its letter case) are patched. ECS queries are not cached: their option is echoed per query.
+  const key = snapshot.replies && !req.edns?.clientSubnet ? `${q.name}|${q.type}|${maxReplyBytes(ctx.transport, req.edns)}|${req.edns ? (req.edns.dnssecOk ? 2 : 1) : 0}` : undefined;
+  const cached = key === undefined ? undefined : snapshot.replies!.get(key);
+  if (cached) return { reply: patchCached(cached.bytes, buf, q), rcode: cached.rcode, reason: undefined, qtype: q.type, zone: cached.zone, ecs: false, dynamic: undefined };
   const answer = resolve({ name: q.name, type: q.type }, clientOf(req.edns, ctx.remoteAddress), snapshot, chooser);
   const out = reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
-  if (answer.kind === 'refused') return out;
-  return { ...out, zone: answer.zone, dynamic: answer.trace ? { name: answer.answer.at(-1)?.name ?? q.name, trace: answer.trace } : undefined };
+  const zone = answer.kind === 'refused' ? undefined : answer.zone;
+  const trace = answer.kind === 'refused' ? undefined : answer.trace;
+  if (key !== undefined && !trace && out.reply) remember(snapshot.replies!, key, { bytes: out.reply, rcode: out.rcode, zone });
+  return { ...out, zone, dynamic: trace && answer.kind !== 'refused' ? { name: answer.answer.at(-1)?.name ?? q.name, trace } : undefined };
+}
+
+const MAX_CACHED_REPLIES = 10_000; // random names (NXDOMAIN floods) must not grow it without bound
+
+function remember(cache: Map<string, CachedReply>, key: string, entry: CachedReply): void {
+  if (cache.size >= MAX_CACHED_REPLIES) cache.clear();
+  cache.set(key, entry);
+}
+
+/** A copy of a cached reply with this request's ID, RD and CD bits and question bytes. */
+function patchCached(cached: Buffer, request: Buffer, q: RawQuestion): Buffer {
+  const out = Buffer.allocUnsafe(cached.length);
+  cached.copy(out);
+  out[0] = request[0]!;
+  out[1] = request[1]!;
+  out[2] = (out[2]! & 0xfe) | (request[2]! & 0x01);
+  out[3] = (out[3]! & 0xef) | (request[3]! & 0x10);
+  q.bytes.copy(out, 12);
+  return out;
 }
 
 /** RFC 7871 §7.1.2: the ECS address when the resolver sent one; a /0 option opts out, so the source address decides. */

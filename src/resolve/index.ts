@@ -18,6 +18,17 @@ export interface Snapshot {
   readonly zones: ZoneSet;
   readonly geo: GeoDatabase | undefined;
   readonly health: HealthView;
+  /**
+   * Encoded replies to static answers, filled as queries arrive: derived from this snapshot only, so a new snapshot
+   * starts empty (no invalidation to get wrong). Absent: no caching.
+   */
+  readonly replies?: Map<string, CachedReply>;
+}
+
+export interface CachedReply {
+  readonly bytes: Buffer;
+  readonly rcode: number;
+  readonly zone: string | undefined;
 }
 
 /** Every member counts as never checked: until health checks run, members are up unless their status says otherwise. */

@@ -1,7 +1,7 @@
 // The query pipeline: request bytes → policy checks → resolve → reply bytes. Pure; the server room does the sockets.
 import { addressBytes, Opcode, Rcode, RRClass, type RR, RRType } from '../core/index.ts';
 import {
-  EDNS_UDP_SIZE, type EdnsOption, encodeClientSubnet, encodeMessage, type Message, OPTION_CLIENT_SUBNET,
+  type ClientSubnet, EDNS_UDP_SIZE, type EdnsOption, encodeClientSubnet, encodeMessage, type Message, OPTION_CLIENT_SUBNET,
   parseRequest, type RawQuestion, type RequestEdns,
 } from '../dns/index.ts';
 import { type Answer, type CachedReply, type Chooser, type ClientAddress, type DynamicTrace, resolve, type Snapshot } from '../resolve/index.ts';
@@ -35,17 +35,23 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
   const q = req.question;
   const refusal = refuseReason(q);
   if (refusal) return reply(base, ctx, { rcode: refusal.rcode, answer: undefined }, refusal.reason);
-  // Static answers are the same for every client: encoded once per snapshot, then only ID, flags and the client's
-  // question bytes (its letter case) are patched. ECS queries are not cached: their option is echoed per query.
-  const key = snapshot.replies && !req.edns?.clientSubnet ? `${q.name}|${q.type}|${maxReplyBytes(ctx.transport, req.edns)}|${req.edns ? (req.edns.dnssecOk ? 2 : 1) : 0}` : undefined;
+  // Static answers are the same for every client: encoded once per snapshot, then only ID, flags, the client's
+  // question bytes (its letter case) and its ECS address (the reply's last bytes) are patched.
+  const ecs = req.edns?.clientSubnet;
+  const key = snapshot.replies ? `${q.name}|${q.type}|${maxReplyBytes(ctx.transport, req.edns)}|${req.edns ? (req.edns.dnssecOk ? 2 : 1) : 0}|${ecs ? `${ecs.family}/${ecs.sourcePrefix}` : ''}` : undefined;
   const cached = key === undefined ? undefined : snapshot.replies!.get(key);
-  if (cached) return { reply: patchCached(cached.bytes, buf, q), rcode: cached.rcode, reason: undefined, qtype: q.type, zone: cached.zone, ecs: false, dynamic: undefined };
+  if (cached) return { reply: patchCached(cached.bytes, buf, q, ecs), rcode: cached.rcode, reason: undefined, qtype: q.type, zone: cached.zone, ecs: ecs !== undefined, dynamic: undefined };
   const answer = resolve({ name: q.name, type: q.type }, clientOf(req.edns, ctx.remoteAddress), snapshot, chooser);
-  const out = reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
   const zone = answer.kind === 'refused' ? undefined : answer.zone;
   const trace = answer.kind === 'refused' ? undefined : answer.trace;
-  if (key !== undefined && !trace && out.reply) remember(snapshot.replies!, key, { bytes: out.reply, rcode: out.rcode, zone });
-  return { ...out, zone, dynamic: trace && answer.kind !== 'refused' ? { name: answer.answer.at(-1)?.name ?? q.name, trace } : undefined };
+  const dynamic = trace && answer.kind !== 'refused' ? { name: answer.answer.at(-1)?.name ?? q.name, trace } : undefined;
+  // A dynamic answer's bytes depend only on what was picked and its TTL: the decision runs, the encoding is reused.
+  const full = key !== undefined && trace ? `${key}|${trace.picked.join(',')}|${trace.ttl}|${trace.scopePrefix}` : key;
+  const hit = full !== undefined && trace ? snapshot.replies!.get(full) : undefined;
+  if (hit) return { reply: patchCached(hit.bytes, buf, q, ecs), rcode: hit.rcode, reason: undefined, qtype: q.type, zone, ecs: ecs !== undefined, dynamic };
+  const out = reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
+  if (full !== undefined && out.reply) remember(snapshot.replies!, full, { bytes: out.reply, rcode: out.rcode, zone });
+  return { ...out, zone, dynamic };
 }
 
 const MAX_CACHED_REPLIES = 10_000; // random names (NXDOMAIN floods) must not grow it without bound
@@ -55,8 +61,11 @@ function remember(cache: Map<string, CachedReply>, key: string, entry: CachedRep
   cache.set(key, entry);
 }
 
-/** A copy of a cached reply with this request's ID, RD and CD bits and question bytes. */
-function patchCached(cached: Buffer, request: Buffer, q: RawQuestion): Buffer {
+/**
+ * A copy of a cached reply with this request's ID, RD and CD bits and question bytes; with ECS, its address: the echoed
+ * option is the reply's last, so the address is its last ceil(source/8) bytes (family and prefixes are in the key).
+ */
+function patchCached(cached: Buffer, request: Buffer, q: RawQuestion, ecs: ClientSubnet | undefined): Buffer {
   const out = Buffer.allocUnsafe(cached.length);
   cached.copy(out);
   out[0] = request[0]!;
@@ -64,6 +73,10 @@ function patchCached(cached: Buffer, request: Buffer, q: RawQuestion): Buffer {
   out[2] = (out[2]! & 0xfe) | (request[2]! & 0x01);
   out[3] = (out[3]! & 0xef) | (request[3]! & 0x10);
   q.bytes.copy(out, 12);
+  if (ecs) {
+    const n = Math.ceil(ecs.sourcePrefix / 8);
+    out.set(ecs.address.subarray(0, n), out.length - n);
+  }
   return out;
 }
 

@@ -55,9 +55,7 @@ export function parseRequest(buf: Buffer): Request {
   };
   const qdcount = buf.readUInt16BE(4);
   const question = qdcount === 1 ? readQuestion(buf) : undefined;
-  const fail = (rcode: number, reason: string, edns?: RequestEdns): Request => ({
-    kind: 'error', ...header, rcode, reason, question, edns,
-  });
+  const fail = (rcode: number, reason: string, edns?: RequestEdns): Request => failure(header, question, rcode, reason, edns);
   if (header.opcode !== Opcode.QUERY) return fail(Rcode.NOTIMP, `opcode ${header.opcode} is not served`);
   if (qdcount !== 1) return fail(Rcode.FORMERR, `QUERY with ${qdcount} questions`);
   if (!question) return fail(Rcode.FORMERR, 'question cannot be parsed');
@@ -70,6 +68,10 @@ export function parseRequest(buf: Buffer): Request {
   }
   if (edns && edns.version > 0) return fail(Rcode.BADVERS, `EDNS version ${edns.version}`, edns);
   return { kind: 'query', ...header, question, edns };
+}
+
+function failure(header: RequestHeader, question: RawQuestion | undefined, rcode: number, reason: string, edns: RequestEdns | undefined): Request {
+  return { kind: 'error', ...header, rcode, reason, question, edns };
 }
 
 /** The single question at offset 12: labels only (nothing earlier to point to), then type and class. */

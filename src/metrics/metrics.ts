@@ -30,8 +30,8 @@ export interface ScrapeSources {
 
 /** zone → query type → counts indexed by rcode × 2 + transport (0 UDP, 1 TCP): no string is built per query. */
 type QueryCounts = Map<string, Map<number, Float64Array>>;
-/** zone → owner → type → pool → count. */
-type AnswerCounts = Map<string, Map<string, Map<number, Map<string, number>>>>;
+/** zone → owner → type → pool → count (a box, so counting is a get and an increment). */
+type AnswerCounts = Map<string, Map<string, Map<number, Map<string, { n: number }>>>>;
 
 function nested<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   let v = map.get(key);
@@ -68,7 +68,7 @@ export class Metrics {
       name: 'gslb_answers_total', help: 'Dynamic answers, by zone, record and the pool (or path) they came from', labelNames: ['zone', 'record', 'pool'], registers: [r],
       collect() {
         this.reset();
-        for (const [zone, byName] of answers) for (const [name, byType] of byName) for (const [type, byPool] of byType) for (const [pool, n] of byPool) this.inc({ zone, record: `${name} ${names.type(type)}`, pool }, n);
+        for (const [zone, byName] of answers) for (const [name, byType] of byName) for (const [type, byPool] of byType) for (const [pool, c] of byPool) this.inc({ zone, record: `${name} ${names.type(type)}`, pool }, c.n);
       },
     });
     new Counter({
@@ -108,8 +108,8 @@ export class Metrics {
   }
 
   answer(zone: string, name: string, type: number, pool: string, degradedReason: string | undefined): void {
-    const byPool = nested(nested(nested(this.answers, zone, () => new Map()), name, () => new Map()), type, () => new Map<string, number>());
-    byPool.set(pool, (byPool.get(pool) ?? 0) + 1);
+    const byPool = nested(nested(nested(this.answers, zone, () => new Map()), name, () => new Map()), type, () => new Map<string, { n: number }>());
+    nested(byPool, pool, () => ({ n: 0 })).n++;
     if (degradedReason) bump(this.degraded, degradedReason);
   }
 

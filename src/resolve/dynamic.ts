@@ -55,36 +55,50 @@ export interface DynamicDecision {
 
 const HASH_PREFIX = { 4: 24, 16: 56 } as const; // the client subnet `hash` keeps a client on
 
+/** What one decision has gathered so far (module functions, not closures: this runs for every query). */
+interface Working {
+  readonly record: DynamicRecord;
+  readonly client: ClientAddress;
+  readonly chooser: Chooser;
+  readonly lookupFacts: (a: Uint8Array) => ClientFacts;
+  facts: ClientFacts | undefined;
+  scope: number;
+  readonly rules: DynamicTrace['rules'][number][];
+  readonly pools: DynamicTrace['pools'][number][];
+}
+
+function factsOf(w: Working): ClientFacts {
+  return (w.facts ??= w.client.address ? w.lookupFacts(w.client.address) : NO_FACTS);
+}
+
+function finish(w: Working, outcome: Outcome, degraded: boolean, members: readonly PoolMember[], pool: string | undefined, pickAll = false): DynamicDecision {
+  const { record } = w;
+  const ttl = degraded ? record.ttlDegraded : record.ttl;
+  const pick = pickAll ? { picked: members.map(candidateOf), scope: 0 } : pickMembers(record, members, pool, w.client, w.chooser);
+  w.scope = Math.max(w.scope, pick.scope);
+  const records = pick.picked.map((c) => {
+    const rr = members.find((m) => m.address === c.address)!.record;
+    return rr.ttl === ttl ? rr : { ...rr, ttl };
+  });
+  const trace: DynamicTrace = {
+    facts: w.facts, rules: w.rules, pools: w.pools, outcome, degraded, method: record.method, candidates: members.map(candidateOf),
+    picked: pick.picked.map((c) => c.address), ttl, scopePrefix: w.scope,
+  };
+  return { records, scopePrefix: w.scope, trace };
+}
+
 /**
  * `purpose: 'http'` is the redirect tier's view: it never answers with the redirect addresses (that would send the
  * client back to the tier) and treats fail-open and empty as nothing healthy.
  */
 export function decideDynamic(record: DynamicRecord, client: ClientAddress, lookupFacts: (a: Uint8Array) => ClientFacts, health: HealthView, chooser: Chooser, purpose: 'dns' | 'http' = 'dns'): DynamicDecision {
-  let facts: ClientFacts | undefined;
-  const factsOnce = (): ClientFacts => (facts ??= client.address ? lookupFacts(client.address) : NO_FACTS);
-  const rules: DynamicTrace['rules'][number][] = [];
-  const pools: DynamicTrace['pools'][number][] = [];
-  let scope = 0;
-  const finish = (outcome: Outcome, degraded: boolean, members: readonly PoolMember[], pool: string | undefined, pickAll = false): DynamicDecision => {
-    const ttl = degraded ? record.ttlDegraded : record.ttl;
-    const pick = pickAll ? { picked: members.map(candidateOf), scope: 0 } : pickMembers(record, members, pool, client, chooser);
-    scope = Math.max(scope, pick.scope);
-    const records = pick.picked.map((c) => {
-      const rr = members.find((m) => m.address === c.address)!.record;
-      return rr.ttl === ttl ? rr : { ...rr, ttl };
-    });
-    const trace: DynamicTrace = {
-      facts, rules, pools, outcome, degraded, method: record.method, candidates: members.map(candidateOf), picked: pick.picked.map((c) => c.address), ttl, scopePrefix: scope,
-    };
-    return { records, scopePrefix: scope, trace };
-  };
-
-  if (record.redirect?.mode === 'always' && purpose === 'dns') return finish('redirect', false, redirectMembers(record), undefined, true);
+  const w: Working = { record, client, chooser, lookupFacts, facts: undefined, scope: 0, rules: [], pools: [] };
+  if (record.redirect?.mode === 'always' && purpose === 'dns') return finish(w, 'redirect', false, redirectMembers(record), undefined, true);
   let chain: Pool[] = [];
   for (const rule of record.rules) {
-    const r = matchRule(rule, client.address, factsOnce);
-    scope = Math.max(scope, r.scopePrefix);
-    rules.push({ index: rule.index, pool: rule.pool, matched: r.matched, detail: r.detail });
+    const r = matchRule(rule, client.address, () => factsOf(w));
+    w.scope = Math.max(w.scope, r.scopePrefix);
+    w.rules.push({ index: rule.index, pool: rule.pool, matched: r.matched, detail: r.detail });
     if (r.matched) {
       chain = fallbackChain(record, rule.pool);
       break;
@@ -94,19 +108,19 @@ export function decideDynamic(record: DynamicRecord, client: ClientAddress, look
     const override = health.poolOverride(record, pool.name);
     const members = pool.members.map((m) => memberTrace(record, m, health, override));
     const up = pool.members.filter((_, j) => members[j]!.up);
-    pools.push({ name: pool.name, override, members, answered: up.length > 0 });
-    if (up.length > 0) return finish(i === 0 ? 'pool' : 'fallback', i > 0, up, pool.name);
+    w.pools.push({ name: pool.name, override, members, answered: up.length > 0 });
+    if (up.length > 0) return finish(w, i === 0 ? 'pool' : 'fallback', i > 0, up, pool.name);
   }
   // Default values answer a client no rule matched (the normal path), or one whose whole chain is down (degraded).
   const defaults = record.defaults.filter((m) => memberTrace(record, m, health).up);
-  if (defaults.length > 0) return finish('default values', chain.length > 0, defaults, 'default');
-  if (purpose === 'http') return finish('empty', true, [], undefined, true);
-  if (record.redirect) return finish('redirect', true, redirectMembers(record), undefined, true);
-  if (record.allDown === 'empty') return finish('empty', true, [], undefined, true);
+  if (defaults.length > 0) return finish(w, 'default values', chain.length > 0, defaults, 'default');
+  if (purpose === 'http') return finish(w, 'empty', true, [], undefined, true);
+  if (record.redirect) return finish(w, 'redirect', true, redirectMembers(record), undefined, true);
+  if (record.allDown === 'empty') return finish(w, 'empty', true, [], undefined, true);
   // Fail open: an answer to a dead server beats no answer. Members marked down by the operator stay out if any others exist.
   const first = chain[0]?.members ?? record.defaults;
   const open = first.filter((m) => m.status !== 'down');
-  return finish('fail-open', true, open.length > 0 ? open : first, undefined, true);
+  return finish(w, 'fail-open', true, open.length > 0 ? open : first, undefined, true);
 }
 
 /**

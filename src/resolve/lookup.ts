@@ -140,9 +140,10 @@ function nameServerAddresses(zone: Zone, ns: readonly RR[]): RR[] {
 }
 
 function dynamicAnswer(zone: Zone, chain: readonly RR[], name: string, decision: DynamicDecision): Answer {
-  if (decision.records.length === 0) return { ...sections('nodata', zone, chain, [negativeSoa(zone)]), scopePrefix: decision.scopePrefix, trace: decision.trace };
+  const { scopePrefix, trace } = decision;
+  if (decision.records.length === 0) return { kind: 'nodata', zone: zone.origin, answer: chain, authority: [negativeSoa(zone)], additional: [], scopePrefix, trace };
   const records = decision.records.map((rr) => (rr.name === name ? rr : { ...rr, name }));
-  return { ...sections('answer', zone, [...chain, ...records], []), scopePrefix: decision.scopePrefix, trace: decision.trace };
+  return { kind: 'answer', zone: zone.origin, answer: chain.length === 0 ? records : [...chain, ...records], authority: [], additional: [], scopePrefix, trace };
 }
 
 function sections(kind: 'answer' | 'nodata' | 'nxdomain', zone: Zone, answer: readonly RR[], authority: readonly RR[], additional: readonly RR[] = []): AnswerWithSections {

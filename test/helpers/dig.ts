@@ -14,7 +14,7 @@ export interface DigReply {
 
 export async function dig(port: number, args: readonly string[], server = '127.0.0.1'): Promise<DigReply> {
   const bin = requireTool('dig');
-  const r = await run(bin, [`@${server}`, '-p', String(port), '+norec', '+nosplit', '+tries=1', '+time=3', ...args]);
+  const r = await run(bin, [`@${server}`, '-p', String(port), '+norec', '+nosplit', '+tries=2', '+time=2', ...args]);
   if (r.code !== 0) throw new Error(`dig ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`);
   return parseDigOutput(r.stdout);
 }

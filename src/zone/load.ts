@@ -64,8 +64,14 @@ function readNames(c: Collector, root: unknown, origin: string, options: LoadOpt
     return undefined;
   }
   const byName = new Map<string, SourceRecord[]>();
+  const keys = new Set<string>();
   for (const pair of pairs) {
     const key = keyText(pair);
+    if (keys.has(key)) {
+      c.report(pair.key, 'YAML_SYNTAX', 'Map keys must be unique');
+      continue;
+    }
+    keys.add(key);
     const name = absoluteName(key, origin);
     const problem = key.endsWith('.') ? `"${key}": names are relative to the origin; drop the trailing dot` : nameProblem(name);
     if (problem) {

@@ -31,10 +31,13 @@ export class Collector {
   }
 }
 
-/** Parses YAML text; syntax errors (duplicate keys among them) become YAML_SYNTAX diagnostics. */
+/**
+ * Parses YAML text; syntax errors become YAML_SYNTAX diagnostics. Duplicate keys are found by readMapping and the zone
+ * loader with Maps: the yaml package's own check compares each key with every earlier one (quadratic in zone size).
+ */
 export function parseYaml(text: string, file: string): { root: unknown; collector: Collector } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const collector = new Collector(file, lines);
   for (const e of doc.errors) {
     const p = lines.linePos(e.pos[0]);
@@ -74,7 +77,8 @@ export function readMapping(
   const out = new Map<string, Pair<unknown, unknown>>();
   for (const pair of pairs) {
     const key = keyText(pair);
-    if (!allowed.includes(key) && !acceptUnknown) c.report(pair.key, 'UNKNOWN_KEY', `unknown key "${key}" in ${what}; expected one of ${allowed.join(', ')}`);
+    if (out.has(key)) c.report(pair.key, 'YAML_SYNTAX', 'Map keys must be unique');
+    else if (!allowed.includes(key) && !acceptUnknown) c.report(pair.key, 'UNKNOWN_KEY', `unknown key "${key}" in ${what}; expected one of ${allowed.join(', ')}`);
     else out.set(key, pair);
   }
   return out;

@@ -123,8 +123,8 @@ async function explainRemote(server: string, args: string[], client: string | un
 async function status(server: string): Promise<number> {
   const r = (await getJson(server, '/api/v1/members')) as { members: Record<string, unknown>[] } | undefined;
   if (!r) return 1;
-  const rows = r.members.map((m) => [m['name'], m['type'], m['pool'], m['value'], m['weight'], m['status'], m['override'] ?? '-', m['in_service'] ? m['health'] : 'deleted', m['effective'], m['latency_ms'] ?? '-'].map(String));
-  const header = ['NAME', 'TYPE', 'POOL', 'MEMBER', 'WEIGHT', 'STATUS', 'OVERRIDE', 'HEALTH', 'EFFECTIVE', 'LATENCY_MS'];
+  const rows = r.members.map((m) => [m['name'], m['type'], m['pool'], m['pool_override'] ?? '-', m['value'], m['weight'], m['status'], m['override'] ?? '-', m['in_service'] ? m['health'] : 'deleted', m['effective'], m['latency_ms'] ?? '-'].map(String));
+  const header = ['NAME', 'TYPE', 'POOL', 'POOL_OVERRIDE', 'MEMBER', 'WEIGHT', 'STATUS', 'OVERRIDE', 'HEALTH', 'EFFECTIVE', 'LATENCY_MS'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   for (const row of [header, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
   return 0;

@@ -111,8 +111,8 @@ test.serial('GET /api/v1/resolve and gslb explain --server give the live trace; 
   t.regex(cli.stdout, /2\. → apac: MATCH \(client geo AS-CN-SH is in AS\)/);
   const status = await run(process.execPath, [CLI, 'status', '--server', server.api]);
   t.is(status.code, 0, status.stderr);
-  t.regex(status.stdout, /^NAME\s+TYPE\s+POOL\s+MEMBER/m);
-  t.regex(status.stdout, /www\.drill\.test\.\s+A\s+na\s+192\.0\.2\.201\s+1\s+down\s+-\s+unknown\s+down/);
+  t.regex(status.stdout, /^NAME\s+TYPE\s+POOL\s+POOL_OVERRIDE\s+MEMBER/m);
+  t.regex(status.stdout, /www\.drill\.test\.\s+A\s+na\s+-\s+192\.0\.2\.201\s+1\s+down\s+-\s+unknown\s+down/);
 });
 
 test('without a token the API is read-only; on a non-loopback address it does not start at all', async (t) => {

@@ -35,18 +35,6 @@ export function isAtOrBelow(name: string, ancestor: string): boolean {
   return name === ancestor || (name.endsWith(ancestor) && name.charCodeAt(name.length - ancestor.length - 1) === 46);
 }
 
-/** Every name from `name` up to and including `top` (which must be an ancestor), nearest first. */
-export function ancestorsUpTo(name: string, top: string): string[] {
-  const out: string[] = [];
-  let current: string | undefined = name;
-  while (current !== undefined) {
-    out.push(current);
-    if (current === top) break;
-    current = parentName(current);
-  }
-  return out;
-}
-
 /** Describes what is wrong with a fully qualified name, or returns undefined when it is valid. */
 export function nameProblem(name: string): string | undefined {
   if (!name.endsWith('.')) return `"${name}" is not fully qualified (add a trailing dot)`;

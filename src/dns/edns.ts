@@ -1,5 +1,4 @@
 // EDNS(0) (RFC 6891) and the Client Subnet option (RFC 7871).
-import { Rcode } from '../core/index.ts';
 
 export const EDNS_UDP_SIZE = 1232; // what we advertise and the most we send over UDP (DNS flag day 2020)
 export const OPTION_CLIENT_SUBNET = 8;
@@ -60,5 +59,3 @@ export function encodeClientSubnet(ecs: ClientSubnet, scopePrefix: number): Uint
 export function splitRcode(rcode: number): { header: number; extended: number } {
   return { header: rcode & 0xf, extended: rcode >> 4 };
 }
-
-export const BADVERS = Rcode.BADVERS;

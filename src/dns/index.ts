@@ -1,6 +1,6 @@
 // Public surface of dns: the wire codec, EDNS/ECS and the request policy table.
 export { WireError, Writer, readName } from './wire.ts';
-export { decodeMessage, encodeMessage, type EncodeOptions, flagsOf, type Message, type Question, readRecordHeader } from './message.ts';
+export { decodeMessage, encodeMessage, type EncodeOptions, type Message, type Question, readRecordHeader } from './message.ts';
 export { readRData } from './rdata.ts';
 export {
   EDNS_UDP_SIZE, OPTION_CLIENT_SUBNET, encodeClientSubnet, parseClientSubnet,
@@ -8,6 +8,6 @@ export {
 } from './edns.ts';
 export { parseRequest, type RawQuestion, type Request, type RequestEdns } from './request.ts';
 export {
-  DEFAULT_FUDGE_SECONDS, findTsig, macOf, signMessage, type SignOptions, type TsigAlgorithm, TsigError, type TsigKey,
+  findTsig, macOf, signMessage, type SignOptions, type TsigAlgorithm, TsigError, type TsigKey,
   type TsigRecord, type TsigVerdict, verifyRequest,
 } from './tsig.ts';

@@ -11,7 +11,7 @@
 import { Opcode, Rcode, RRType } from '../core/index.ts';
 import { type ClientSubnet, OPTION_CLIENT_SUBNET, parseClientSubnet } from './edns.ts';
 import { readEdns, readRecordHeader } from './message.ts';
-import { WireError } from './wire.ts';
+import { labelText, WireError } from './wire.ts';
 
 export interface RequestEdns {
   readonly udpSize: number;
@@ -83,13 +83,7 @@ function readQuestion(buf: Buffer): RawQuestion | undefined {
     const len = buf[pos]!;
     if (len === 0) break;
     if (len > 63 || pos + 1 + len > buf.length || pos + 1 + len - 12 > 254) return undefined;
-    for (let i = pos + 1; i <= pos + len; i++) {
-      let c = buf[i]!;
-      if (c >= 65 && c <= 90) c += 32;
-      const plain = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 42 || c === 47;
-      name += plain ? String.fromCharCode(c) : `\\${c.toString().padStart(3, '0')}`;
-    }
-    name += '.';
+    name += `${labelText(buf, pos + 1, len)}.`;
     pos += len + 1;
   }
   if (pos + 5 > buf.length) return undefined;

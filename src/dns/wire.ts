@@ -47,7 +47,8 @@ export function readName(buf: Uint8Array, offset: number): { name: string; next:
   }
 }
 
-function labelText(buf: Uint8Array, start: number, len: number): string {
+/** One label as text: ASCII lower-cased, bytes outside [a-z0-9-_*\/] as \\DDD. */
+export function labelText(buf: Uint8Array, start: number, len: number): string {
   let text = '';
   for (let i = start; i < start + len; i++) {
     let c = buf[i]!;

@@ -1,8 +1,8 @@
 // Public surface of geo: client address → facts (custom networks, MaxMind DBs) and the sample-database writer.
 export { type ClientFacts, NO_FACTS } from './facts.ts';
-export { createGeoDatabase, type GeoDatabase, type GeoFiles, loadGeoDatabase } from './database.ts';
-export { databaseKind, type Mmdb, openMmdb } from './mmdb.ts';
-export { encodeValue, MmdbUint, type MmdbNetwork, type MmdbValue, writeMmdb } from './mmdb-writer.ts';
+export { type GeoDatabase, type GeoFiles, loadGeoDatabase } from './database.ts';
+export { type Mmdb, openMmdb } from './mmdb.ts';
+export { MmdbUint, type MmdbNetwork, type MmdbValue, writeMmdb } from './mmdb-writer.ts';
 export { buildSampleDatabases } from './sample.ts';
 export { type CustomNetwork, parseNetworks } from './networks.ts';
 export { PrefixTrie } from './trie.ts';

@@ -81,15 +81,20 @@ const bitAt = (bytes: Uint8Array, i: number): number => (bytes[i >> 3]! >> (7 - 
 /** Networks arrive shortest first: a longer one splits the data of a shorter one it lands in. */
 function insert(root: TreeNode, bits: Uint8Array, prefix: number, ref: DataRef): void {
   if (prefix === 0) throw new Error('a /0 network cannot be written');
+  descend(root, bits, prefix - 1)[bitAt(bits, prefix - 1) ? 'right' : 'left'] = ref;
+}
+
+/** The node at `depth` along `bits`, creating nodes on the way; data met on the way is pushed down to both sides. */
+function descend(root: TreeNode, bits: Uint8Array, depth: number): TreeNode {
   let node = root;
-  for (let depth = 0; depth < prefix - 1; depth++) {
-    const side = bitAt(bits, depth) ? 'right' : 'left';
+  for (let d = 0; d < depth; d++) {
+    const side = bitAt(bits, d) ? 'right' : 'left';
     const slot = node[side];
     const next: TreeNode = isNode(slot) ? slot : { left: slot, right: slot };
     node[side] = next;
     node = next;
   }
-  node[bitAt(bits, prefix - 1) ? 'right' : 'left'] = ref;
+  return node;
 }
 
 /** Points ::ffff:0:0/96 at the IPv4 subtree (::/96). */
@@ -97,17 +102,9 @@ function aliasIpv4Mapped(root: TreeNode): void {
   let v4: Slot = root;
   for (let depth = 0; depth < 96 && isNode(v4); depth++) v4 = v4.left;
   if (!isNode(v4)) return;
-  let node = root;
   const mapped = new Uint8Array(16);
   mapped[10] = mapped[11] = 0xff;
-  for (let depth = 0; depth < 95; depth++) {
-    const side = bitAt(mapped, depth) ? 'right' : 'left';
-    const slot = node[side];
-    const next: TreeNode = isNode(slot) ? slot : { left: slot, right: slot };
-    node[side] = next;
-    node = next;
-  }
-  node.right = v4; // bit 95 of ::ffff:0:0 is 1
+  descend(root, mapped, 95).right = v4; // bit 95 of ::ffff:0:0 is 1
 }
 
 /** Breadth-first numbers, root 0; a node reached twice (the IPv4 alias) keeps its first number. */

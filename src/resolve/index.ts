@@ -11,7 +11,7 @@ export type { ClientAddress, DynamicDecision, DynamicTrace, HealthView, MemberTr
 export { describePools } from './dynamic.ts';
 export { findZone } from './lookup.ts';
 export { describeFacts, type ExplainInput, formatExplanation } from './explain.ts';
-export { type Candidate, type Chooser, hash32, pickRendezvous, pickRoundRobin, pickWeighted } from './pick.ts';
+export { type Candidate, type Chooser, pickRendezvous, pickRoundRobin, pickWeighted } from './pick.ts';
 
 /** The data every decision reads; one snapshot per query, never changed in place. */
 export interface Snapshot {

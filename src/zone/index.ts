@@ -1,9 +1,8 @@
 // Public surface of zone: load and check zone files, and the compiled zone model.
-export { loadZones, originFromFileName, parseZoneText, type LoadOptions, type LoadResult, type ZoneFile } from './load.ts';
-export { DEFAULT_TTL_SECONDS, SERVED_TYPES } from './records.ts';
+export { loadZones, parseZoneText, type LoadOptions, type LoadResult, type ZoneFile } from './load.ts';
 export type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
 export { parseYaml, readMapping, readInteger, readString, seqItems, scalarValue, keyText, type Collector } from './source.ts';
 export type { DynamicRecord, HealthcheckSpec, MemberStatus, PickMethod, Pool, PoolMember, RedirectSpec, Rule } from './dynamic-model.ts';
 export { durationMs } from './dynamic-extras.ts';
 export { buildZone } from './load.ts';
-export { nextSerial, overlayZone, serialGreater, soaSerial, zoneRRsets } from './overlay.ts';
+export { nextSerial, overlayZone, serialGreater, soaSerial } from './overlay.ts';

@@ -95,8 +95,9 @@ export function decideDynamic(record: DynamicRecord, client: ClientAddress, look
   const w: Working = { record, client, chooser, lookupFacts, facts: undefined, scope: 0, rules: [], pools: [] };
   if (record.redirect?.mode === 'always' && purpose === 'dns') return finish(w, 'redirect', false, redirectMembers(record), undefined, true);
   let chain: Pool[] = [];
+  const facts = (): ClientFacts => factsOf(w); // one closure per decision, not per rule
   for (const rule of record.rules) {
-    const r = matchRule(rule, client.address, () => factsOf(w));
+    const r = matchRule(rule, client.address, facts);
     w.scope = Math.max(w.scope, r.scopePrefix);
     w.rules.push({ index: rule.index, pool: rule.pool, matched: r.matched, detail: r.detail });
     if (r.matched) {

@@ -1,6 +1,35 @@
 #!/usr/bin/env node
-// gslb command: registers the TypeScript loader, then runs the CLI.
-import { register } from 'tsx/esm/api';
+// gslb command: runs the bundle `npm run build` writes (dist/gslb.mjs) when it is newer than every source file, and
+// the TypeScript sources through the tsx loader otherwise, so an edit is never served by a stale bundle.
+// The bundle starts faster and uses ~20 MB less memory: no loader thread, no on-the-fly compilation.
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bundle = `${root}dist/gslb.mjs`;
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function bundleIsCurrent() {
+  try {
+    return statSync(bundle).mtimeMs >= newestSource(`${root}src`);
+  } catch {
+    return false; // no bundle (or no sources)
+  }
+}
+
+if (process.env.GSLB_SOURCES !== '1' && bundleIsCurrent()) {
+  process.setSourceMapsEnabled(true);
+  await import(bundle);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli.ts');
+}

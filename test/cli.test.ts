@@ -1,6 +1,9 @@
 // gslb explain and gslb geoip against the shipped zones and GeoIP data.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { CLI } from './helpers/process.ts';
+import { dig } from './helpers/dig.ts';
+import { CLI, spawnServer } from './helpers/process.ts';
 import { run } from './helpers/tools.ts';
 
 const gslb = (...args: string[]) => run(process.execPath, [CLI, ...args]);
@@ -41,4 +44,22 @@ test('geoip prints what each source knows of an address', async (t) => {
   t.regex(v6.stdout, /subdivision\s+BE\s+\(sample-City\.mmdb 2001:db8:100::\/48\)/);
   const bad = await gslb('geoip', 'not-an-ip');
   t.is(bad.code, 2);
+});
+
+test('the bundle npm run build writes serves what the sources serve', async (t) => {
+  // Built beside node_modules (the bundle imports its dependencies from there), not over dist/ other tests may run.
+  const dir = await mkdtemp(fileURLToPath(new URL('../node_modules/.cache/gslb-bundle-', import.meta.url)));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const built = await run('npm', ['run', 'build', '--silent', '--', `--outfile=${dir}/gslb.mjs`], 60_000);
+  t.is(built.code, 0, built.stderr);
+  const check = await run(process.execPath, [`${dir}/gslb.mjs`, 'check']);
+  t.is(check.code, 0, check.stderr);
+  t.regex(check.stdout, /zone\(s\) OK/);
+  const server = await spawnServer(['--db', `${dir}/state.sqlite`], {}, `${dir}/gslb.mjs`);
+  t.teardown(() => server.stop());
+  t.deepEqual((await dig(server.port, ['www.example.com', 'A'])).answer.sort(), ['www.example.com. 60 IN A 192.0.2.10', 'www.example.com. 60 IN A 192.0.2.11']);
+  const app = await dig(server.port, ['app.example.com', 'A', '+subnet=127.2.0.0/24']);
+  t.regex(app.answer.join('\n'), /^app\.example\.com\. 60 IN A 203\.0\.113\.[12]$/);
+  t.true(app.flags.has('aa'));
+  t.is(app.ecs, '127.2.0.0/24/16');
 });

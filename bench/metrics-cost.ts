@@ -26,7 +26,7 @@ function round(packet: Buffer, counting: boolean): number {
     // The same calls as count() in src/app/server.ts.
     metrics.query(out.zone ?? '-', out.qtype ?? 0, out.rcode, false, out.ecs);
     const d = out.dynamic;
-    if (d) metrics.answer(out.zone ?? '-', d.name, out.qtype ?? 1, d.trace.pools.find((p) => p.answered)?.name ?? d.trace.outcome, d.trace.degraded ? d.trace.outcome : undefined);
+    if (d) metrics.answer(out.zone ?? '-', d.name, out.qtype ?? 1, d.answeredBy, d.degraded);
   }
   return Number(process.hrtime.bigint() - start) / N; // ns per query
 }

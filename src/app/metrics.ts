@@ -21,10 +21,7 @@ export function serverMetrics(snapshot: () => Snapshot): Metrics {
 export function count(metrics: Metrics, out: QueryOutcome, transport: string): void {
   metrics.query(out.zone ?? '-', out.qtype ?? 0, out.rcode, transport === 'tcp', out.ecs);
   const d = out.dynamic;
-  if (!d) return;
-  const t = d.trace;
-  const pool = t.outcome === 'pool' || t.outcome === 'fallback' ? t.pools.find((p) => p.answered)?.name ?? '-' : t.outcome;
-  metrics.answer(out.zone ?? '-', d.name, out.qtype ?? 1, pool, t.degraded ? t.outcome : undefined);
+  if (d) metrics.answer(out.zone ?? '-', d.name, out.qtype ?? 1, d.answeredBy, d.degraded);
 }
 
 

@@ -6,7 +6,7 @@ import { type Cidr, formatDiagnostic, parseCidr, Rcode, type Diagnostic } from '
 import type { Metrics } from '../metrics/index.ts';
 import { requestOpcode, respond, servfailFor } from '../query/index.ts';
 import { redirectHandler } from '../redirect/index.ts';
-import type { Snapshot } from '../resolve/index.ts';
+import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
 import { type DnsHandler, type DnsListener, listenDns } from '../server/index.ts';
 import { healthView, liveFromStored, type LiveState, materialize, materializeZone, planChanges, reconcile, updateView } from '../state/index.ts';
 import type { JournalEntry } from '../state/index.ts';
@@ -80,7 +80,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
   let files: LoadedData = first.data;
   let live: LiveState = adopt(store, files, liveFromStored(store.load()));
-  let current: Snapshot = { zones: materialize(files.zones, live), geo: files.geo, health: healthView(live), replies: new Map() };
+  let current: Snapshot = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
   log.info(`loaded ${current.zones.zones.size} zone(s) from ${options.zonesDir}`);
   log.info(geoSummary(current.geo, options.geoipDir));
 
@@ -101,7 +101,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     }
     live = plan.live;
     const zones = new Map(current.zones.zones).set(origin, materializeZone(files.zones.zones.get(origin)!, live));
-    current = { ...current, zones: { zones }, health: healthView(live), replies: new Map() };
+    current = cachingSnapshot({ geo: current.geo, zones: { zones }, health: healthView(live) });
     return true;
   };
 
@@ -158,7 +158,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     }
     files = result.data;
     live = adopt(store, files, live);
-    current = { zones: materialize(files.zones, live), geo: files.geo, health: healthView(live), replies: new Map() }; // running queries keep the old one
+    current = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) }); // running queries keep the old one
     log.info(`reloaded ${current.zones.zones.size} zone(s)`);
     syncHealth();
     return { ok: true, diagnostics: result.diagnostics };

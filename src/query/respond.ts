@@ -4,7 +4,10 @@ import {
   type ClientSubnet, EDNS_UDP_SIZE, type EdnsOption, encodeClientSubnet, encodeMessage, type Message, OPTION_CLIENT_SUBNET,
   parseRequest, type RawQuestion, type RequestEdns,
 } from '../dns/index.ts';
-import { type Answer, type CachedReply, type Chooser, type ClientAddress, type DynamicTrace, resolve, type Snapshot } from '../resolve/index.ts';
+import {
+  type Answer, type CachedReply, type Chooser, choose, type ClientAddress, type DynamicPlan, type DynamicTrace, resolve, resolveChoice,
+  type Snapshot,
+} from '../resolve/index.ts';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -22,8 +25,14 @@ export interface Outcome {
   /** The zone that answered (undefined: none). */
   readonly zone: string | undefined;
   readonly ecs: boolean;
-  /** The owner and trace of a dynamic answer. */
-  readonly dynamic: { readonly name: string; readonly trace: DynamicTrace } | undefined;
+  /** A dynamic answer, for counters: its owner, the pool that answered (or the outcome), the outcome if degraded. */
+  readonly dynamic: DynamicSummary | undefined;
+}
+
+export interface DynamicSummary {
+  readonly name: string;
+  readonly answeredBy: string;
+  readonly degraded: string | undefined;
 }
 
 /** Answers one DNS request. Expected faults are values; anything thrown is a bug (the caller answers SERVFAIL). */
@@ -35,30 +44,71 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
   const q = req.question;
   const refusal = refuseReason(q);
   if (refusal) return reply(base, ctx, { rcode: refusal.rcode, answer: undefined }, refusal.reason);
-  // Static answers are the same for every client: encoded once per snapshot, then only ID, flags, the client's
-  // question bytes (its letter case) and its ECS address (the reply's last bytes) are patched.
+  // Replies are encoded once per snapshot, then only ID, flags, the client's question bytes (its letter case) and its
+  // ECS address (the reply's last bytes) are patched: static answers are the same for every client; a question that
+  // leads to a dynamic record keeps that record, and its replies by what was picked, so a query runs only the pick.
   const ecs = req.edns?.clientSubnet;
-  const key = snapshot.replies ? `${q.name}|${q.type}|${maxReplyBytes(ctx.transport, req.edns)}|${req.edns ? (req.edns.dnssecOk ? 2 : 1) : 0}|${ecs ? `${ecs.family}/${ecs.sourcePrefix}` : ''}` : undefined;
-  const cached = key === undefined ? undefined : snapshot.replies!.get(key);
-  if (cached) return { reply: patchCached(cached.bytes, buf, q, ecs), rcode: cached.rcode, reason: undefined, qtype: q.type, zone: cached.zone, ecs: ecs !== undefined, dynamic: undefined };
-  const answer = resolve({ name: q.name, type: q.type }, clientOf(req.edns, ctx.remoteAddress), snapshot, chooser);
+  const cache = snapshot.replies;
+  const shape = replyShape(q.type, maxReplyBytes(ctx.transport, req.edns), req.edns, ecs);
+  const forName = cache?.get(q.name);
+  const cached = forName?.get(shape);
+  if (cached?.kind === 'reply') return { reply: patchCached(cached.bytes, buf, q, ecs), rcode: cached.rcode, reason: undefined, qtype: q.type, zone: cached.zone, ecs: ecs !== undefined, dynamic: undefined };
+  const client = clientOf(req.edns, ctx.remoteAddress);
+  const choice = cached?.kind === 'dynamic' ? choose(snapshot, cached.record, client, chooser) : undefined;
+  if (choice && cached?.kind === 'dynamic') {
+    const hit = cached.replies.get(choice.pickKey);
+    if (hit) return { reply: patchCached(hit.bytes, buf, q, ecs), rcode: hit.rcode, reason: undefined, qtype: q.type, zone: hit.zone, ecs: ecs !== undefined, dynamic: summaryOf(cached.owner, choice.plan) };
+  }
+  const query = { name: q.name, type: q.type };
+  const answer = choice ? resolveChoice(query, client, snapshot, chooser, choice) : resolve(query, client, snapshot, chooser);
   const zone = answer.kind === 'refused' ? undefined : answer.zone;
   const trace = answer.kind === 'refused' ? undefined : answer.trace;
-  const dynamic = trace && answer.kind !== 'refused' ? { name: answer.answer.at(-1)?.name ?? q.name, trace } : undefined;
-  // A dynamic answer's bytes depend only on what was picked and its TTL: the decision runs, the encoding is reused.
-  const full = key !== undefined && trace ? `${key}|${trace.picked.join(',')}|${trace.ttl}|${trace.scopePrefix}` : key;
-  const hit = full !== undefined && trace ? snapshot.replies!.get(full) : undefined;
-  if (hit) return { reply: patchCached(hit.bytes, buf, q, ecs), rcode: hit.rcode, reason: undefined, qtype: q.type, zone, ecs: ecs !== undefined, dynamic };
+  const owner = answer.kind === 'refused' ? q.name : answer.answer.at(-1)?.name ?? q.name;
+  const dynamic = trace ? summaryOf(owner, trace) : undefined;
   const out = reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
-  if (full !== undefined && out.reply) remember(snapshot.replies!, full, { bytes: out.reply, rcode: out.rcode, zone });
+  if (cache && out.reply) {
+    const encoded = { bytes: out.reply, rcode: out.rcode, zone };
+    const record = answer.kind === 'refused' ? undefined : answer.record;
+    if (!trace || !record || zone === undefined) {
+      remember(cache, q.name, shape, { kind: 'reply', ...encoded });
+    } else {
+      let route = cached?.kind === 'dynamic' ? cached : undefined;
+      if (!route) remember(cache, q.name, shape, (route = { kind: 'dynamic', record, zone, owner, replies: new Map() }));
+      if (route.replies.size >= MAX_REPLIES_PER_RECORD) route.replies.clear();
+      route.replies.set(trace.pickKey, encoded);
+    }
+  }
   return { ...out, zone, dynamic };
 }
 
-const MAX_CACHED_REPLIES = 10_000; // random names (NXDOMAIN floods) must not grow it without bound
+// Bounds: random names (NXDOMAIN floods) and random types must not grow the cache without end; past a bound the
+// map starts over.
+const MAX_CACHED_NAMES = 10_000;
+const MAX_SHAPES_PER_NAME = 256;
+const MAX_REPLIES_PER_RECORD = 1_024; // orders of several picked members
 
-function remember(cache: Map<string, CachedReply>, key: string, entry: CachedReply): void {
-  if (cache.size >= MAX_CACHED_REPLIES) cache.clear();
-  cache.set(key, entry);
+/**
+ * Everything besides the name that a reply's bytes depend on, as one number: type, size limit, EDNS and DO, and
+ * the ECS family and source prefix (the address itself is patched in).
+ */
+function replyShape(type: number, maxBytes: number, edns: RequestEdns | undefined, ecs: ClientSubnet | undefined): number {
+  const ednsCode = edns ? (edns.dnssecOk ? 2 : 1) : 0;
+  const ecsCode = ecs ? 1 + (ecs.family - 1) * 129 + ecs.sourcePrefix : 0;
+  return ((type * 65536 + maxBytes) * 4 + ednsCode) * 512 + ecsCode;
+}
+
+function remember(cache: NonNullable<Snapshot['replies']>, name: string, shape: number, entry: CachedReply): void {
+  let forName = cache.get(name);
+  if (!forName) {
+    if (cache.size >= MAX_CACHED_NAMES) cache.clear();
+    cache.set(name, (forName = new Map()));
+  }
+  if (forName.size >= MAX_SHAPES_PER_NAME) forName.clear();
+  forName.set(shape, entry);
+}
+
+function summaryOf(name: string, d: DynamicPlan | DynamicTrace): DynamicSummary {
+  return { name, answeredBy: d.answeredBy, degraded: d.degraded ? d.outcome : undefined };
 }
 
 /**

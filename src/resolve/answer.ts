@@ -1,5 +1,6 @@
 // What a query gets, as a value: the query room turns it into wire format, explain prints it.
 import type { RR } from '../core/index.ts';
+import type { DynamicRecord } from '../zone/index.ts';
 import type { DynamicTrace } from './dynamic.ts';
 
 interface Sections {
@@ -11,6 +12,8 @@ interface Sections {
   readonly zone: string;
   /** How a dynamic record's answer was chosen (what `explain` prints). */
   readonly trace?: DynamicTrace;
+  /** The dynamic record that was decided (the end of any CNAME chain). */
+  readonly record?: DynamicRecord;
 }
 
 export type Answer =

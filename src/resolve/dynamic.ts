@@ -34,6 +34,10 @@ export interface MemberTrace {
 }
 
 export interface DynamicTrace {
+  /** What the answer's records depend on (see `pickKey`). */
+  readonly pickKey: string;
+  /** The pool that answered, or the outcome when no pool did ('default values', 'redirect', ...): for counters. */
+  readonly answeredBy: string;
   readonly facts: ClientFacts | undefined;
   readonly rules: readonly { readonly index: number; readonly pool: string; readonly matched: boolean; readonly detail: string }[];
   readonly pools: readonly { readonly name: string; readonly override: MemberStatus | undefined; readonly members: readonly MemberTrace[]; readonly answered: boolean }[];
@@ -48,6 +52,7 @@ export interface DynamicTrace {
 }
 
 export interface DynamicDecision {
+  readonly record: DynamicRecord;
   readonly records: readonly RR[]; // empty: NODATA (all_down: empty)
   readonly scopePrefix: number;
   readonly trace: DynamicTrace;
@@ -55,11 +60,55 @@ export interface DynamicDecision {
 
 const HASH_PREFIX = { 4: 24, 16: 56 } as const; // the client subnet `hash` keeps a client on
 
-/** What one decision has gathered so far (module functions, not closures: this runs for every query). */
+/**
+ * Everything a decision settles before the pick: which rule matched, which pool answers and with which members, the
+ * TTL and the ECS scope. A function of the record, the client and the health view only, so a snapshot may keep one per
+ * client and redo just the pick (which is random, round-robin or a hash) for each query.
+ */
+export interface DynamicPlan {
+  readonly record: DynamicRecord;
+  readonly outcome: Outcome;
+  readonly degraded: boolean;
+  /** The pool that answers; 'default' for the default values; undefined for the rest. */
+  readonly pool: string | undefined;
+  /** The pool that answered, or the outcome when no pool did (see DynamicTrace). */
+  readonly answeredBy: string;
+  readonly pickAll: boolean;
+  readonly members: readonly PoolMember[];
+  /** What picks choose from: members with weight, or all of them as equals when every one is drained. */
+  readonly candidates: readonly PlannedCandidate[];
+  /** Each member's record at the answer's TTL, by address. */
+  readonly records: ReadonlyMap<string, RR>;
+  readonly ttl: number;
+  /** The scope the rules needed; a hash pick can widen it. */
+  readonly scopePrefix: number;
+  readonly facts: ClientFacts | undefined;
+  readonly rules: DynamicTrace['rules'];
+  readonly pools: DynamicTrace['pools'];
+}
+
+/** A candidate with the pick key of a pick of it alone (see `pickKey`), made once per plan. */
+export interface PlannedCandidate extends Candidate {
+  readonly key: string;
+}
+
+/**
+ * Equal keys, equal answers: the members picked (in order), the TTL and the ECS scope. The query path keys encoded
+ * replies by it.
+ */
+export function pickKey(plan: DynamicPlan, picked: readonly PlannedCandidate[], scopePrefix: number): string {
+  if (picked.length === 1 && scopePrefix === plan.scopePrefix) return picked[0]!.key;
+  return keyOf(picked.map((c) => c.address), plan.ttl, scopePrefix);
+}
+
+function keyOf(addresses: readonly string[], ttl: number, scopePrefix: number): string {
+  return `${addresses.join(',')}|${ttl}|${scopePrefix}`;
+}
+
+/** What one plan has gathered so far (module functions, not closures: this runs for every client). */
 interface Working {
   readonly record: DynamicRecord;
   readonly client: ClientAddress;
-  readonly chooser: Chooser;
   readonly lookupFacts: (a: Uint8Array) => ClientFacts;
   facts: ClientFacts | undefined;
   scope: number;
@@ -71,31 +120,48 @@ function factsOf(w: Working): ClientFacts {
   return (w.facts ??= w.client.address ? w.lookupFacts(w.client.address) : NO_FACTS);
 }
 
-function finish(w: Working, outcome: Outcome, degraded: boolean, members: readonly PoolMember[], pool: string | undefined, pickAll = false): DynamicDecision {
+function settle(w: Working, outcome: Outcome, degraded: boolean, members: readonly PoolMember[], pool: string | undefined, pickAll = false): DynamicPlan {
   const { record } = w;
   const ttl = degraded ? record.ttlDegraded : record.ttl;
-  const pick = pickAll ? { picked: members.map(candidateOf), scope: 0 } : pickMembers(record, members, pool, w.client, w.chooser);
-  w.scope = Math.max(w.scope, pick.scope);
-  const records = pick.picked.map((c) => {
-    const rr = members.find((m) => m.address === c.address)!.record;
-    return rr.ttl === ttl ? rr : { ...rr, ttl };
-  });
+  const planned = (address: string, weight: number): PlannedCandidate => ({ address, weight, key: keyOf([address], ttl, w.scope) });
+  const weighted = members.filter((m) => m.weight > 0);
+  const candidates = pickAll || weighted.length > 0 ? (pickAll ? members : weighted).map((m) => planned(m.address, m.weight)) : members.map((m) => planned(m.address, 1));
+  const records = new Map(members.map((m) => [m.address, m.record.ttl === ttl ? m.record : { ...m.record, ttl }]));
+  const answeredBy = (outcome === 'pool' || outcome === 'fallback') && pool !== undefined ? pool : outcome;
+  return { record, outcome, degraded, pool, answeredBy, pickAll, members, candidates, records, ttl, scopePrefix: w.scope, facts: w.facts, rules: w.rules, pools: w.pools };
+}
+
+/** A decision: the plan (see `planDynamic`) and a pick from it. */
+export function decideDynamic(record: DynamicRecord, client: ClientAddress, lookupFacts: (a: Uint8Array) => ClientFacts, health: HealthView, chooser: Chooser, purpose: 'dns' | 'http' = 'dns'): DynamicDecision {
+  return pickFromPlan(planDynamic(record, client, lookupFacts, health, purpose), client, chooser);
+}
+
+/** The pick for one query from a plan, with the whole trace. */
+export function pickFromPlan(plan: DynamicPlan, client: ClientAddress, chooser: Chooser): DynamicDecision {
+  const pick = pickCandidates(plan, client, chooser);
+  return decisionOf(plan, pick.picked, Math.max(plan.scopePrefix, pick.scope));
+}
+
+/** The decision (records and trace) for members picked from a plan. */
+export function decisionOf(plan: DynamicPlan, picked: readonly PlannedCandidate[], scopePrefix: number): DynamicDecision {
+  const records = picked.map((c) => plan.records.get(c.address)!);
   const trace: DynamicTrace = {
-    facts: w.facts, rules: w.rules, pools: w.pools, outcome, degraded, method: record.method, candidates: members.map(candidateOf),
-    picked: pick.picked.map((c) => c.address), ttl, scopePrefix: w.scope,
+    pickKey: pickKey(plan, picked, scopePrefix), answeredBy: plan.answeredBy, facts: plan.facts, rules: plan.rules, pools: plan.pools,
+    outcome: plan.outcome, degraded: plan.degraded, method: plan.record.method, candidates: plan.members.map(candidateOf),
+    picked: picked.map((c) => c.address), ttl: plan.ttl, scopePrefix,
   };
-  return { records, scopePrefix: w.scope, trace };
+  return { record: plan.record, records, scopePrefix, trace };
 }
 
 /**
  * `purpose: 'http'` is the redirect tier's view: it never answers with the redirect addresses (that would send the
  * client back to the tier) and treats fail-open and empty as nothing healthy.
  */
-export function decideDynamic(record: DynamicRecord, client: ClientAddress, lookupFacts: (a: Uint8Array) => ClientFacts, health: HealthView, chooser: Chooser, purpose: 'dns' | 'http' = 'dns'): DynamicDecision {
-  const w: Working = { record, client, chooser, lookupFacts, facts: undefined, scope: 0, rules: [], pools: [] };
-  if (record.redirect?.mode === 'always' && purpose === 'dns') return finish(w, 'redirect', false, redirectMembers(record), undefined, true);
+export function planDynamic(record: DynamicRecord, client: ClientAddress, lookupFacts: (a: Uint8Array) => ClientFacts, health: HealthView, purpose: 'dns' | 'http' = 'dns'): DynamicPlan {
+  const w: Working = { record, client, lookupFacts, facts: undefined, scope: 0, rules: [], pools: [] };
+  if (record.redirect?.mode === 'always' && purpose === 'dns') return settle(w, 'redirect', false, redirectMembers(record), undefined, true);
   let chain: Pool[] = [];
-  const facts = (): ClientFacts => factsOf(w); // one closure per decision, not per rule
+  const facts = (): ClientFacts => factsOf(w); // one closure per plan, not per rule
   for (const rule of record.rules) {
     const r = matchRule(rule, client.address, facts);
     w.scope = Math.max(w.scope, r.scopePrefix);
@@ -110,18 +176,18 @@ export function decideDynamic(record: DynamicRecord, client: ClientAddress, look
     const members = pool.members.map((m) => memberTrace(record, m, health, override));
     const up = pool.members.filter((_, j) => members[j]!.up);
     w.pools.push({ name: pool.name, override, members, answered: up.length > 0 });
-    if (up.length > 0) return finish(w, i === 0 ? 'pool' : 'fallback', i > 0, up, pool.name);
+    if (up.length > 0) return settle(w, i === 0 ? 'pool' : 'fallback', i > 0, up, pool.name);
   }
   // Default values answer a client no rule matched (the normal path), or one whose whole chain is down (degraded).
   const defaults = record.defaults.filter((m) => memberTrace(record, m, health).up);
-  if (defaults.length > 0) return finish(w, 'default values', chain.length > 0, defaults, 'default');
-  if (purpose === 'http') return finish(w, 'empty', true, [], undefined, true);
-  if (record.redirect) return finish(w, 'redirect', true, redirectMembers(record), undefined, true);
-  if (record.allDown === 'empty') return finish(w, 'empty', true, [], undefined, true);
+  if (defaults.length > 0) return settle(w, 'default values', chain.length > 0, defaults, 'default');
+  if (purpose === 'http') return settle(w, 'empty', true, [], undefined, true);
+  if (record.redirect) return settle(w, 'redirect', true, redirectMembers(record), undefined, true);
+  if (record.allDown === 'empty') return settle(w, 'empty', true, [], undefined, true);
   // Fail open: an answer to a dead server beats no answer. Members marked down by the operator stay out if any others exist.
   const first = chain[0]?.members ?? record.defaults;
   const open = first.filter((m) => m.status !== 'down');
-  return finish(w, 'fail-open', true, open.length > 0 ? open : first, undefined, true);
+  return settle(w, 'fail-open', true, open.length > 0 ? open : first, undefined, true);
 }
 
 /**
@@ -172,17 +238,17 @@ function redirectMembers(record: DynamicRecord): PoolMember[] {
 
 const candidateOf = (m: PoolMember): Candidate => ({ address: m.address, weight: m.weight });
 
-/** Weight 0 drains: such members are picked (as equals) only when no member with weight is up. */
-function pickMembers(record: DynamicRecord, members: readonly PoolMember[], pool: string | undefined, client: ClientAddress, chooser: Chooser): { picked: Candidate[]; scope: number } {
-  const weighted = members.filter((m) => m.weight > 0).map(candidateOf);
-  const candidates = weighted.length > 0 ? weighted : members.map((m) => ({ address: m.address, weight: 1 }));
+/** The members one query gets from a plan, and the scope a hash pick adds. */
+export function pickCandidates(plan: DynamicPlan, client: ClientAddress, chooser: Chooser): { picked: readonly PlannedCandidate[]; scope: number } {
+  const { record, candidates } = plan;
+  if (plan.pickAll) return { picked: candidates, scope: 0 };
   switch (record.method) {
     case 'all':
       return { picked: candidates, scope: 0 };
     case 'weighted':
       return { picked: pickWeighted(candidates, record.answers, chooser), scope: 0 };
     case 'weighted-rr':
-      return { picked: pickRoundRobin(candidates, record.answers, chooser.next(`${record.name}/${record.type}/${pool ?? ''}`)), scope: 0 };
+      return { picked: pickRoundRobin(candidates, record.answers, chooser.next(`${record.name}/${record.type}/${plan.pool ?? ''}`)), scope: 0 };
     case 'hash': {
       const address = client.address ?? new Uint8Array(4);
       const prefix = Math.min(client.prefix, HASH_PREFIX[address.length as 4 | 16]);

@@ -2,12 +2,12 @@
 import { type GeoDatabase, NO_FACTS as NO_GEO_FACTS } from '../geo/index.ts';
 import type { DynamicRecord, ZoneSet } from '../zone/index.ts';
 import type { Answer, Query } from './answer.ts';
-import { type ClientAddress, decideDynamic, type DynamicDecision, type HealthView } from './dynamic.ts';
+import { type ClientAddress, decideDynamic, type DynamicDecision, type DynamicPlan, type HealthView, decisionOf, pickCandidates, pickFromPlan, pickKey, planDynamic, type PlannedCandidate } from './dynamic.ts';
 import { lookup } from './lookup.ts';
 import type { Chooser } from './pick.ts';
 
 export type { Answer, Query } from './answer.ts';
-export type { ClientAddress, DynamicDecision, DynamicTrace, HealthView, MemberTrace, Outcome } from './dynamic.ts';
+export type { ClientAddress, DynamicDecision, DynamicPlan, DynamicTrace, HealthView, MemberTrace, Outcome } from './dynamic.ts';
 export { describePools } from './dynamic.ts';
 export { findZone } from './lookup.ts';
 export { describeFacts, type ExplainInput, formatExplanation } from './explain.ts';
@@ -22,14 +22,30 @@ export interface Snapshot {
    * Encoded replies to static answers, filled as queries arrive: derived from this snapshot only, so a new snapshot
    * starts empty (no invalidation to get wrong). Absent: no caching.
    */
-  readonly replies?: Map<string, CachedReply>;
+  readonly replies?: Map<string, Map<number, CachedReply>>; // by question name, then by everything else in a key
+  /** Dynamic plans per record and client (see DynamicPlan), filled and bounded like `replies`. Absent: no caching. */
+  readonly plans?: Map<DynamicRecord, Map<number | string, DynamicPlan>>;
 }
 
-export interface CachedReply {
+/** A snapshot with empty reply and plan caches, as the server keeps one. */
+export function cachingSnapshot(data: Pick<Snapshot, 'zones' | 'geo' | 'health'>): Snapshot {
+  return { zones: data.zones, geo: data.geo, health: data.health, replies: new Map(), plans: new Map() };
+}
+
+/** One encoded reply; `zone` answered it. */
+export interface EncodedReply {
   readonly bytes: Buffer;
   readonly rcode: number;
   readonly zone: string | undefined;
 }
+
+/**
+ * What the reply cache holds for a question: the reply itself (the same for every client), or for a question that
+ * leads to a dynamic record, that record and its replies by what was picked.
+ */
+export type CachedReply =
+  | ({ readonly kind: 'reply' } & EncodedReply)
+  | { readonly kind: 'dynamic'; readonly record: DynamicRecord; readonly zone: string; readonly owner: string; readonly replies: Map<string, EncodedReply> };
 
 /** Every member counts as never checked: until health checks run, members are up unless their status says otherwise. */
 export const NO_HEALTH: HealthView = { check: () => undefined, inService: () => true, memberOverride: () => undefined, poolOverride: () => undefined };
@@ -37,7 +53,59 @@ export const NO_HEALTH: HealthView = { check: () => undefined, inService: () => 
 /** Decides the answer to one query: no I/O, no clock, and randomness only from `chooser`. */
 export function resolve(query: Query, client: ClientAddress, snapshot: Snapshot, chooser: Chooser): Answer {
   const facts = snapshot.geo ? snapshot.geo.lookup : () => NO_GEO_FACTS;
-  return lookup(snapshot.zones, query, (rrset) => decideDynamic(rrset.dynamic!, client, facts, snapshot.health, chooser));
+  if (!snapshot.plans) return lookup(snapshot.zones, query, (rrset) => decideDynamic(rrset.dynamic!, client, facts, snapshot.health, chooser));
+  return lookup(snapshot.zones, query, (rrset) => pickFromPlan(planFor(snapshot, rrset.dynamic!, client), client, chooser));
+}
+
+/** A pick from a dynamic record's plan for one client (the query path's shortcut; see `resolveChoice`). */
+export interface Choice {
+  readonly plan: DynamicPlan;
+  readonly picked: readonly PlannedCandidate[];
+  readonly scopePrefix: number;
+  /** Equal keys, equal records and scope. */
+  readonly pickKey: string;
+}
+
+export function choose(snapshot: Snapshot, record: DynamicRecord, client: ClientAddress, chooser: Chooser): Choice {
+  const plan = planFor(snapshot, record, client);
+  const pick = pickCandidates(plan, client, chooser);
+  const scopePrefix = Math.max(plan.scopePrefix, pick.scope);
+  return { plan, picked: pick.picked, scopePrefix, pickKey: pickKey(plan, pick.picked, scopePrefix) };
+}
+
+/** `resolve`, with the choice already made for its record: the answer the choice stands for. */
+export function resolveChoice(query: Query, client: ClientAddress, snapshot: Snapshot, chooser: Chooser, choice: Choice): Answer {
+  return lookup(snapshot.zones, query, (rrset) => rrset.dynamic === choice.plan.record
+    ? decisionOf(choice.plan, choice.picked, choice.scopePrefix)
+    : pickFromPlan(planFor(snapshot, rrset.dynamic!, client), client, chooser));
+}
+
+/** The snapshot's plan for this record and client, made on first use. */
+function planFor(snapshot: Snapshot, record: DynamicRecord, client: ClientAddress): DynamicPlan {
+  const facts = snapshot.geo ? snapshot.geo.lookup : () => NO_GEO_FACTS;
+  const plans = snapshot.plans;
+  if (!plans) return planDynamic(record, client, facts, snapshot.health);
+  let forRecord = plans.get(record);
+  if (!forRecord) plans.set(record, (forRecord = new Map()));
+  const key = clientKey(client);
+  let plan = forRecord.get(key);
+  if (!plan) {
+    if (forRecord.size >= MAX_PLANS_PER_RECORD) forRecord.clear();
+    forRecord.set(key, (plan = planDynamic(record, client, facts, snapshot.health)));
+  }
+  return plan;
+}
+
+const MAX_PLANS_PER_RECORD = 16_384; // clients (ECS subnets, resolvers) are unbounded: past this the record starts over
+
+/** A client as a Map key: IPv4 address and prefix as one number, IPv6 as text. */
+function clientKey(client: ClientAddress): number | string {
+  const a = client.address;
+  if (!a) return -1;
+  if (a.length === 4) return (((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0) * 64 + client.prefix;
+  let text = `${client.prefix}/`;
+  for (const byte of a) text += byte.toString(16).padStart(2, '0');
+  return text;
 }
 
 /** The redirect tier's decision for a dynamic record: the same rules, pools and health, without redirect answers. */

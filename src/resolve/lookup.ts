@@ -140,10 +140,10 @@ function nameServerAddresses(zone: Zone, ns: readonly RR[]): RR[] {
 }
 
 function dynamicAnswer(zone: Zone, chain: readonly RR[], name: string, decision: DynamicDecision): Answer {
-  const { scopePrefix, trace } = decision;
-  if (decision.records.length === 0) return { kind: 'nodata', zone: zone.origin, answer: chain, authority: [negativeSoa(zone)], additional: [], scopePrefix, trace };
+  const { scopePrefix, trace, record } = decision;
+  if (decision.records.length === 0) return { kind: 'nodata', zone: zone.origin, answer: chain, authority: [negativeSoa(zone)], additional: [], scopePrefix, trace, record };
   const records = decision.records.map((rr) => (rr.name === name ? rr : { ...rr, name }));
-  return { kind: 'answer', zone: zone.origin, answer: chain.length === 0 ? records : [...chain, ...records], authority: [], additional: [], scopePrefix, trace };
+  return { kind: 'answer', zone: zone.origin, answer: chain.length === 0 ? records : [...chain, ...records], authority: [], additional: [], scopePrefix, trace, record };
 }
 
 function sections(kind: 'answer' | 'nodata' | 'nxdomain', zone: Zone, answer: readonly RR[], authority: readonly RR[], additional: readonly RR[] = []): AnswerWithSections {

@@ -14,9 +14,10 @@ export interface Chooser {
 }
 
 /** Weighted random sampling without replacement: long-run shares follow the weights. */
-export function pickWeighted(candidates: readonly Candidate[], count: number, chooser: Chooser): Candidate[] {
+export function pickWeighted<C extends Candidate>(candidates: readonly C[], count: number, chooser: Chooser): C[] {
+  if (count === 1 && candidates.length > 0) return [pickOne(candidates, chooser.random())]; // the common case, without copies
   const left = [...candidates];
-  const picked: Candidate[] = [];
+  const picked: C[] = [];
   while (picked.length < count && left.length > 0) {
     let total = 0;
     for (const c of left) total += c.weight;
@@ -28,14 +29,24 @@ export function pickWeighted(candidates: readonly Candidate[], count: number, ch
   return picked;
 }
 
+/** One member, with probability weight / total; `u` in [0, 1). The same walk as the loop above, for one pick. */
+function pickOne<C extends Candidate>(candidates: readonly C[], u: number): C {
+  let total = 0;
+  for (let i = 0; i < candidates.length; i++) total += candidates[i]!.weight;
+  let r = u * total;
+  let i = 0;
+  while (i < candidates.length - 1 && r >= candidates[i]!.weight) r -= candidates[i++]!.weight;
+  return candidates[i]!;
+}
+
 /**
  * Smooth weighted round robin (nginx): position k of a sequence of period sum(weights) in which each member
  * appears weight times, spread out. `count` distinct members are taken from positions k, k+1, ...
  */
-export function pickRoundRobin(candidates: readonly Candidate[], count: number, position: number): Candidate[] {
+export function pickRoundRobin<C extends Candidate>(candidates: readonly C[], count: number, position: number): C[] {
   const period = candidates.reduce((n, c) => n + c.weight, 0);
   const sequence = smoothSequence(candidates, period);
-  const picked: Candidate[] = [];
+  const picked: C[] = [];
   for (let step = 0; step < period && picked.length < Math.min(count, candidates.length); step++) {
     const c = sequence[(position + step) % period]!;
     if (!picked.includes(c)) picked.push(c);
@@ -43,9 +54,9 @@ export function pickRoundRobin(candidates: readonly Candidate[], count: number, 
   return picked;
 }
 
-function smoothSequence(candidates: readonly Candidate[], period: number): Candidate[] {
+function smoothSequence<C extends Candidate>(candidates: readonly C[], period: number): C[] {
   const current = candidates.map(() => 0);
-  const out: Candidate[] = [];
+  const out: C[] = [];
   for (let step = 0; step < period; step++) {
     let best = 0;
     for (let i = 0; i < candidates.length; i++) {
@@ -62,7 +73,7 @@ function smoothSequence(candidates: readonly Candidate[], period: number): Candi
  * Weighted rendezvous hashing of the client subnet: each member scores -weight / ln(u), u a hash of (subnet, member)
  * in (0, 1); the best `count` win. Removing a member moves only the subnets it had won.
  */
-export function pickRendezvous(candidates: readonly Candidate[], count: number, subnet: Uint8Array): Candidate[] {
+export function pickRendezvous<C extends Candidate>(candidates: readonly C[], count: number, subnet: Uint8Array): C[] {
   const scored = candidates.map((c) => ({ c, score: -c.weight / Math.log((hash32(subnet, c.address) + 0.5) / 4294967296) }));
   scored.sort((a, b) => b.score - a.score || (a.c.address < b.c.address ? -1 : 1));
   return scored.slice(0, count).map((s) => s.c);

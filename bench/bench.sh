@@ -21,14 +21,15 @@ rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 ceiling_port=$(free_port); gslb_port=$(free_port)
 taskset -c 0 node "$here/dgram-fixed.cjs" "$ceiling_port" 127.0.0.1 >"$work/ceiling.log" 2>&1 & pids+=($!); ceiling_pid=$!
-taskset -c 0 node "$root/bin/gslb.js" serve --zones "$here/zones" --geoip "$root/geoip" --db "$work/state.sqlite" \
+taskset -c 0 node --max-semi-space-size=2 "$root/bin/gslb.js" serve --zones "$here/zones" --geoip "$root/geoip" --db "$work/state.sqlite" \
   --dns-listen "127.0.0.1:$gslb_port" --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$work/gslb.log" 2>&1 & pids+=($!); gslb_pid=$!
 wait_ready "$ceiling_port"; wait_ready "$gslb_port"
 
-# Query files. ECS 127.1.0.0/24 is China Telecom in the sample GeoIP data (option 8: family 1, /24, scope 0, 127.1.0).
+# Query files. The geo/ISP workload is binary (dnsperf -B): each query carries ECS from one of 3,840 client /24s in
+# 14 places of the sample GeoIP data and 256 outside it (bench/ecs-queries.ts), so no per-subnet cache can carry it.
 printf 'static.example.test A\n' >"$work/static.txt"
 printf 'www.example.test A\n' >"$work/weighted.txt"
-printf 'geo.example.test A\n' >"$work/geo.txt"
+(cd "$root" && node --import=tsx bench/ecs-queries.ts geo.example.test "$work/geo-ecs.bin" >/dev/null)
 for i in $(seq 1 1000); do echo "nope-$i.example.test A"; done >"$work/nxdomain.txt"
 { for i in $(seq 1 50); do echo "static.example.test A"; echo "www.example.test A"; echo "geo.example.test A"; echo "www.example.test AAAA"; echo "nope-$i.example.test A"; done; } >"$work/mix.txt"
 
@@ -36,7 +37,7 @@ for i in $(seq 1 1000); do echo "nope-$i.example.test A"; done >"$work/nxdomain.
 workloads=(
   "static|static.txt|"
   "weighted|weighted.txt|"
-  "geo-isp-ecs|geo.txt|-E 8:000118007f0100"
+  "geo-isp-ecs|geo-ecs.bin|-B"
   "nxdomain|nxdomain.txt|"
   "mix|mix.txt|"
   "tcp-static|static.txt|-m tcp"

@@ -1,7 +1,9 @@
-#!/usr/bin/env node
-// gslb command: runs the bundle `npm run build` writes (dist/gslb.mjs) when it is newer than every source file, and
-// the TypeScript sources through the tsx loader otherwise, so an edit is never served by a stale bundle.
-// The bundle starts faster and uses ~20 MB less memory: no loader thread, no on-the-fly compilation.
+#!/usr/bin/env -S node --max-semi-space-size=2
+// gslb command. It runs the bundle `npm run build` writes (dist/gslb.mjs) when that is newer than every source file,
+// and the TypeScript sources through the tsx loader otherwise, so an edit is never served by a stale bundle. The
+// bundle starts faster and uses ~20 MB less memory: no loader thread, no on-the-fly compilation.
+// The V8 flag on the first line caps the young generation at 2 MiB per half: under load the default lets it grow to
+// 16 MiB, ~25 MB more RSS for no measurable change in queries/s (README, Performance). `npm start` passes it too.
 import { readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

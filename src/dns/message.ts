@@ -96,16 +96,21 @@ export function readRecordHeader(buf: Buffer, pos: number): RecordHeader {
   };
 }
 
+/** The body length of the EDNS option at `at`, once its header and body are known to end by `end`. */
+export function optionLength(buf: Buffer, at: number, end: number): number {
+  if (at + 4 > end) throw new WireError('EDNS option header runs past the OPT record');
+  const len = (buf[at + 2]! << 8) | buf[at + 3]!;
+  if (at + 4 + len > end) throw new WireError('EDNS option runs past the OPT record');
+  return len;
+}
+
 /** The OPT pseudo-record's fields (RFC 6891 §6.1.2); options with lengths past the rdata are rejected. */
 export function readEdns(buf: Buffer, udpSize: number, ttl: number, start: number, length: number): Edns {
   const options: EdnsOption[] = [];
   const end = start + length;
   for (let at = start; at < end; ) {
-    if (at + 4 > end) throw new WireError('EDNS option header runs past the OPT record');
-    const code = buf.readUInt16BE(at);
-    const len = buf.readUInt16BE(at + 2);
-    if (at + 4 + len > end) throw new WireError('EDNS option runs past the OPT record');
-    options.push({ code, data: buf.subarray(at + 4, at + 4 + len) });
+    const len = optionLength(buf, at, end);
+    options.push({ code: buf.readUInt16BE(at), data: buf.subarray(at + 4, at + 4 + len) });
     at += 4 + len;
   }
   return { udpSize, extendedRcode: ttl >>> 24, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0, options };

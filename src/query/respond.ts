@@ -116,16 +116,18 @@ function summaryOf(name: string, d: DynamicPlan | DynamicTrace): DynamicSummary 
  * option is the reply's last, so the address is its last ceil(source/8) bytes (family and prefixes are in the key).
  */
 function patchCached(cached: Buffer, request: Buffer, q: RawQuestion, ecs: ClientSubnet | undefined): Buffer {
+  // TypedArray set and byte loops: Buffer#copy's argument checks cost more than these few bytes.
   const out = Buffer.allocUnsafe(cached.length);
-  cached.copy(out);
+  out.set(cached);
   out[0] = request[0]!;
   out[1] = request[1]!;
   out[2] = (out[2]! & 0xfe) | (request[2]! & 0x01);
   out[3] = (out[3]! & 0xef) | (request[3]! & 0x10);
-  q.bytes.copy(out, 12);
+  out.set(q.bytes, 12);
   if (ecs) {
-    const n = Math.ceil(ecs.sourcePrefix / 8);
-    out.set(ecs.address.subarray(0, n), out.length - n);
+    const n = (ecs.sourcePrefix + 7) >> 3;
+    const at = out.length - n;
+    for (let i = 0; i < n; i++) out[at + i] = ecs.address[i]!;
   }
   return out;
 }

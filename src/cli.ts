@@ -1,13 +1,13 @@
 // Command line: argv → serve | check. Parsing and printing only; the work is in app.ts and the rooms.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { describeAddress, explainQuery, loadZoneDir, startApp, stderrLogger } from './app.ts';
-import { DEFAULT_SETTINGS, parseListenAddress, parseSettings, type Settings } from './config/index.ts';
+import { type AppOptions, describeAddress, explainQuery, isWorker, loadZoneDir, runWorker, startApp, startCluster, stderrLogger } from './app.ts';
+import { DEFAULT_SETTINGS, MAX_WORKERS, parseListenAddress, parseSettings, type Settings } from './config/index.ts';
 import { addressBytes, formatDiagnostic, hasErrors, parseCidr, typeCode } from './core/index.ts';
 
 const USAGE = `usage:
   gslb serve [--config FILE] [--zones DIR] [--geoip DIR] [--db FILE]
-             [--dns-listen ADDR:PORT]... [--api-listen ADDR:PORT] [--redirect-listen ADDR:PORT]
+             [--dns-listen ADDR:PORT]... [--api-listen ADDR:PORT] [--redirect-listen ADDR:PORT] [--workers N]
   gslb check [--zones DIR]
   gslb explain NAME [TYPE] --client IP [--ecs CIDR] [--zones DIR] [--geoip DIR] [--server URL]
   gslb status [--server URL]        (default http://127.0.0.1:8053)
@@ -16,7 +16,7 @@ const USAGE = `usage:
 const OPTIONS = {
   config: { type: 'string' }, zones: { type: 'string' }, geoip: { type: 'string' }, db: { type: 'string' },
   'dns-listen': { type: 'string', multiple: true }, 'api-listen': { type: 'string' }, 'redirect-listen': { type: 'string' },
-  client: { type: 'string' }, ecs: { type: 'string' }, server: { type: 'string' },
+  client: { type: 'string' }, ecs: { type: 'string' }, server: { type: 'string' }, workers: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -72,12 +72,17 @@ async function readSettings(flags: Flags): Promise<Settings | undefined> {
   const dnsListen = flags['dns-listen']?.map((t) => listen('dns-listen', t));
   const apiListen = flags['api-listen'] === undefined ? settings.apiListen : listen('api-listen', flags['api-listen']);
   const redirectListen = flags['redirect-listen'] === undefined ? settings.redirectListen : listen('redirect-listen', flags['redirect-listen']);
+  const workers = flags.workers === undefined ? settings.workers : Number(flags.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    process.stderr.write(`gslb: --workers: ${flags.workers} is not a whole number from 1 to ${MAX_WORKERS}\n`);
+    return undefined;
+  }
   if (dnsListen?.includes(undefined) || !apiListen || !redirectListen) return undefined;
   return {
     ...settings,
     zones: flags.zones ?? settings.zones, geoip: flags.geoip ?? settings.geoip, db: flags.db ?? settings.db,
     dnsListen: (dnsListen as { host: string; port: number }[] | undefined) ?? settings.dnsListen, apiListen, redirectListen,
-    apiToken: process.env['GSLB_API_TOKEN'] ?? settings.apiToken,
+    apiToken: process.env['GSLB_API_TOKEN'] ?? settings.apiToken, workers,
   };
 }
 
@@ -160,11 +165,21 @@ async function geoip(settings: Settings, ip: string | undefined): Promise<number
 }
 
 async function serve(settings: Settings): Promise<number> {
-  const app = await startApp({
+  const options: AppOptions = {
     apiListen: settings.apiListen, apiToken: settings.apiToken, redirectListen: settings.redirectListen, trustedProxies: settings.trustedProxies,
     zonesDir: settings.zones, geoipDir: settings.geoip, dbPath: settings.db, tsigKeys: settings.tsigKeys, dnsListen: settings.dnsListen, tcpIdleTimeoutMs: settings.tcpIdleTimeoutMs,
     tcpMaxConnections: settings.tcpMaxConnections, watchZones: true, log: stderrLogger,
-  });
+  };
+  if (settings.workers > 1 && isWorker()) {
+    // A DNS worker: the primary stops it (SIGTERM, or by going away); Ctrl-C in a terminal reaches the primary too.
+    const worker = await runWorker(options);
+    process.on('SIGINT', () => undefined);
+    process.on('SIGHUP', () => undefined);
+    await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+    await worker.close();
+    return 0;
+  }
+  const app = settings.workers > 1 ? await startCluster(options, settings.workers) : await startApp(options);
   process.on('SIGHUP', () => void app.reload());
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

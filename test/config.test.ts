@@ -34,7 +34,7 @@ test('every problem is reported with its position', (t) => {
   t.deepEqual(lines, [
     'gslb.yaml:2:14: CONFIG: "127.0.0.1:99999" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)',
     'gslb.yaml:2:31: CONFIG: "::1:53" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)',
-    'gslb.yaml:3:1: UNKNOWN_KEY: unknown key "listen" in the config file; expected one of zones, geoip, db, dns_listen, api_listen, redirect_listen, api_token, trusted_proxies, tsig_keys, tcp_idle_timeout_ms, tcp_max_connections',
+    'gslb.yaml:3:1: UNKNOWN_KEY: unknown key "listen" in the config file; expected one of zones, geoip, db, dns_listen, api_listen, redirect_listen, api_token, trusted_proxies, tsig_keys, tcp_idle_timeout_ms, tcp_max_connections, workers',
     'gslb.yaml:5:26: CONFIG: algorithm "md5" is not one of hmac-sha256, hmac-sha512, hmac-sha1',
   ]);
 });
@@ -59,4 +59,13 @@ test('gslb serve with a bad config file exits 1 with the position; a bad flag ex
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('workers: a whole number from 1 to 64, from the file or --workers', async (t) => {
+  t.is(parseSettings('workers: 4\n', 'gslb.yaml').settings.workers, 4);
+  t.is(parseSettings('zones: ./zones\n', 'gslb.yaml').settings.workers, 1);
+  t.deepEqual(parseSettings('workers: 0\n', 'gslb.yaml').diagnostics.map(formatDiagnostic), ['gslb.yaml:1:10: CONFIG: workers must be an integer from 1 to 64, not 0']);
+  const r = await run(process.execPath, [CLI, 'serve', '--workers', 'two']);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /--workers: two is not a whole number from 1 to 64/);
 });

@@ -2,7 +2,7 @@
 import type { ApiContext } from '../api/index.ts';
 import { addressText, type Diagnostic, formatRR, typeName } from '../core/index.ts';
 import type { TargetStatus } from '../health/index.ts';
-import type { Metrics } from '../metrics/index.ts';
+import type { Metric, Metrics } from '../metrics/index.ts';
 import { describePools, formatExplanation, resolve, type Snapshot } from '../resolve/index.ts';
 import type { JournalEntry, LiveState } from '../state/index.ts';
 import type { Change } from '../update/index.ts';
@@ -18,6 +18,8 @@ export interface ServerAccess {
   journal(sinceId: number, limit: number): JournalEntry[];
   healthStatus(): TargetStatus[];
   readonly metrics: Metrics;
+  /** The metrics of other processes serving DNS (workers), added to this one's. */
+  readonly otherMetrics?: () => Promise<Metric[][]>;
   readonly token: string | undefined;
 }
 
@@ -96,6 +98,6 @@ export function apiContext(s: ServerAccess): ApiContext {
       return { query: { name: q.name, type: typeName(q.type) }, client: addressText(q.client), ecs: q.ecs?.text ?? null, facts: facts ?? null, result: answer.kind, ...sections, trace: answer.kind === 'refused' ? null : answer.trace ?? null, text };
     },
     events: (since, limit) => s.journal(since, limit),
-    metrics: () => s.metrics.text(),
+    metrics: () => s.metrics.text(s.otherMetrics),
   };
 }

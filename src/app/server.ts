@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { ListenAddress, TsigKeyConfig } from '../config/index.ts';
 import { apiHandler, type HttpListener, listenHttp } from '../api/index.ts';
 import { type Cidr, formatDiagnostic, parseCidr, Rcode, type Diagnostic } from '../core/index.ts';
-import type { Metrics } from '../metrics/index.ts';
+import type { Metric, Metrics } from '../metrics/index.ts';
 import { requestOpcode, respond, servfailFor } from '../query/index.ts';
 import { redirectHandler } from '../redirect/index.ts';
 import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
@@ -42,8 +42,15 @@ export interface AppOptions {
   readonly watchZones: boolean;
   /** Probe the members of records with a health check (default true). */
   readonly healthChecks?: boolean;
+  /** Told of every change once it is committed and swapped in (worker processes follow it). */
+  readonly onChange?: (change: StateChange) => void;
+  /** The metrics of worker processes, for the API's /metrics. */
+  readonly otherMetrics?: () => Promise<Metric[][]>;
   readonly log: Logger;
 }
+
+/** A committed change to one zone's live state, or a reload of every file with the state that followed. */
+export type StateChange = { readonly kind: 'commit'; readonly origin: string; readonly live: LiveState } | { readonly kind: 'reload'; readonly live: LiveState };
 
 export interface ReloadOutcome {
   readonly ok: boolean;
@@ -57,6 +64,8 @@ export interface RunningApp {
   /** Loads every zone file again; on any error the zones in service stay in service. */
   reload(): Promise<ReloadOutcome>;
   snapshot(): Snapshot;
+  /** The stored state over the zone files (what worker processes follow). */
+  live(): LiveState;
   /** Handles one UPDATE message as if it arrived on a listener (the health monitor's path). */
   update(message: Buffer): { reply: Buffer; outcome: UpdateOutcome };
   /** The internal key health updates are signed with; it lives only as long as this process. */
@@ -100,8 +109,8 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       return false;
     }
     live = plan.live;
-    const zones = new Map(current.zones.zones).set(origin, materializeZone(files.zones.zones.get(origin)!, live));
-    current = cachingSnapshot({ geo: current.geo, zones: { zones }, health: healthView(live) });
+    current = withZone(current, files, live, origin);
+    options.onChange?.({ kind: 'commit', origin, live });
     return true;
   };
 
@@ -159,6 +168,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     files = result.data;
     live = adopt(store, files, live);
     current = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) }); // running queries keep the old one
+    options.onChange?.({ kind: 'reload', live });
     log.info(`reloaded ${current.zones.zones.size} zone(s)`);
     syncHealth();
     return { ok: true, diagnostics: result.diagnostics };
@@ -183,7 +193,10 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     if (options.apiListen) {
       const token = options.apiToken;
       if (!token && !isLoopback(options.apiListen.host)) throw new Error(`the API on ${formatAddress(options.apiListen)} is not loopback: set api_token (or GSLB_API_TOKEN) first`);
-      const ctx = apiContext({ snapshot: () => current, live: () => live, commit, reload: serializedReload, journal: (since, limit) => store.journal(since, limit), healthStatus: () => monitor.status(), metrics, token });
+      const ctx = apiContext({
+        snapshot: () => current, live: () => live, commit, reload: serializedReload, journal: (since, limit) => store.journal(since, limit),
+        healthStatus: () => monitor.status(), metrics, token, ...(options.otherMetrics ? { otherMetrics: options.otherMetrics } : {}),
+      });
       api = await listenHttp(options.apiListen.host, options.apiListen.port, apiHandler(ctx, (e) => log.error(`API: ${(e as Error).stack ?? String(e)}`)));
       http.push(api);
       log.info(`api listening on ${formatAddress(api)}${token ? '' : ' (read-only: no api_token)'}`);
@@ -203,10 +216,17 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     dns, api, redirect, healthKey, update,
     reload: serializedReload,
     snapshot: () => current,
+    live: () => live,
     journal: (sinceId, limit) => store.journal(sinceId, limit),
     healthStatus: () => monitor.status(),
     close: closeAll,
   };
+}
+
+/** The snapshot after a change to one zone's live state: that zone rebuilt, the others shared. */
+export function withZone(current: Snapshot, files: LoadedData, live: LiveState, origin: string): Snapshot {
+  const zones = new Map(current.zones.zones).set(origin, materializeZone(files.zones.zones.get(origin)!, live));
+  return cachingSnapshot({ geo: current.geo, zones: { zones }, health: healthView(live) });
 }
 
 /** Reconciles stored state with freshly loaded zone files and records what that changed. */
@@ -217,13 +237,16 @@ function adopt(store: Store, files: LoadedData, live: LiveState): LiveState {
 }
 
 /** The DNS handler with the edge's safety net: a thrown error answers SERVFAIL and is logged at most once a second. */
-function guardedHandler(snapshot: () => Snapshot, update: (message: Buffer) => Buffer, metrics: Metrics, log: Logger): DnsHandler {
+export function guardedHandler(snapshot: () => Snapshot, update: (message: Buffer) => Buffer | Promise<Buffer>, metrics: Metrics, log: Logger): DnsHandler {
   let lastLogMs = 0;
   let suppressed = 0;
   const chooser = randomChooser();
   return (request, ctx) => {
     try {
-      if (requestOpcode(request) === 5) return update(request);
+      if (requestOpcode(request) === 5) {
+        const reply = update(request);
+        return reply instanceof Promise ? reply.catch(() => servfailFor(request)) : reply;
+      }
       const out = respond(request, ctx, snapshot(), chooser);
       if (out.reply) count(metrics, out, ctx.transport);
       return out.reply;

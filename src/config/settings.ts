@@ -27,6 +27,8 @@ export interface Settings {
   readonly tsigKeys: readonly TsigKeyConfig[];
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  /** DNS worker processes sharing the listeners (1: the one process serves everything). */
+  readonly workers: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -35,8 +37,10 @@ export const DEFAULT_SETTINGS: Settings = {
   apiListen: { host: '127.0.0.1', port: 8053 },
   redirectListen: { host: '127.0.0.1', port: 8080 },
   apiToken: undefined, trustedProxies: [], tsigKeys: [],
-  tcpIdleTimeoutMs: 10_000, tcpMaxConnections: 256,
+  tcpIdleTimeoutMs: 10_000, tcpMaxConnections: 256, workers: 1,
 };
+
+export const MAX_WORKERS = 64;
 
 /** "127.0.0.1:53", "[::1]:53" → host and port; a string says what is wrong. */
 export function parseListenAddress(text: string): ListenAddress | string {
@@ -49,7 +53,7 @@ export function parseListenAddress(text: string): ListenAddress | string {
   return { host, port };
 }
 
-const KEYS = ['zones', 'geoip', 'db', 'dns_listen', 'api_listen', 'redirect_listen', 'api_token', 'trusted_proxies', 'tsig_keys', 'tcp_idle_timeout_ms', 'tcp_max_connections'];
+const KEYS = ['zones', 'geoip', 'db', 'dns_listen', 'api_listen', 'redirect_listen', 'api_token', 'trusted_proxies', 'tsig_keys', 'tcp_idle_timeout_ms', 'tcp_max_connections', 'workers'];
 
 /** Reads a config file's text on top of `base`; every problem is collected with its position. */
 export function parseSettings(text: string, file: string, base: Settings = DEFAULT_SETTINGS): { settings: Settings; diagnostics: readonly Diagnostic[] } {
@@ -88,6 +92,9 @@ export function parseSettings(text: string, file: string, base: Settings = DEFAU
         break;
       case 'tcp_max_connections':
         out.tcpMaxConnections = readInteger(c, node, 1, 100_000, key, 'CONFIG') ?? base.tcpMaxConnections;
+        break;
+      case 'workers':
+        out.workers = readInteger(c, node, 1, MAX_WORKERS, key, 'CONFIG') ?? base.workers;
         break;
     }
   }

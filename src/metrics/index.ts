@@ -1,2 +1,2 @@
 // Public surface of metrics: counters for the query path and the Prometheus exposition.
-export { Metrics, type ScrapeSources } from './metrics.ts';
+export { type Metric, Metrics, type ScrapeSources } from './metrics.ts';

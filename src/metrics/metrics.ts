@@ -1,7 +1,8 @@
 // Prometheus metrics. The query path only bumps plain Map counters; prom-client reads them when scraped.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
 
 type Tally = Map<string, number>;
+export type Metric = MetricObjectWithValues<MetricValue<string>>;
 const SEP = '\u0000';
 
 function bump(tally: Tally, key: string, by = 1): void {
@@ -86,6 +87,7 @@ export class Metrics {
     this.probeLatency = new Histogram({ name: 'gslb_health_probe_seconds', help: 'Health probe latency', labelNames: ['protocol'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [r] });
     new Gauge({
       name: 'gslb_pool_members_up', help: 'Members up in each pool (effective state)', labelNames: ['zone', 'record', 'pool'], registers: [r],
+      aggregator: 'max', // every worker process reports the same state: one copy, not the sum
       collect() {
         this.reset();
         for (const m of sources.membersUp()) this.set({ zone: m.zone, record: m.record, pool: m.pool }, m.up);
@@ -93,6 +95,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'gslb_zone_serial', help: 'SOA serial of each zone', labelNames: ['zone'], registers: [r],
+      aggregator: 'max',
       collect() {
         this.reset();
         for (const s of sources.serials()) this.set({ zone: s.zone }, s.serial);
@@ -126,7 +129,16 @@ export class Metrics {
     this.probeLatency.observe({ protocol }, seconds);
   }
 
-  async text(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  /** The exposition text; with `others` (worker processes' `json()`), their counters added to these. */
+  async text(others: () => Promise<Metric[][]> = () => Promise.resolve([])): Promise<{ contentType: string; body: string }> {
+    const theirs = await others();
+    if (theirs.length === 0) return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const merged = AggregatorRegistry.aggregate([await this.json(), ...theirs]);
+    return { contentType: this.registry.contentType, body: await merged.metrics() };
+  }
+
+  /** Every metric as plain data, for the process that serves the API to add up (structured-clone safe). */
+  json(): Promise<Metric[]> {
+    return this.registry.getMetricsAsJSON();
   }
 }

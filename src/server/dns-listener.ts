@@ -3,7 +3,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 
 export type Transport = 'udp' | 'tcp';
-export type DnsHandler = (request: Buffer, ctx: { transport: Transport; remoteAddress: string }) => Buffer | undefined;
+/** Queries are answered at once; a handler may answer later (a worker's UPDATE goes to the primary) with a promise. */
+export type DnsHandler = (request: Buffer, ctx: { transport: Transport; remoteAddress: string }) => Buffer | undefined | Promise<Buffer | undefined>;
 
 export interface ListenOptions {
   readonly host: string;
@@ -45,7 +46,11 @@ function bindUdp(options: ListenOptions, handle: DnsHandler): Promise<dgram.Sock
   const socket = dgram.createSocket({ type: net.isIPv6(options.host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(options.host) });
   socket.on('message', (msg, rinfo) => {
     const reply = handle(msg, { transport: 'udp', remoteAddress: rinfo.address });
-    if (reply) socket.send(reply, rinfo.port, rinfo.address);
+    if (reply instanceof Promise) {
+      reply.then((r) => r && socket.send(r, rinfo.port, rinfo.address), () => undefined);
+    } else if (reply) {
+      socket.send(reply, rinfo.port, rinfo.address);
+    }
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
@@ -83,6 +88,15 @@ function bindTcp(options: ListenOptions, handle: DnsHandler): Promise<TcpListene
 function serveConnection(socket: net.Socket, options: ListenOptions, handle: DnsHandler): void {
   const remoteAddress = socket.remoteAddress ?? '';
   let pending = Buffer.alloc(0);
+  // Replies leave in query order: once one is late (a promise), the ones after it wait for it.
+  let late: Promise<unknown> | undefined;
+  const send = (reply: Buffer | undefined): void => {
+    if (!reply || socket.destroyed) return;
+    const frame = Buffer.allocUnsafe(2 + reply.length);
+    frame.writeUInt16BE(reply.length, 0);
+    reply.copy(frame, 2);
+    socket.write(frame);
+  };
   socket.setTimeout(options.tcpIdleTimeoutMs, () => socket.destroy());
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk) => {
@@ -92,11 +106,16 @@ function serveConnection(socket: net.Socket, options: ListenOptions, handle: Dns
       if (pending.length < 2 + length) break;
       const reply = handle(pending.subarray(2, 2 + length), { transport: 'tcp', remoteAddress });
       pending = pending.subarray(2 + length);
-      if (!reply) continue;
-      const frame = Buffer.allocUnsafe(2 + reply.length);
-      frame.writeUInt16BE(reply.length, 0);
-      reply.copy(frame, 2);
-      socket.write(frame);
+      if (reply instanceof Promise || late) {
+        const previous = late;
+        const current: Promise<unknown> = (previous ? previous.then(() => reply) : Promise.resolve(reply)).then(send, () => undefined);
+        late = current;
+        void current.then(() => {
+          if (late === current) late = undefined;
+        });
+      } else {
+        send(reply);
+      }
     }
     if (socket.writableLength > MAX_UNSENT_BYTES) {
       socket.pause();

@@ -1,0 +1,206 @@
+// --workers N: one primary process and N DNS worker processes sharing the listeners (node:cluster shares the UDP and
+// TCP handles). The primary owns everything that writes or probes: the store, health checks, updates, the API and the
+// redirect tier. Workers load the same files, answer queries from their own snapshot, and follow the primary's live
+// state, which it sends after every committed change (before it acknowledges the change). Workers pass UPDATE messages
+// to the primary and send back its reply; they count their queries, and the primary's /metrics adds them up.
+import cluster, { type Worker } from 'node:cluster';
+import { formatDiagnostic } from '../core/index.ts';
+import type { Metric } from '../metrics/index.ts';
+import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
+import { type DnsListener, listenDns } from '../server/index.ts';
+import { healthView, type LiveState, materialize } from '../state/index.ts';
+import { loadData, type LoadedData } from './data.ts';
+import type { Logger } from './log.ts';
+import { serverMetrics } from './metrics.ts';
+import { type AppOptions, formatAddress, guardedHandler, type RunningApp, startApp, type StateChange, withZone } from './server.ts';
+
+/** Primary → worker. */
+type ToWorker =
+  | { readonly type: 'live'; readonly change: StateChange | { readonly kind: 'initial'; readonly live: LiveState } }
+  | { readonly type: 'update-reply'; readonly id: number; readonly reply: Uint8Array }
+  | { readonly type: 'metrics'; readonly id: number };
+
+/** Worker → primary. */
+type ToPrimary =
+  | { readonly type: 'hello' }
+  | { readonly type: 'ready' }
+  | { readonly type: 'update'; readonly id: number; readonly message: Uint8Array }
+  | { readonly type: 'metrics-reply'; readonly id: number; readonly metrics: Metric[] };
+
+const METRICS_TIMEOUT_MS = 2_000;
+const RESTART_DELAY_MS = 500;
+
+export function isWorker(): boolean {
+  return cluster.isWorker;
+}
+
+/** The primary: the whole app without DNS listeners, and `workers` processes that have them. */
+export async function startCluster(options: AppOptions, workers: number): Promise<RunningApp> {
+  const { log } = options;
+  // Structured clone over IPC: live state holds Maps and byte arrays.
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const running = new Set<Worker>();
+  let stopping = false;
+  let requests = 0;
+  const waiting = new Map<number, { worker: Worker; resolve: (m: Metric[] | undefined) => void }>();
+
+  const send = (worker: Worker, message: ToWorker): void => {
+    if (worker.isConnected()) worker.send(message);
+  };
+  const otherMetrics = async (): Promise<Metric[][]> => {
+    const replies = await Promise.all([...running].map((worker) => new Promise<Metric[] | undefined>((resolve) => {
+      const id = ++requests;
+      const timer = setTimeout(() => (waiting.delete(id), resolve(undefined)), METRICS_TIMEOUT_MS);
+      waiting.set(id, { worker, resolve: (m) => (clearTimeout(timer), waiting.delete(id), resolve(m)) });
+      send(worker, { type: 'metrics', id });
+    })));
+    return replies.filter((m): m is Metric[] => m !== undefined);
+  };
+
+  const app = await startApp({
+    ...options, dnsListen: [], otherMetrics,
+    onChange: (change) => {
+      for (const worker of running) send(worker, { type: 'live', change });
+    },
+  });
+
+  const fork = (): Promise<void> => new Promise((resolve, reject) => {
+    const worker = cluster.fork();
+    running.add(worker);
+    let ready = false;
+    worker.on('message', (m: ToPrimary) => {
+      switch (m.type) {
+        case 'hello':
+          send(worker, { type: 'live', change: { kind: 'initial', live: app.live() } });
+          break;
+        case 'ready':
+          ready = true;
+          resolve();
+          break;
+        case 'update': {
+          // app.update commits and tells every worker (onChange) before this reply goes back.
+          const { reply } = app.update(Buffer.from(m.message));
+          send(worker, { type: 'update-reply', id: m.id, reply });
+          break;
+        }
+        case 'metrics-reply':
+          waiting.get(m.id)?.resolve(m.metrics);
+          break;
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      running.delete(worker);
+      for (const [id, w] of waiting) if (w.worker === worker) waiting.get(id)?.resolve(undefined);
+      if (!ready) return reject(new Error(`DNS worker ${worker.id} exited before it was ready (${signal ?? code})`));
+      if (stopping) return;
+      log.error(`DNS worker ${worker.id} exited (${signal ?? code}); starting another`);
+      setTimeout(() => stopping || void fork().catch((e: unknown) => log.error((e as Error).message)), RESTART_DELAY_MS);
+    });
+  });
+
+  try {
+    await Promise.all(Array.from({ length: workers }, fork));
+  } catch (e) {
+    stopping = true;
+    await stopWorkers(running);
+    await app.close();
+    throw e;
+  }
+  log.info(`${workers} DNS worker process(es) serving ${options.dnsListen.map(formatAddress).join(', ')}`);
+  return {
+    ...app,
+    close: async () => {
+      stopping = true;
+      await stopWorkers(running);
+      await app.close();
+    },
+  };
+}
+
+function stopWorkers(workers: Set<Worker>): Promise<void> {
+  return Promise.all([...workers].map((worker) => new Promise<void>((resolve) => {
+    if (worker.isDead()) return resolve();
+    worker.once('exit', () => resolve());
+    worker.process.kill('SIGTERM');
+  }))).then(() => undefined);
+}
+
+/** A worker: loads the files, waits for the primary's live state, then serves DNS until told to stop. */
+export async function runWorker(options: AppOptions): Promise<{ close(): Promise<void> }> {
+  const log = prefixed(options.log, `worker ${cluster.worker?.id ?? '?'}: `);
+  const first = await loadData(options.zonesDir, options.geoipDir);
+  if (!first.data) {
+    first.diagnostics.forEach((d) => log.error(formatDiagnostic(d)));
+    throw new Error(`zones in ${options.zonesDir} have errors; this worker serves nothing`);
+  }
+  let files: LoadedData = first.data;
+  let live: LiveState | undefined;
+  let current: Snapshot | undefined;
+  const metrics = serverMetrics(() => current!);
+  let updates = 0;
+  const pendingUpdates = new Map<number, (reply: Buffer) => void>();
+  const toPrimary = (m: ToPrimary): void => void process.send?.(m);
+
+  let reloads = Promise.resolve();
+  const apply = (change: ToWorker & { type: 'live' }): void => {
+    const c = change.change;
+    if (c.kind === 'reload') {
+      // Files are read again in order with other changes, so a commit never lands on an older zone set.
+      reloads = reloads.then(async () => {
+        const loaded = await loadData(options.zonesDir, options.geoipDir);
+        if (loaded.data) files = loaded.data;
+        else log.error('reload: the files no longer load here; serving the previous ones');
+        live = c.live;
+        current = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+      });
+      return;
+    }
+    void reloads.then(() => {
+      live = c.live;
+      current = c.kind === 'commit' && current ? withZone(current, files, live, c.origin) : cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+    });
+  };
+  const firstState = new Promise<void>((resolve) => {
+    process.on('message', (m: ToWorker) => {
+      switch (m.type) {
+        case 'live':
+          apply(m);
+          if (m.change.kind === 'initial') void reloads.then(resolve);
+          break;
+        case 'update-reply':
+          pendingUpdates.get(m.id)?.(Buffer.from(m.reply));
+          pendingUpdates.delete(m.id);
+          break;
+        case 'metrics':
+          void metrics.json().then((json) => toPrimary({ type: 'metrics-reply', id: m.id, metrics: json }));
+          break;
+      }
+    });
+  });
+  toPrimary({ type: 'hello' });
+  await firstState;
+
+  const forward = (message: Buffer): Promise<Buffer> => new Promise((resolve) => {
+    const id = ++updates;
+    pendingUpdates.set(id, resolve);
+    toPrimary({ type: 'update', id, message });
+  });
+  const handle = guardedHandler(() => current!, forward, metrics, log);
+  const dns: DnsListener[] = [];
+  for (const address of options.dnsListen) {
+    const listener = await listenDns({ ...address, tcpIdleTimeoutMs: options.tcpIdleTimeoutMs, tcpMaxConnections: options.tcpMaxConnections }, handle);
+    dns.push(listener);
+    log.info(`dns listening on ${formatAddress(listener)} (udp, tcp)`);
+  }
+  toPrimary({ type: 'ready' });
+  return {
+    close: async () => {
+      await Promise.all(dns.map((l) => l.close()));
+      process.disconnect?.(); // the IPC channel would keep this process alive
+    },
+  };
+}
+
+function prefixed(log: Logger, prefix: string): Logger {
+  return { info: (m) => log.info(prefix + m), warn: (m) => log.warn(prefix + m), error: (m) => log.error(prefix + m) };
+}

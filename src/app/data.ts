@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/index.ts';
 import { type GeoDatabase, loadGeoDatabase } from '../geo/index.ts';
-import { loadZones, type LoadResult, type ZoneSet } from '../zone/index.ts';
+import { loadZoneSteps, type LoadResult, type ZoneSet } from '../zone/index.ts';
 
 export interface LoadedData {
   readonly zones: ZoneSet;
@@ -20,7 +20,22 @@ export async function loadZoneDir(dir: string, nowSeconds = Math.floor(Date.now(
     return { zoneSet: undefined, diagnostics: [{ file: dir, line: 1, col: 1, code: 'CONFIG', message, severity: 'error' }] };
   }
   const files = await Promise.all(names.map(async (n) => ({ path: join(dir, n), text: await readFile(join(dir, n), 'utf8') })));
-  return loadZones(files, { defaultSerial: nowSeconds >>> 0 });
+  return stepwise(loadZoneSteps(files, { defaultSerial: nowSeconds >>> 0 }));
+}
+
+const SLICE_MS = 4; // the longest run between two turns of the event loop while loading (queries wait no longer)
+
+/** Runs a stepwise load, letting the event loop turn every SLICE_MS: a server answers queries while it reloads. */
+async function stepwise<T>(steps: Generator<void, T>): Promise<T> {
+  let sliceStart = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
 }
 
 /** Reads `networks.yaml` and every `*.mmdb` in `dir`; no directory means no GeoIP (every client is unknown). */

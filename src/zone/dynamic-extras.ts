@@ -1,9 +1,8 @@
 // The health check (gslb's `healthcheck`, octoDNS's `octodns.healthcheck`) and redirect settings of a dynamic record.
 import { validate as validCron } from 'node-cron';
-import type { Pair } from 'yaml';
 import { isIpOfType, type RR, RRClass, RRType } from '../core/index.ts';
 import type { HealthcheckSpec, RedirectSpec } from './dynamic-model.ts';
-import { type Collector, readInteger, readMapping, readString, scalarValue, seqItems } from './source.ts';
+import { type Collector, type Pair, readInteger, readMapping, readString, scalarValue, seqItems } from './source.ts';
 
 const HEALTHCHECK_KEYS = ['protocol', 'port', 'path', 'host', 'expect', 'interval', 'timeout', 'rise', 'fall', 'initial', 'tls_verify'];
 const OCTODNS_PROVIDER_KEYS = ['ignored', 'excluded', 'included', 'lenient'];
@@ -16,7 +15,7 @@ export function durationMs(text: string): number | undefined {
 }
 
 /** octoDNS healthcheck first, gslb's `healthcheck` keys over it; octoDNS defaults: HTTPS, 443, /_dns, host = record name. */
-export function parseHealthcheck(c: Collector, own: Pair<unknown, unknown> | undefined, octodns: Pair<unknown, unknown> | undefined, recordName: string): HealthcheckSpec | undefined {
+export function parseHealthcheck(c: Collector, own: Pair | undefined, octodns: Pair | undefined, recordName: string): HealthcheckSpec | undefined {
   const octo = octodns ? readMapping(c, octodns.value, ['healthcheck', ...OCTODNS_PROVIDER_KEYS], '"octodns"', true) : undefined;
   for (const [key, pair] of octo ?? []) {
     if (key !== 'healthcheck') c.report(pair.key, 'IGNORED_KEY', `octodns.${key} is a setting for octoDNS or another provider; gslb does not use it`, 'warning');
@@ -64,7 +63,7 @@ function parseExpect(c: Collector, node: unknown): readonly [number, number] {
   return [low, high];
 }
 
-export function parseRedirect(c: Collector, pair: Pair<unknown, unknown>, name: string, type: 'A' | 'AAAA', ttl: number): RedirectSpec | undefined {
+export function parseRedirect(c: Collector, pair: Pair, name: string, type: 'A' | 'AAAA', ttl: number): RedirectSpec | undefined {
   const keys = readMapping(c, pair.value, ['addresses', 'mode', 'fallback_url', 'scheme', 'port'], '"redirect"');
   if (!keys) return undefined;
   const addressNodes = keys.get('addresses') ? seqItems(keys.get('addresses')!.value) : undefined;

@@ -1,12 +1,11 @@
 // A record's dynamic keys (octoDNS `dynamic` plus gslb's additions) → a validated DynamicRecord.
-import type { Pair } from 'yaml';
 import { geoCodeProblem, isIpOfType, parseCidr, type RR, RRClass, RRType } from '../core/index.ts';
 import { parseHealthcheck, parseRedirect } from './dynamic-extras.ts';
 import type { DynamicRecord, MemberStatus, PickMethod, Pool, PoolMember, Rule } from './dynamic-model.ts';
 import { MAX_TTL_SECONDS } from './records.ts';
-import { type Collector, keyText, mapPairs, readInteger, readMapping, readString, scalarValue, seqItems } from './source.ts';
+import { type Collector, keyText, mapPairs, type Pair, readInteger, readMapping, readString, scalarValue, seqItems } from './source.ts';
 
-type Keys = ReadonlyMap<string, Pair<unknown, unknown>>;
+type Keys = ReadonlyMap<string, Pair>;
 
 interface RecordContext {
   readonly name: string;
@@ -48,7 +47,7 @@ export function parseDynamicRecord(c: Collector, keys: Keys, ctx: RecordContext)
   return c.diagnostics.slice(before).some((d) => d.severity === 'error') ? undefined : record;
 }
 
-function parsePools(c: Collector, pair: Pair<unknown, unknown>, ctx: RecordContext, member: (a: string, w?: number, s?: MemberStatus, h?: string) => PoolMember): Map<string, Pool> {
+function parsePools(c: Collector, pair: Pair, ctx: RecordContext, member: (a: string, w?: number, s?: MemberStatus, h?: string) => PoolMember): Map<string, Pool> {
   const pools = new Map<string, Pool>();
   const pairs = mapPairs(pair.value);
   if (!pairs || pairs.length === 0) c.report(pair.value, 'BAD_STRUCTURE', '"pools" must be a mapping of pool names to pools');
@@ -81,7 +80,7 @@ function parsePools(c: Collector, pair: Pair<unknown, unknown>, ctx: RecordConte
   return pools;
 }
 
-function parseRules(c: Collector, pair: Pair<unknown, unknown>, pools: ReadonlyMap<string, Pool>): Rule[] {
+function parseRules(c: Collector, pair: Pair, pools: ReadonlyMap<string, Pool>): Rule[] {
   const items = seqItems(pair.value);
   if (!items || items.length === 0) c.report(pair.value, 'BAD_STRUCTURE', '"rules" must be a non-empty list');
   const rules: Rule[] = [];
@@ -116,7 +115,7 @@ function parseRules(c: Collector, pair: Pair<unknown, unknown>, pools: ReadonlyM
 }
 
 /** Every pool named exists, fallback chains end, and every pool is reachable (SPEC §3). */
-function checkPoolGraph(c: Collector, pools: ReadonlyMap<string, Pool>, rules: readonly Rule[], poolsPair: Pair<unknown, unknown> | undefined): void {
+function checkPoolGraph(c: Collector, pools: ReadonlyMap<string, Pool>, rules: readonly Rule[], poolsPair: Pair | undefined): void {
   const nodeOf = (name: string): unknown => mapPairs(poolsPair?.value)?.find((p) => keyText(p) === name);
   const reached = new Set(rules.map((r) => r.pool));
   const inReportedCycle = new Set<string>();

@@ -1,5 +1,5 @@
 // Public surface of zone: load and check zone files, and the compiled zone model.
-export { loadZones, parseZoneText, type LoadOptions, type LoadResult, type ZoneFile } from './load.ts';
+export { drain, loadZones, loadZoneSteps, parseZoneText, type LoadOptions, type LoadResult, type ZoneFile } from './load.ts';
 export type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
 export { parseYaml, readMapping, readInteger, readString, seqItems, scalarValue, keyText, type Collector } from './source.ts';
 export type { DynamicRecord, HealthcheckSpec, MemberStatus, PickMethod, Pool, PoolMember, RedirectSpec, Rule } from './dynamic-model.ts';

@@ -3,7 +3,7 @@ import { absoluteName, type Diagnostic, hasErrors, nameProblem, parentName, RRCl
 import { checkZone } from './checks.ts';
 import type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
 import { parseRecord, type SourceRecord } from './records.ts';
-import { type Collector, keyText, mapPairs, parseYaml, scalarValue, seqItems } from './source.ts';
+import { type Collector, keyText, mapPairs, type Pair, readYamlMapping, scalarValue, seqItems } from './source.ts';
 
 export interface ZoneFile {
   readonly path: string; // as shown in diagnostics
@@ -30,6 +30,22 @@ export function originFromFileName(fileName: string): string | undefined {
 }
 
 export function loadZones(files: readonly ZoneFile[], options: LoadOptions): LoadResult {
+  return drain(loadZoneSteps(files, options));
+}
+
+/** Runs a stepwise load to its end. */
+export function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * loadZones in steps: it yields after each record and each compiled name, so a server reloading a large zone can
+ * answer queries between steps (the caller decides how long to run between them). Pure: no clock, no timers.
+ */
+export function* loadZoneSteps(files: readonly ZoneFile[], options: LoadOptions): Generator<void, LoadResult> {
   const diagnostics: Diagnostic[] = [];
   const zones = new Map<string, Zone>();
   for (const file of files) {
@@ -38,7 +54,7 @@ export function loadZones(files: readonly ZoneFile[], options: LoadOptions): Loa
       diagnostics.push({ file: file.path, line: 1, col: 1, code: 'BAD_FILE_NAME', message: 'zone files are named <origin>.yaml, e.g. example.com.yaml', severity: 'error' });
       continue;
     }
-    const r = parseZoneText(file.text, file.path, origin, options);
+    const r = yield* zoneSteps(file.text, file.path, origin, options);
     diagnostics.push(...r.diagnostics);
     if (r.zone) zones.set(origin, r.zone);
   }
@@ -46,19 +62,25 @@ export function loadZones(files: readonly ZoneFile[], options: LoadOptions): Loa
 }
 
 /** Parses and checks one zone; `zone` is set only when the file has no errors. */
-export function parseZoneText(text: string, file: string, origin: string, options: LoadOptions): { zone: Zone | undefined; diagnostics: readonly Diagnostic[] } {
-  const { root, collector: c } = parseYaml(text, file);
-  if (root === undefined && c.diagnostics.length > 0) return { zone: undefined, diagnostics: c.diagnostics };
-  const declared = new Set<string>();
-  const byName = readNames(c, root, origin, options, declared);
-  if (byName) checkZone(c, origin, root, byName, declared);
-  const zone = byName && !hasErrors(c.diagnostics) ? compileZone(origin, file, byName) : undefined;
-  return { zone, diagnostics: c.sorted() };
+export function parseZoneText(text: string, file: string, origin: string, options: LoadOptions): ParsedZone {
+  return drain(zoneSteps(text, file, origin, options));
+}
+
+type ParsedZone = { zone: Zone | undefined; diagnostics: readonly Diagnostic[] };
+
+function zoneSteps(text: string, file: string, origin: string, options: LoadOptions): Generator<void, ParsedZone> {
+  return readYamlMapping(text, file, function* (c, root, pairs) {
+    if (root === undefined && c.diagnostics.length > 0) return { zone: undefined, diagnostics: c.diagnostics };
+    const declared = new Set<string>();
+    const byName = yield* readNames(c, root, pairs, origin, options, declared);
+    if (byName) checkZone(c, origin, root, byName, declared);
+    const zone = byName && !hasErrors(c.diagnostics) ? yield* compileZone(origin, file, byName) : undefined;
+    return { zone, diagnostics: c.sorted() };
+  });
 }
 
 /** Records by owner name; `declared` gets "name TYPE" for every record whose type was given, even one too broken to parse. */
-function readNames(c: Collector, root: unknown, origin: string, options: LoadOptions, declared: Set<string>): Map<string, SourceRecord[]> | undefined {
-  const pairs = mapPairs(root);
+function* readNames(c: Collector, root: unknown, pairs: Iterable<Pair> | undefined, origin: string, options: LoadOptions, declared: Set<string>): Generator<void, Map<string, SourceRecord[]> | undefined> {
   if (!pairs) {
     c.report(root, 'BAD_STRUCTURE', 'a zone file is a mapping of names to records');
     return undefined;
@@ -66,6 +88,7 @@ function readNames(c: Collector, root: unknown, origin: string, options: LoadOpt
   const byName = new Map<string, SourceRecord[]>();
   const keys = new Set<string>();
   for (const pair of pairs) {
+    yield;
     const key = keyText(pair);
     if (keys.has(key)) {
       c.report(pair.key, 'YAML_SYNTAX', 'Map keys must be unique');
@@ -109,9 +132,10 @@ function reportDuplicateValues(c: Collector, record: SourceRecord): void {
   });
 }
 
-function compileZone(origin: string, file: string, byName: ReadonlyMap<string, readonly SourceRecord[]>): Zone {
+function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, readonly SourceRecord[]>): Generator<void, Zone> {
   const rrsets: RRset[] = [];
   for (const [name, records] of byName) {
+    yield;
     for (const r of records) {
       const rrs = r.data.map((data): RR => Object.freeze({ name, type: rdataTypeCode(data), class: RRClass.IN, ttl: r.ttl, data }));
       rrsets.push(Object.freeze({ name, type: rdataTypeCode(r.data[0]!), ttl: r.ttl, records: Object.freeze(rrs), dynamic: r.dynamic }));

@@ -1,10 +1,9 @@
 // One YAML record mapping (octoDNS syntax) → validated record data of its type.
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Pair } from 'yaml';
 import { absoluteName, nameProblem, type RData, type RR, RRClass, rdataTypeCode } from '../core/index.ts';
 import { parseDynamicRecord } from './dynamic.ts';
 import type { DynamicRecord } from './dynamic-model.ts';
-import { type Collector, mapPairs, readInteger, readMapping, readString, scalarValue, seqItems } from './source.ts';
+import { type Collector, mapPairs, type Pair, readInteger, readMapping, readString, scalarValue, seqItems } from './source.ts';
 
 export const SERVED_TYPES = ['A', 'AAAA', 'CNAME', 'NS', 'SOA', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'DS'] as const;
 export type ServedType = (typeof SERVED_TYPES)[number];
@@ -61,7 +60,7 @@ export function parseRecord(c: Collector, name: string, origin: string, node: un
   return { name, type: type as ServedType, ttl, data, node: typePair.value, valueNodes, dynamic };
 }
 
-function readValueNodes(c: Collector, keys: Map<string, Pair<unknown, unknown>>, node: unknown, name: string, type: ServedType): unknown[] {
+function readValueNodes(c: Collector, keys: Map<string, Pair>, node: unknown, name: string, type: ServedType): unknown[] {
   const one = keys.get('value');
   const many = keys.get('values');
   if (one && many) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { dig } from '../helpers/dig.ts';
 import { spawnServer } from '../helpers/process.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { waitFor } from '../helpers/wire.ts';
+import { buildQuery, udpExchange, waitFor } from '../helpers/wire.ts';
 
 const zone = (address: string): string => `'':
   - type: SOA
@@ -68,6 +68,35 @@ test('queries keep being answered while reloads happen', async (t) => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => www(server.port)));
     t.true((await reloads).every((r) => r.ok));
     t.true(answers.every((a) => a.length === 1));
+  } finally {
+    await server.close();
+  }
+});
+
+test('a large zone reloads in steps: queries are answered while it loads, not after', async (t) => {
+  const records = Array.from({ length: 40_000 }, (_, i) => `h${i}: {type: A, value: 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}}`);
+  const server = await startTestServer({ 'reload.test.yaml': `${zone('192.0.2.1')}${records.join('\n')}\n` });
+  try {
+    const started = performance.now();
+    let done = 0;
+    const reload = server.app.reload().then((r) => ((done = performance.now()), r));
+    // A query every few milliseconds over UDP until the reload is over: the ones answered before it ended.
+    let during = 0;
+    let longest = 0;
+    while (!done) {
+      const sent = performance.now();
+      const reply = await udpExchange(server.port, buildQuery('h39999.reload.test.', 'A'), 2000);
+      const now = performance.now();
+      if (reply && !done) during++;
+      longest = Math.max(longest, now - sent);
+    }
+    t.true((await reload).ok);
+    const took = done - started;
+    t.true(took > 100, `the reload took ${took.toFixed(0)} ms: too quick to show anything`);
+    t.true(during >= 5, `${during} queries answered during a ${took.toFixed(0)} ms reload`);
+    // Loading in one go would hold a query for about the whole parse.
+    t.true(longest < took / 2, `a query waited ${longest.toFixed(0)} ms during a ${took.toFixed(0)} ms reload`);
+    t.log(`reload ${took.toFixed(0)} ms, ${during} queries answered meanwhile, slowest ${longest.toFixed(0)} ms`);
   } finally {
     await server.close();
   }

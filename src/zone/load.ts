@@ -158,7 +158,7 @@ export function buildZone(origin: string, file: string, rrsets: Iterable<RRset>)
     if (rrset.type === RRType.NS && rrset.name !== origin) cuts.add(rrset.name);
   }
   for (const [name, map] of byName) {
-    nodes.set(name, Object.freeze({ name, rrsets: map }));
+    nodes.set(name, Object.freeze({ name, rrsets: map.size === 1 ? new OneRRset(map.values().next().value!) : map }));
     addEmptyNonTerminals(nodes, name, origin);
   }
   if (!soa) throw new Error(`buildZone: ${origin} has no SOA`);
@@ -167,6 +167,38 @@ export function buildZone(origin: string, file: string, rrsets: Iterable<RRset>)
 
 function addEmptyNonTerminals(nodes: Map<string, ZoneNode>, name: string, origin: string): void {
   for (let n = parentName(name); n !== undefined && name !== origin; n = n === origin ? undefined : parentName(n)) {
-    if (!nodes.has(n)) nodes.set(n, Object.freeze({ name: n, rrsets: new Map() }));
+    if (!nodes.has(n)) nodes.set(n, Object.freeze({ name: n, rrsets: NO_RRSETS }));
+  }
+}
+
+const NO_RRSETS: ReadonlyMap<number, RRset> = new Map();
+
+/**
+ * The RRsets of a name that has one (most names): a two-field object instead of a Map's hash table, which at 100,000
+ * names is some 20 MB of every zone set in memory (and a reload holds two).
+ */
+class OneRRset implements ReadonlyMap<number, RRset> {
+  readonly size = 1;
+  constructor(private readonly only: RRset) {}
+  get(type: number): RRset | undefined {
+    return type === this.only.type ? this.only : undefined;
+  }
+  has(type: number): boolean {
+    return type === this.only.type;
+  }
+  forEach(fn: (value: RRset, key: number, map: ReadonlyMap<number, RRset>) => void, thisArg?: unknown): void {
+    fn.call(thisArg, this.only, this.only.type, this);
+  }
+  *entries(): MapIterator<[number, RRset]> {
+    yield [this.only.type, this.only];
+  }
+  *keys(): MapIterator<number> {
+    yield this.only.type;
+  }
+  *values(): MapIterator<RRset> {
+    yield this.only;
+  }
+  [Symbol.iterator](): MapIterator<[number, RRset]> {
+    return this.entries();
   }
 }

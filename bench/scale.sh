@@ -23,13 +23,13 @@ echo "gslb check: ${secs} s, peak RSS $((kb / 1024)) MiB"
 
 port=$(node -e "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 start=$(date +%s.%N)
-taskset -c 0 node --max-semi-space-size=2 "$root/bin/gslb.js" serve --zones "$work/zones" --geoip "$root/geoip" --db "$work/state.sqlite" \
+taskset -c 0 node --max-semi-space-size=2 --expose-gc "$root/bin/gslb.js" serve --zones "$work/zones" --geoip "$root/geoip" --db "$work/state.sqlite" \
   --dns-listen "127.0.0.1:$port" --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$work/gslb.log" 2>&1 &
 pid=$!
 until grep -q 'dns listening' "$work/gslb.log"; do kill -0 "$pid" || { cat "$work/gslb.log"; exit 1; }; sleep 0.05; done
-rss() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$pid/status"; }
 hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$pid/status"; }
-echo "serve: answering after $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}') s, RSS $(rss) MiB"
+rss() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$pid/status"; }
+echo "serve: answering after $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}') s, RSS $(rss) MiB (peak $(hwm) MiB)"
 
 # Queries: static and dynamic names spread over the zone, one pass of 20,000 lines repeated.
 awk -v n="$RECORDS" -v d="$DYNAMIC" 'BEGIN { srand(7); for (i = 0; i < 20000; i++) { if (i % 5 == 0) printf "d%d.big.test A\n", int(rand() * d); else printf "h%d.big.test A\n", int(rand() * (n - d)) } }' >"$work/queries.txt"

@@ -9,10 +9,10 @@ import type { Metric } from '../metrics/index.ts';
 import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
 import { type DnsListener, listenDns } from '../server/index.ts';
 import { healthView, type LiveState, materialize } from '../state/index.ts';
-import { loadData, type LoadedData } from './data.ts';
+import { collectGarbage, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
 import { serverMetrics } from './metrics.ts';
-import { type AppOptions, formatAddress, guardedHandler, type RunningApp, startApp, type StateChange, withZone } from './server.ts';
+import { announce, type AppOptions, formatAddress, guardedHandler, type RunningApp, startApp, type StateChange, withZone } from './server.ts';
 
 /** Primary → worker. */
 type ToWorker =
@@ -147,11 +147,12 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
     if (c.kind === 'reload') {
       // Files are read again in order with other changes, so a commit never lands on an older zone set.
       reloads = reloads.then(async () => {
-        const loaded = await loadData(options.zonesDir, options.geoipDir);
+        const loaded = await loadData(options.zonesDir, options.geoipDir, files);
         if (loaded.data) files = loaded.data;
         else log.error('reload: the files no longer load here; serving the previous ones');
         live = c.live;
         current = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+        collectGarbage();
       });
       return;
     }
@@ -190,7 +191,7 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
   for (const address of options.dnsListen) {
     const listener = await listenDns({ ...address, tcpIdleTimeoutMs: options.tcpIdleTimeoutMs, tcpMaxConnections: options.tcpMaxConnections }, handle);
     dns.push(listener);
-    log.info(`dns listening on ${formatAddress(listener)} (udp, tcp)`);
+    announce(listener, log);
   }
   toPrimary({ type: 'ready' });
   return {

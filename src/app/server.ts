@@ -18,7 +18,7 @@ import { healthMonitor } from './health.ts';
 import { count, rcodeName, serverMetrics } from './metrics.ts';
 import { redirectChooser } from './redirect.ts';
 import { randomChooser } from './chooser.ts';
-import { geoSummary, loadData, type LoadedData } from './data.ts';
+import { collectGarbage, geoSummary, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
 import { watchDir } from './watch.ts';
 
@@ -77,6 +77,16 @@ export interface RunningApp {
 }
 
 const ERROR_LOG_INTERVAL_MS = 1000;
+/** Below this, a pause of a few milliseconds under load overflows the UDP socket (see the dns listener). */
+const MIN_UDP_RECEIVE_BUFFER = 1024 * 1024;
+
+/** Logs a DNS listener, and a UDP receive buffer too small to ride out a pause. */
+export function announce(listener: DnsListener, log: Logger): void {
+  log.info(`dns listening on ${formatAddress(listener)} (udp, tcp)`);
+  if (listener.udpReceiveBuffer < MIN_UDP_RECEIVE_BUFFER) {
+    log.warn(`the UDP receive buffer on ${formatAddress(listener)} is ${listener.udpReceiveBuffer} bytes: queries arriving during a pause may be dropped (raise net.core.rmem_max to 4194304)`);
+  }
+}
 
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const { log } = options;
@@ -90,6 +100,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   let files: LoadedData = first.data;
   let live: LiveState = adopt(store, files, liveFromStored(store.load()));
   let current: Snapshot = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+  collectGarbage(); // what loading left behind
   log.info(`loaded ${current.zones.zones.size} zone(s) from ${options.zonesDir}`);
   log.info(geoSummary(current.geo, options.geoipDir));
 
@@ -147,7 +158,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     for (const address of options.dnsListen) {
       const listener = await listenDns({ ...address, tcpIdleTimeoutMs: options.tcpIdleTimeoutMs, tcpMaxConnections: options.tcpMaxConnections }, handle);
       dns.push(listener);
-      log.info(`dns listening on ${formatAddress(listener)} (udp, tcp)`);
+      announce(listener, log);
     }
   } catch (e) {
     await Promise.all(dns.map((l) => l.close()));
@@ -158,7 +169,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
 
   let reloading: Promise<ReloadOutcome> | undefined;
   const reload = async (): Promise<ReloadOutcome> => {
-    const result = await loadData(options.zonesDir, options.geoipDir);
+    const result = await loadData(options.zonesDir, options.geoipDir, files);
     result.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
     metrics.reload(result.data !== undefined);
     if (!result.data) {
@@ -169,6 +180,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     live = adopt(store, files, live);
     current = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) }); // running queries keep the old one
     options.onChange?.({ kind: 'reload', live });
+    collectGarbage(); // the zones just replaced
     log.info(`reloaded ${current.zones.zones.size} zone(s)`);
     syncHealth();
     return { ok: true, diagnostics: result.diagnostics };

@@ -1,9 +1,9 @@
 // Zone files → validated, compiled, frozen zones. `gslb check` and the server both call loadZones.
-import { absoluteName, type Diagnostic, hasErrors, nameProblem, parentName, RRClass, type RR, RRType, rdataTypeCode } from '../core/index.ts';
+import { absoluteName, type Diagnostic, hasErrors, nameProblem, parentName, RRClass, type RR, RRType, rdataTypeCode, typeName } from '../core/index.ts';
 import { checkZone } from './checks.ts';
-import type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
-import { parseRecord, type SourceRecord } from './records.ts';
-import { type Collector, keyText, mapPairs, type Pair, readYamlMapping, scalarValue, seqItems } from './source.ts';
+import type { KnownEntry, RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
+import { parseRecord, type ServedType, type SourceRecord } from './records.ts';
+import { type Collector, type Entry, keyText, mapPairs, readYamlMapping, scalarValue, seqItems, type YamlNode } from './source.ts';
 
 export interface ZoneFile {
   readonly path: string; // as shown in diagnostics
@@ -13,6 +13,11 @@ export interface ZoneFile {
 export interface LoadOptions {
   /** SOA serial used when a zone file gives none (the caller passes the clock). */
   readonly defaultSerial: number;
+  /**
+   * The zones in service, on a reload: an RRset that did not change is taken from them rather than built again, so a
+   * reload of a large zone holds one copy of what did not change, and the new copy's objects die young.
+   */
+  readonly previous?: ZoneSet;
 }
 
 export interface LoadResult {
@@ -69,49 +74,72 @@ export function parseZoneText(text: string, file: string, origin: string, option
 type ParsedZone = { zone: Zone | undefined; diagnostics: readonly Diagnostic[] };
 
 function zoneSteps(text: string, file: string, origin: string, options: LoadOptions): Generator<void, ParsedZone> {
-  return readYamlMapping(text, file, function* (c, root, pairs) {
+  const previous = options.previous?.zones.get(origin);
+  const known = previous?.sources;
+  return readYamlMapping(text, file, function* (c, root, entries) {
     if (root === undefined && c.diagnostics.length > 0) return { zone: undefined, diagnostics: c.diagnostics };
     const declared = new Set<string>();
-    const byName = yield* readNames(c, root, pairs, origin, options, declared);
+    const sources = new Map<string, KnownEntry>();
+    const byName = yield* readNames(c, root, entries, origin, options, declared, sources);
     if (byName) checkZone(c, origin, root, byName, declared);
-    const zone = byName && !hasErrors(c.diagnostics) ? yield* compileZone(origin, file, byName) : undefined;
+    const zone = byName && !hasErrors(c.diagnostics) ? yield* compileZone(origin, file, byName, sources, previous) : undefined;
     return { zone, diagnostics: c.sorted() };
-  });
+  }, known ? (source) => known.has(source) : undefined);
 }
 
-/** Records by owner name; `declared` gets "name TYPE" for every record whose type was given, even one too broken to parse. */
-function* readNames(c: Collector, root: unknown, pairs: Iterable<Pair> | undefined, origin: string, options: LoadOptions, declared: Set<string>): Generator<void, Map<string, SourceRecord[]> | undefined> {
-  if (!pairs) {
+/**
+ * Records by owner name; `declared` gets "name TYPE" for every record whose type was given, even one too broken to
+ * parse; `sources` gets each entry that loaded without a problem, by its text.
+ */
+function* readNames(
+  c: Collector, root: unknown, entries: Iterable<Entry> | undefined, origin: string, options: LoadOptions, declared: Set<string>, sources: Map<string, KnownEntry>,
+): Generator<void, Map<string, SourceRecord[]> | undefined> {
+  if (!entries) {
     c.report(root, 'BAD_STRUCTURE', 'a zone file is a mapping of names to records');
     return undefined;
   }
   const byName = new Map<string, SourceRecord[]>();
   const keys = new Set<string>();
-  for (const pair of pairs) {
+  const previous = options.previous?.zones.get(origin);
+  for (const entry of entries) {
     yield;
-    const key = keyText(pair);
+    const before = c.diagnostics.length;
+    const known = entry.pair === undefined ? previous!.sources!.get(entry.source)! : undefined;
+    // Where problems with the entry are reported: its key (a known entry's tree was never built).
+    const at: YamlNode = entry.pair === undefined ? { kind: 'scalar', start: entry.start, value: known!.key } : entry.pair.key;
+    const key = known ? known.key : keyText(entry.pair!);
     if (keys.has(key)) {
-      c.report(pair.key, 'YAML_SYNTAX', 'Map keys must be unique');
+      c.report(at, 'YAML_SYNTAX', 'Map keys must be unique');
       continue;
     }
     keys.add(key);
     const name = absoluteName(key, origin);
     const problem = key.endsWith('.') ? `"${key}": names are relative to the origin; drop the trailing dot` : nameProblem(name);
     if (problem) {
-      c.report(pair.key, 'BAD_NAME', problem);
+      c.report(at, 'BAD_NAME', problem);
       continue;
     }
     if (byName.has(name)) {
-      c.report(pair.key, 'DUPLICATE_RECORD', `${name} appears twice (names are case-insensitive)`);
+      c.report(at, 'DUPLICATE_RECORD', `${name} appears twice (names are case-insensitive)`);
       continue;
     }
+    if (entry.pair === undefined) {
+      // Unchanged since the zone in service: its RRsets as they are.
+      const list = known!.types.map((type) => keptRecord(name, previous!.nodes.get(name)!.rrsets.get(type)!, at));
+      for (const r of list) declared.add(`${name} ${r.type}`);
+      byName.set(name, list);
+      sources.set(entry.source, known!);
+      continue;
+    }
+    const pair = entry.pair;
     const list: SourceRecord[] = [];
     byName.set(name, list);
     const items = seqItems(pair.value) ?? [pair.value];
     for (const item of items) {
       declared.add(`${name} ${String(scalarValue(mapPairs(item)?.find((p) => keyText(p) === 'type')?.value) ?? '').toUpperCase()}`);
-      const record = parseRecord(c, key === '' ? '@' : key, origin, item, options.defaultSerial);
-      if (!record) continue;
+      const parsed = parseRecord(c, key === '' ? '@' : key, origin, item, options.defaultSerial);
+      if (!parsed) continue;
+      const record = withPrevious(parsed, previous?.nodes.get(name)?.rrsets.get(rdataTypeCode(parsed.data[0]!)));
       if (list.some((r) => r.type === record.type)) {
         c.report(record.node, 'DUPLICATE_RECORD', `${name} has more than one ${record.type} record; list every value in one "values"`);
         continue;
@@ -119,8 +147,44 @@ function* readNames(c: Collector, root: unknown, pairs: Iterable<Pair> | undefin
       reportDuplicateValues(c, record);
       list.push({ ...record, name });
     }
+    // The apex is parsed every time: its SOA serial may come from the clock.
+    if (entry.source !== undefined && key !== '' && c.diagnostics.length === before && list.length === items.length) {
+      sources.set(entry.source, { key, types: list.map((r) => rdataTypeCode(r.data[0]!)) });
+    }
   }
   return byName;
+}
+
+/** A record of an unchanged entry, from the RRset in service; problems with it are reported at its entry's key. */
+function keptRecord(name: string, rrset: RRset, at: YamlNode): SourceRecord {
+  return {
+    name, type: typeName(rrset.type) as ServedType, ttl: rrset.ttl, data: rrset.records.map((rr) => rr.data), node: at,
+    valueNodes: rrset.records.map(() => at), dynamic: rrset.dynamic, kept: rrset,
+  };
+}
+
+/** The record with the in-service RRset it equals (same TTL, values and dynamic settings), whose objects it then uses. */
+function withPrevious(record: SourceRecord, previous: RRset | undefined): SourceRecord {
+  if (!previous || previous.ttl !== record.ttl || previous.records.length !== record.data.length) return record;
+  if (!previous.records.every((rr, i) => sameData(rr.data, record.data[i])) || !sameData(previous.dynamic, record.dynamic)) return record;
+  return { ...record, data: previous.records.map((rr) => rr.data), dynamic: previous.dynamic, kept: previous };
+}
+
+/** Structural equality of plain data: objects, arrays, Maps, byte arrays and primitives. */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Uint8Array) return b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameData(x, b[i]));
+  if (a instanceof Map) {
+    if (!(b instanceof Map) || a.size !== b.size) return false;
+    for (const [k, v] of a) if (!b.has(k) || !sameData(v, b.get(k))) return false;
+    return true;
+  }
+  if (Array.isArray(b) || b instanceof Map || b instanceof Uint8Array) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function reportDuplicateValues(c: Collector, record: SourceRecord): void {
@@ -132,42 +196,64 @@ function reportDuplicateValues(c: Collector, record: SourceRecord): void {
   });
 }
 
-function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, readonly SourceRecord[]>): Generator<void, Zone> {
+function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, readonly SourceRecord[]>, sources: ReadonlyMap<string, KnownEntry>, previous: Zone | undefined): Generator<void, Zone> {
   const rrsets: RRset[] = [];
   for (const [name, records] of byName) {
     yield;
     for (const r of records) {
+      if (r.kept) {
+        rrsets.push(r.kept);
+        continue;
+      }
       const rrs = r.data.map((data): RR => Object.freeze({ name, type: rdataTypeCode(data), class: RRClass.IN, ttl: r.ttl, data }));
       rrsets.push(Object.freeze({ name, type: rdataTypeCode(r.data[0]!), ttl: r.ttl, records: Object.freeze(rrs), dynamic: r.dynamic }));
     }
   }
-  return buildZone(origin, file, rrsets);
+  return Object.freeze({ ...buildZone(origin, file, rrsets, previous), sources });
 }
 
-/** Nodes (with empty non-terminals), cuts and SOA from a zone's RRsets; names with no RRset left vanish. */
-export function buildZone(origin: string, file: string, rrsets: Iterable<RRset>): Zone {
+/**
+ * Nodes (with empty non-terminals), cuts and SOA from a zone's RRsets; names with no RRset left vanish. A node of
+ * `previous` whose RRsets are the very same objects is used as it is: a reload or an update of a large zone builds
+ * only the nodes that changed.
+ */
+export function buildZone(origin: string, file: string, rrsets: Iterable<RRset>, previous?: Zone): Zone {
   const nodes = new Map<string, ZoneNode>();
   const cuts = new Set<string>();
   let soa: RR | undefined;
-  const byName = new Map<string, Map<number, RRset>>();
+  // Most names have one RRset: kept alone, an array only for the others (later RRsets of a type replace earlier ones).
+  const byName = new Map<string, RRset | RRset[]>();
   for (const rrset of rrsets) {
     if (rrset.records.length === 0 && !rrset.dynamic) continue;
-    if (!byName.has(rrset.name)) byName.set(rrset.name, new Map());
-    byName.get(rrset.name)!.set(rrset.type, rrset);
+    const seen = byName.get(rrset.name);
+    if (seen === undefined) {
+      byName.set(rrset.name, rrset);
+    } else if (!Array.isArray(seen)) {
+      byName.set(rrset.name, seen.type === rrset.type ? rrset : [seen, rrset]);
+    } else {
+      const i = seen.findIndex((r) => r.type === rrset.type);
+      if (i >= 0) seen[i] = rrset;
+      else seen.push(rrset);
+    }
     if (rrset.type === RRType.SOA) soa = rrset.records[0];
     if (rrset.type === RRType.NS && rrset.name !== origin) cuts.add(rrset.name);
   }
-  for (const [name, map] of byName) {
-    nodes.set(name, Object.freeze({ name, rrsets: map.size === 1 ? new OneRRset(map.values().next().value!) : map }));
-    addEmptyNonTerminals(nodes, name, origin);
+  for (const [name, found] of byName) {
+    const list = Array.isArray(found) ? found : [found];
+    const before = previous?.nodes.get(name);
+    const same = before !== undefined && before.rrsets.size === list.length && list.every((r) => before.rrsets.get(r.type) === r);
+    nodes.set(name, same ? before : Object.freeze({ name, rrsets: list.length === 1 ? new OneRRset(list[0]!) : new Map(list.map((r) => [r.type, r])) }));
+    addEmptyNonTerminals(nodes, name, origin, previous);
   }
   if (!soa) throw new Error(`buildZone: ${origin} has no SOA`);
   return Object.freeze({ origin, file, soa, nodes, cuts });
 }
 
-function addEmptyNonTerminals(nodes: Map<string, ZoneNode>, name: string, origin: string): void {
+function addEmptyNonTerminals(nodes: Map<string, ZoneNode>, name: string, origin: string, previous: Zone | undefined): void {
   for (let n = parentName(name); n !== undefined && name !== origin; n = n === origin ? undefined : parentName(n)) {
-    if (!nodes.has(n)) nodes.set(n, Object.freeze({ name: n, rrsets: NO_RRSETS }));
+    if (nodes.has(n)) continue;
+    const before = previous?.nodes.get(n);
+    nodes.set(n, before && before.rrsets.size === 0 ? before : Object.freeze({ name: n, rrsets: NO_RRSETS }));
   }
 }
 

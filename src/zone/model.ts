@@ -25,6 +25,16 @@ export interface Zone {
   readonly nodes: ReadonlyMap<string, ZoneNode>;
   /** Delegation points: names below the apex that own NS records. */
   readonly cuts: ReadonlySet<string>;
+  /**
+   * The source text of each top-level entry of the zone file that loaded without a problem (the apex aside), with
+   * its key and the types of the RRsets it made: a reload takes those RRsets as they are when the text is unchanged.
+   */
+  readonly sources?: ReadonlyMap<string, KnownEntry>;
+}
+
+export interface KnownEntry {
+  readonly key: string;
+  readonly types: readonly number[];
 }
 
 /** All zones served at one moment; replaced whole, never changed in place. */

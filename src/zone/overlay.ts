@@ -28,7 +28,7 @@ export function overlayZone(zone: Zone, replace: ReadonlyMap<string, readonly RR
   if (soaRecord.data.type === 'SOA' && soaRecord.data.serial !== serial) {
     rrsets.set(soaKey, { ...soa, records: [{ ...soaRecord, data: { ...soaRecord.data, serial } }] });
   }
-  return buildZone(zone.origin, zone.file, rrsets.values());
+  return buildZone(zone.origin, zone.file, rrsets.values(), zone);
 }
 
 /** RFC 1982: true when serial `a` is greater than `b`. */

@@ -3,6 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { absoluteName, nameProblem, type RData, type RR, RRClass, rdataTypeCode } from '../core/index.ts';
 import { parseDynamicRecord } from './dynamic.ts';
 import type { DynamicRecord } from './dynamic-model.ts';
+import type { RRset } from './model.ts';
 import { type Collector, mapPairs, type Pair, readInteger, readMapping, readString, scalarValue, seqItems } from './source.ts';
 
 export const SERVED_TYPES = ['A', 'AAAA', 'CNAME', 'NS', 'SOA', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'DS'] as const;
@@ -23,6 +24,8 @@ export interface SourceRecord {
   readonly node: unknown; // the `type` value node, where record-level problems are reported
   readonly valueNodes: readonly unknown[];
   readonly dynamic: DynamicRecord | undefined;
+  /** The in-service RRset this record equals, reused as it is (see LoadOptions.previous). */
+  readonly kept?: RRset;
 }
 
 /** Parses one record; undefined when it is too broken to take part in zone-level checks. */

@@ -100,25 +100,35 @@ export function parseYaml(text: string, file: string, reader: 'fast' | 'yaml' = 
 
 class Rechunk extends Error {}
 
+/** A top-level entry: its pair, or, for one the caller already knows (see readYamlMapping), where it starts. */
+export type Entry =
+  | { readonly pair: Pair; readonly source: string | undefined }
+  | { readonly pair: undefined; readonly source: string; readonly start: number };
+
 /**
  * Reads a file whose top level is a mapping (a zone file) and hands its entries to `consume`, a generator that yields
- * between entries so that a caller may let other work run (see loadZoneSteps). When every top-level key
- * starts a line at column 0, as people and generators write zone files, each entry is parsed on its own as `consume`
- * reaches it: memory holds one entry's tree at a time, not the whole file's. If an entry does not parse that way (an
- * alias to another entry, a value continued at column 0, a syntax error), `consume` runs again over the whole file
- * (parseYaml) with a fresh collector; `root` then is the file's tree, and `pairs` undefined when it is not a mapping.
+ * between entries so that a caller may let other work run (see loadZoneSteps). When every top-level key starts a line
+ * at column 0, as people and generators write zone files, entries are parsed a few at a time as `consume` reaches
+ * them, so memory holds a small tree at a time, not the whole file's; each comes with its source text, and one whose
+ * text `known` accepts is not parsed at all (the caller has its result from an earlier load). If an entry does not
+ * parse that way (an alias to another entry, a value continued at column 0, a syntax error), `consume` runs again over
+ * the whole file (parseYaml) with a fresh collector; `root` then is the file's tree, and `entries` undefined when it
+ * is not a mapping.
  */
-export function* readYamlMapping<T>(text: string, file: string, consume: (c: Collector, root: YamlNode | undefined, pairs: Iterable<Pair> | undefined) => Generator<void, T>): Generator<void, T> {
+export function* readYamlMapping<T>(
+  text: string, file: string, consume: (c: Collector, root: YamlNode | undefined, entries: Iterable<Entry> | undefined) => Generator<void, T>,
+  known: (source: string) => boolean = () => false,
+): Generator<void, T> {
   const starts = entryStarts(text);
   if (starts) {
     try {
-      return yield* consume(new Collector(file, text), { kind: 'map', start: starts[0] ?? 0, items: [] }, entries(text, starts));
+      return yield* consume(new Collector(file, text), { kind: 'map', start: starts[0] ?? 0, items: [] }, entries(text, starts, known));
     } catch (e) {
       if (!(e instanceof Rechunk)) throw e;
     }
   }
   const { root, collector } = parseYaml(text, file);
-  return yield* consume(collector, root, mapPairs(root));
+  return yield* consume(collector, root, mapPairs(root)?.map((pair) => ({ pair, source: undefined })));
 }
 
 /** Where each top-level entry starts, or undefined when a line at column 0 could be something other than a key. */
@@ -137,12 +147,22 @@ function entryStarts(text: string): number[] | undefined {
 
 const ENTRIES_PER_PARSE = 64; // fewer parser runs than one per entry, still a small tree at a time
 
-function* entries(text: string, starts: readonly number[]): Generator<Pair> {
-  for (let i = 0; i < starts.length; i += ENTRIES_PER_PARSE) {
-    const start = starts[i]!;
-    const node = readFast(text.slice(start, starts[i + ENTRIES_PER_PARSE] ?? text.length), start);
-    if (node?.kind !== 'map') throw new Rechunk();
-    yield* node.items;
+function* entries(text: string, starts: readonly number[], known: (source: string) => boolean): Generator<Entry> {
+  const source = (i: number): string => text.slice(starts[i], starts[i + 1] ?? text.length);
+  for (let i = 0; i < starts.length; ) {
+    const first = source(i);
+    if (known(first)) {
+      yield { pair: undefined, source: first, start: starts[i]! };
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < starts.length && end - i < ENTRIES_PER_PARSE && !known(source(end))) end++;
+    const node = readFast(text.slice(starts[i], starts[end] ?? text.length), starts[i]);
+    // One pair per entry: each starts at column 0, where only a top-level key can be.
+    if (node?.kind !== 'map' || node.items.length !== end - i) throw new Rechunk();
+    for (let k = 0; k < node.items.length; k++) yield { pair: node.items[k]!, source: source(i + k) };
+    i = end;
   }
 }
 
@@ -157,67 +177,75 @@ function fromDocument(node: unknown): YamlNode | undefined {
   return undefined;
 }
 
-/** A node being read: where it started, and its children so far with js-yaml's value for each. */
-interface Frame {
-  readonly start: number;
-  readonly nodes: YamlNode[];
-  readonly results: unknown[];
-}
-
 class Unsure extends Error {}
 
 /** The js-yaml path: the tree, or undefined when this text needs the yaml package (see the top of this file). */
 function readFast(text: string, base = 0): YamlNode | undefined {
-  const top: Frame = { start: 0, nodes: [], results: [] };
-  const stack: Frame[] = [top];
+  // Flat stacks instead of an object per open node: a large zone opens millions of them.
+  const starts: number[] = []; // where each open node began
+  const firsts: number[] = []; // where its children begin in `nodes` and `results`
+  const nodes: YamlNode[] = [];
+  const results: unknown[] = []; // js-yaml's value for each node in `nodes`
   try {
-    // Each node is built as it closes, so only the tree (no record of the parse) outlives it.
     const result = jsYaml.load(text, {
       schema: jsYaml.CORE_SCHEMA, json: true, // json: a repeated key does not throw; readMapping reports it with its position
       listener(event, state) {
         if (event === 'open') {
-          stack.push({ start: base + state.position, nodes: [], results: [] });
+          starts.push(base + state.position);
+          firsts.push(nodes.length);
         } else {
-          const frame = stack.pop()!;
-          const parent = stack[stack.length - 1]!;
-          parent.nodes.push(build(frame, state.result));
-          parent.results.push(state.result);
+          const first = firsts.pop()!;
+          const node = build(starts.pop()!, nodes, results, first, state.result);
+          nodes.length = first;
+          results.length = first;
+          nodes.push(node);
+          results.push(state.result);
         }
       },
     });
-    return top.nodes.length === 1 && top.results[0] === result ? top.nodes[0] : undefined;
+    return nodes.length === 1 && results[0] === result ? nodes[0] : undefined;
   } catch {
     return undefined; // a syntax error, or a construct the tree does not vouch for
   }
 }
 
-/** A closed frame as a node, checked against js-yaml's value for it; throws Unsure when they disagree. */
-function build(frame: Frame, r: unknown): YamlNode {
-  const { nodes, results } = frame;
+/**
+ * The node that closed with js-yaml's value `r`, from its children (nodes[first..], with their values): checked
+ * against `r`; throws Unsure when they disagree.
+ */
+function build(start: number, nodes: readonly YamlNode[], results: readonly unknown[], first: number, r: unknown): YamlNode {
+  const count = nodes.length - first;
   // js-yaml opens a node within a node for some entries (a block sequence item): the inner one is the node.
-  if (nodes.length === 1 && Object.is(results[0], r)) return nodes[0]!;
+  if (count === 1 && Object.is(results[first], r)) return nodes[first]!;
   if (Array.isArray(r)) {
-    if (nodes.length !== r.length) throw new Unsure();
-    for (let i = 0; i < r.length; i++) if (!Object.is(results[i], r[i])) throw new Unsure();
-    return { kind: 'seq', start: frame.start, items: nodes };
+    if (count !== r.length) throw new Unsure();
+    for (let i = 0; i < count; i++) if (!Object.is(results[first + i], r[i])) throw new Unsure();
+    return { kind: 'seq', start, items: nodes.slice(first) };
   }
   if (r !== null && typeof r === 'object') {
-    if (nodes.length % 2 !== 0) throw new Unsure(); // a key without a value
+    if (count % 2 !== 0) throw new Unsure(); // a key without a value
+    const values = r as Record<string, unknown>;
     const items: Pair[] = [];
-    const last = new Map<string, unknown>();
-    for (let i = 0; i < nodes.length; i += 2) {
+    let distinct = 0;
+    for (let i = first; i < nodes.length; i += 2) {
       if (nodes[i]!.kind !== 'scalar') throw new Unsure(); // complex keys
-      last.set(String(results[i]), results[i + 1]);
+      const key = String(results[i]);
+      // The last of repeated keys holds the value (json: true); each distinct key is counted at its last pair.
+      let later = false;
+      for (let j = i + 2; j < nodes.length && !later; j += 2) later = String(results[j]) === key;
+      if (!later) {
+        if (!Object.hasOwn(values, key) || !Object.is(values[key], results[i + 1])) throw new Unsure();
+        distinct++;
+      }
       items.push({ key: nodes[i]!, value: nodes[i + 1]! });
     }
-    const values = r as Record<string, unknown>;
-    const keys = Object.keys(values);
-    if (keys.length !== last.size) throw new Unsure();
-    for (const k of keys) if (!Object.is(last.get(k), values[k])) throw new Unsure();
-    return { kind: 'map', start: frame.start, items };
+    let own = 0;
+    for (const k in values) if (Object.hasOwn(values, k)) own++;
+    if (own !== distinct) throw new Unsure();
+    return { kind: 'map', start, items };
   }
-  if (nodes.length > 0) throw new Unsure(); // an alias to a collection, or something else unexpected
-  return { kind: 'scalar', start: frame.start, value: r };
+  if (count > 0) throw new Unsure(); // an alias to a collection, or something else unexpected
+  return { kind: 'scalar', start, value: r };
 }
 
 export function mapPairs(node: unknown): readonly Pair[] | undefined {

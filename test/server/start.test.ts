@@ -1,10 +1,12 @@
-// `npm start` from the repository serves the sample zones (here on a free port instead of 5353).
+// `npm start` from the repository serves the sample zones (here on a free port instead of 5353); the UDP socket's buffer.
 import test from 'ava';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dig } from '../helpers/dig.ts';
+import { startTestServer } from '../helpers/server.ts';
 
 test('npm start serves the sample zones with AA answers', async (t) => {
   const cwd = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,5 +35,19 @@ test('npm start serves the sample zones with AA answers', async (t) => {
       process.kill(-child.pid, 'SIGTERM');
       await exited;
     }
+  }
+});
+
+test('the UDP socket asks for a 4 MiB receive buffer and warns when the kernel grants less than 1 MiB', async (t) => {
+  const server = await startTestServer({});
+  try {
+    const granted = server.app.dns[0]!.udpReceiveBuffer;
+    // Linux doubles what is asked for, up to twice net.core.rmem_max.
+    const rmemMax = Number((await readFile('/proc/sys/net/core/rmem_max', 'utf8')).trim());
+    t.is(granted, Math.min(4 * 1024 * 1024, rmemMax) * 2);
+    const warned = server.logs.some((l) => /warn: the UDP receive buffer on 127\.0\.0\.1:\d+ is \d+ bytes/.test(l));
+    t.is(warned, granted < 1024 * 1024);
+  } finally {
+    await server.close();
   }
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { loadZones } from '../../src/zone/index.ts';
-import { type Collector, type Pair, parseYaml, readYamlMapping, type YamlNode } from '../../src/zone/source.ts';
+import { type Collector, parseYaml, readYamlMapping, type YamlNode } from '../../src/zone/source.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIRS = ['zones', 'geoip', 'bench/zones', 'bench/zones-peers', 'test/fixtures/bad-zones', 'test/fixtures/static', 'test/fixtures/octodns'];
@@ -66,13 +66,13 @@ test('constructs the fast reader vouches for, and the ones it leaves to the yaml
 /** The top-level pairs and collector that readYamlMapping hands over, flattened. */
 function entriesOf(text: string): { lines: string[]; runs: number } {
   let runs = 0;
-  const g = readYamlMapping(text, 'case.yaml', function* (c, _root, pairs) {
+  const g = readYamlMapping(text, 'case.yaml', function* (c, _root, entries) {
     runs++;
     const lines: string[] = [];
-    for (const pair of (pairs ?? []) as Iterable<Pair>) {
+    for (const { pair } of entries ?? []) {
       yield;
-      flatten(pair.key, c, 'k', lines);
-      flatten(pair.value, c, 'v', lines);
+      flatten(pair?.key, c, 'k', lines);
+      flatten(pair?.value, c, 'v', lines);
     }
     return lines;
   });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gslb beside gdnsd and PowerDNS (geoip backend) in one sitting, with the shared peer scripts (../shared/bench/peers):
-# the same zone, workloads S (static), G (weighted pool of 4), Ggeo (a subnet rule in front of it), interleaved rounds,
+# the same zone, workloads S (static), G (weighted pool of 4), Ggeo (a subnet rule in front of it), GgeoEcs (Ggeo with
+# ECS from 3,840 client subnets), interleaved rounds,
 # medians; servers on CPU 0, dnsperf on CPU 1. Needs: apt-get install -y dnsperf gdnsd pdns-server pdns-backend-geoip.
 # Env: PEERS (path to the peer scripts), SECS (default 5), ROUNDS (3).
 set -euo pipefail
@@ -28,12 +29,20 @@ for p in "${port[@]}"; do
   for _ in $(seq 1 80); do [[ $(dig +short +tries=1 +time=1 @127.0.0.1 -p "$p" static.example.test A 2>/dev/null) == 192.0.2.1 ]] && break; sleep 0.25; done
 done
 
+# GgeoEcs: Ggeo with EDNS Client Subnet from 3,840 different /24s (dnsperf -B binary queries, bench/ecs-queries.ts),
+# so an answer cache keyed by subnet cannot carry it; both PowerDNS (edns-subnet-processing=yes) and gslb decide per
+# subnet.
+(cd "$root" && node --import=tsx bench/ecs-queries.ts geo.example.test "$PEERS_RUN/geo-ecs.bin" >/dev/null)
 results=$(mktemp)
 for round in $(seq 1 "$ROUNDS"); do
-  for wl in S G Ggeo; do
+  for wl in S G Ggeo GgeoEcs; do
     for server in ceiling gdnsd pdns-geoip gslb; do
       [[ $server == ceiling && $wl != S ]] && continue
-      line=$("$PEERS/run.sh" 127.0.0.1 "${port[$server]}" "$wl" "$SECS" 8 200)
+      if [[ $wl == GgeoEcs ]]; then
+        line=$(DNSPERF_EXTRA=-B "$PEERS/run.sh" 127.0.0.1 "${port[$server]}" "$PEERS_RUN/geo-ecs.bin" "$SECS" 8 200)
+      else
+        line=$("$PEERS/run.sh" 127.0.0.1 "${port[$server]}" "$wl" "$SECS" 8 200)
+      fi
       echo "$server $wl $(sed -E 's/.*qps=([0-9.]+) avg_lat_ms=([0-9.]+).*/\1 \2/' <<<"$line")" >>"$results"
     done
   done

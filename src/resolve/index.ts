@@ -98,11 +98,16 @@ function planFor(snapshot: Snapshot, record: DynamicRecord, client: ClientAddres
 
 const MAX_PLANS_PER_RECORD = 16_384; // clients (ECS subnets, resolvers) are unbounded: past this the record starts over
 
-/** A client as a Map key: IPv4 address and prefix as one number, IPv6 as text. */
+/**
+ * A client as a Map key: IPv4 address and prefix as one number, IPv6 as text. An ECS /24 or shorter (what resolvers
+ * send) fits a small integer, which V8 hashes without allocating: its address bits past the prefix are zero, so the
+ * last byte can go.
+ */
 function clientKey(client: ClientAddress): number | string {
   const a = client.address;
   if (!a) return -1;
-  if (a.length === 4) return (((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0) * 64 + client.prefix;
+  if (a.length === 4 && client.prefix <= 24) return ((a[0]! << 16) | (a[1]! << 8) | a[2]!) * 64 + client.prefix;
+  if (a.length === 4) return 2 ** 38 + (((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0) * 64 + client.prefix;
   let text = `${client.prefix}/`;
   for (const byte of a) text += byte.toString(16).padStart(2, '0');
   return text;

@@ -124,8 +124,10 @@ function settle(w: Working, outcome: Outcome, degraded: boolean, members: readon
   const { record } = w;
   const ttl = degraded ? record.ttlDegraded : record.ttl;
   const planned = (address: string, weight: number): PlannedCandidate => ({ address, weight, key: keyOf([address], ttl, w.scope) });
+  // Weight 0 drains: such members are picked only when no member with weight is up, and then as equals.
   const weighted = members.filter((m) => m.weight > 0);
-  const candidates = pickAll || weighted.length > 0 ? (pickAll ? members : weighted).map((m) => planned(m.address, m.weight)) : members.map((m) => planned(m.address, 1));
+  const drained = !pickAll && weighted.length === 0;
+  const candidates = (pickAll || drained ? members : weighted).map((m) => planned(m.address, drained ? 1 : m.weight));
   const records = new Map(members.map((m) => [m.address, m.record.ttl === ttl ? m.record : { ...m.record, ttl }]));
   const answeredBy = (outcome === 'pool' || outcome === 'fallback') && pool !== undefined ? pool : outcome;
   return { record, outcome, degraded, pool, answeredBy, pickAll, members, candidates, records, ttl, scopePrefix: w.scope, facts: w.facts, rules: w.rules, pools: w.pools };
@@ -238,7 +240,7 @@ function redirectMembers(record: DynamicRecord): PoolMember[] {
 
 const candidateOf = (m: PoolMember): Candidate => ({ address: m.address, weight: m.weight });
 
-/** The members one query gets from a plan, and the scope a hash pick adds. */
+/** The members one query gets from a plan (its candidates, see `settle`), and the scope a hash pick adds. */
 export function pickCandidates(plan: DynamicPlan, client: ClientAddress, chooser: Chooser): { picked: readonly PlannedCandidate[]; scope: number } {
   const { record, candidates } = plan;
   if (plan.pickAll) return { picked: candidates, scope: 0 };

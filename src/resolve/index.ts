@@ -1,5 +1,5 @@
 // Public surface of resolve: the pure decision of what a query gets.
-import { type GeoDatabase, NO_FACTS as NO_GEO_FACTS } from '../geo/index.ts';
+import { type ClientFacts, type GeoDatabase, NO_FACTS as NO_GEO_FACTS } from '../geo/index.ts';
 import type { DynamicRecord, ZoneSet } from '../zone/index.ts';
 import type { Answer, Query } from './answer.ts';
 import { type ClientAddress, decideDynamic, type DynamicDecision, type DynamicPlan, type HealthView, decisionOf, pickCandidates, pickFromPlan, pickKey, planDynamic, type PlannedCandidate } from './dynamic.ts';
@@ -19,7 +19,7 @@ export interface Snapshot {
   readonly geo: GeoDatabase | undefined;
   readonly health: HealthView;
   /**
-   * Encoded replies to static answers, filled as queries arrive: derived from this snapshot only, so a new snapshot
+   * Encoded replies (see CachedReply), filled as queries arrive: derived from this snapshot only, so a new snapshot
    * starts empty (no invalidation to get wrong). Absent: no caching.
    */
   readonly replies?: Map<string, Map<number, CachedReply>>; // by question name, then by everything else in a key
@@ -52,8 +52,6 @@ export const NO_HEALTH: HealthView = { check: () => undefined, inService: () => 
 
 /** Decides the answer to one query: no I/O, no clock, and randomness only from `chooser`. */
 export function resolve(query: Query, client: ClientAddress, snapshot: Snapshot, chooser: Chooser): Answer {
-  const facts = snapshot.geo ? snapshot.geo.lookup : () => NO_GEO_FACTS;
-  if (!snapshot.plans) return lookup(snapshot.zones, query, (rrset) => decideDynamic(rrset.dynamic!, client, facts, snapshot.health, chooser));
   return lookup(snapshot.zones, query, (rrset) => pickFromPlan(planFor(snapshot, rrset.dynamic!, client), client, chooser));
 }
 
@@ -82,18 +80,21 @@ export function resolveChoice(query: Query, client: ClientAddress, snapshot: Sna
 
 /** The snapshot's plan for this record and client, made on first use. */
 function planFor(snapshot: Snapshot, record: DynamicRecord, client: ClientAddress): DynamicPlan {
-  const facts = snapshot.geo ? snapshot.geo.lookup : () => NO_GEO_FACTS;
   const plans = snapshot.plans;
-  if (!plans) return planDynamic(record, client, facts, snapshot.health);
+  if (!plans) return planDynamic(record, client, factsOf(snapshot), snapshot.health);
   let forRecord = plans.get(record);
   if (!forRecord) plans.set(record, (forRecord = new Map()));
   const key = clientKey(client);
   let plan = forRecord.get(key);
   if (!plan) {
     if (forRecord.size >= MAX_PLANS_PER_RECORD) forRecord.clear();
-    forRecord.set(key, (plan = planDynamic(record, client, facts, snapshot.health)));
+    forRecord.set(key, (plan = planDynamic(record, client, factsOf(snapshot), snapshot.health)));
   }
   return plan;
+}
+
+function factsOf(snapshot: Snapshot): (address: Uint8Array) => ClientFacts {
+  return snapshot.geo ? snapshot.geo.lookup : () => NO_GEO_FACTS;
 }
 
 const MAX_PLANS_PER_RECORD = 16_384; // clients (ECS subnets, resolvers) are unbounded: past this the record starts over
@@ -115,6 +116,5 @@ function clientKey(client: ClientAddress): number | string {
 
 /** The redirect tier's decision for a dynamic record: the same rules, pools and health, without redirect answers. */
 export function decideForHttp(record: DynamicRecord, client: ClientAddress, snapshot: Snapshot, chooser: Chooser): DynamicDecision {
-  const facts = snapshot.geo ? snapshot.geo.lookup : () => NO_GEO_FACTS;
-  return decideDynamic(record, client, facts, snapshot.health, chooser, 'http');
+  return decideDynamic(record, client, factsOf(snapshot), snapshot.health, chooser, 'http');
 }

@@ -90,7 +90,7 @@ export async function startCluster(options: AppOptions, workers: number): Promis
     });
     worker.on('exit', (code, signal) => {
       running.delete(worker);
-      for (const [id, w] of waiting) if (w.worker === worker) waiting.get(id)?.resolve(undefined);
+      for (const w of waiting.values()) if (w.worker === worker) w.resolve(undefined);
       if (!ready) return reject(new Error(`DNS worker ${worker.id} exited before it was ready (${signal ?? code})`));
       if (stopping) return;
       log.error(`DNS worker ${worker.id} exited (${signal ?? code}); starting another`);

@@ -28,7 +28,7 @@ export interface Pair {
 /** Collects diagnostics for one file and turns node offsets into positions. */
 export class Collector {
   readonly diagnostics: Diagnostic[] = [];
-  private lineStarts: number[] | undefined;
+  private lines: LineCounter | undefined;
   constructor(
     readonly file: string,
     private readonly text: string,
@@ -40,15 +40,7 @@ export class Collector {
   }
 
   position(offset: number): Position {
-    const starts = (this.lineStarts ??= lineStarts(this.text));
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, col: offset - starts[lo]! + 1 };
+    return (this.lines ??= lineCounter(this.text)).linePos(offset);
   }
 
   /** Everything reported, in the order of the file. */
@@ -62,10 +54,12 @@ export class Collector {
   }
 }
 
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
+/** The yaml package's line index over a text (made only when something is reported). */
+function lineCounter(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return lines;
 }
 
 /** From an offset where a node may begin, past spaces, line breaks and comments to its first character. */

@@ -1,5 +1,5 @@
 // gslb explain and gslb geoip against the shipped zones and GeoIP data.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { dig } from './helpers/dig.ts';
@@ -48,7 +48,9 @@ test('geoip prints what each source knows of an address', async (t) => {
 
 test('the bundle npm run build writes serves what the sources serve', async (t) => {
   // Built beside node_modules (the bundle imports its dependencies from there), not over dist/ other tests may run.
-  const dir = await mkdtemp(fileURLToPath(new URL('../node_modules/.cache/gslb-bundle-', import.meta.url)));
+  const cache = fileURLToPath(new URL('../node_modules/.cache/', import.meta.url));
+  await mkdir(cache, { recursive: true });
+  const dir = await mkdtemp(`${cache}gslb-bundle-`);
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const built = await run('npm', ['run', 'build', '--silent', '--', `--outfile=${dir}/gslb.mjs`], 60_000);
   t.is(built.code, 0, built.stderr);

@@ -30,6 +30,7 @@ const workloads: Record<string, Buffer[]> = {
   weighted: [query('www.example.test.')],
   'geo-one-ecs': [query('geo.example.test.', [127, 1, 0])],
   'geo-3584-ecs': subnets.map((s) => query('geo.example.test.', s)),
+  'weighted-3584-ecs': subnets.map((s) => query('www.example.test.', s)),
   nxdomain: Array.from({ length: 1000 }, (_, i) => query(`nope-${i}.example.test.`)),
 };
 const N = 300_000;

@@ -24,7 +24,7 @@ export interface Snapshot {
    */
   readonly replies?: Map<string, Map<number, CachedReply>>; // by question name, then by everything else in a key
   /** Dynamic plans per record and client (see DynamicPlan), filled and bounded like `replies`. Absent: no caching. */
-  readonly plans?: Map<DynamicRecord, Map<number | string, DynamicPlan>>;
+  readonly plans?: Map<DynamicRecord, RecordPlans>;
 }
 
 /** A snapshot with empty reply and plan caches, as the server keeps one. */
@@ -78,17 +78,32 @@ export function resolveChoice(query: Query, client: ClientAddress, snapshot: Sna
     : pickFromPlan(planFor(snapshot, rrset.dynamic!, client), client, chooser));
 }
 
+/**
+ * A record's plans: by client, and by what they pick from. Clients with the same pool, health, TTL and scope share one
+ * set of candidates and records, so thousands of ECS subnets keep a few of them, not thousands (memory, and the
+ * processor's caches on the query path).
+ */
+interface RecordPlans {
+  readonly byClient: Map<number | string, DynamicPlan>;
+  readonly shared: Map<string, DynamicPlan>;
+}
+
 /** The snapshot's plan for this record and client, made on first use. */
 function planFor(snapshot: Snapshot, record: DynamicRecord, client: ClientAddress): DynamicPlan {
   const plans = snapshot.plans;
   if (!plans) return planDynamic(record, client, factsOf(snapshot), snapshot.health);
   let forRecord = plans.get(record);
-  if (!forRecord) plans.set(record, (forRecord = new Map()));
+  if (!forRecord) plans.set(record, (forRecord = { byClient: new Map(), shared: new Map() }));
   const key = clientKey(client);
-  let plan = forRecord.get(key);
+  let plan = forRecord.byClient.get(key);
   if (!plan) {
-    if (forRecord.size >= MAX_PLANS_PER_RECORD) forRecord.clear();
-    forRecord.set(key, (plan = planDynamic(record, client, factsOf(snapshot), snapshot.health)));
+    if (forRecord.byClient.size >= MAX_PLANS_PER_RECORD) forRecord.byClient.clear();
+    plan = planDynamic(record, client, factsOf(snapshot), snapshot.health);
+    const picksFrom = `${plan.pickAll}|${plan.candidates.map((c) => `${c.key}/${c.weight}`).join(';')}`;
+    const same = forRecord.shared.get(picksFrom);
+    if (same) plan = { ...plan, candidates: same.candidates, records: same.records };
+    else if (forRecord.shared.size < MAX_PLANS_PER_RECORD) forRecord.shared.set(picksFrom, plan);
+    forRecord.byClient.set(key, plan);
   }
   return plan;
 }

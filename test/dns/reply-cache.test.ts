@@ -99,5 +99,6 @@ test('dynamic answers through the cache are byte for byte what a fresh decision 
   }
   t.is(compared, 3 * clients.length * names.length);
   t.is(cached.plans!.size, names.length - 1, 'a plan cache per record (alias leads to rr)');
-  t.true([...cached.plans!.values()].some((m) => m.size > 100), 'one plan per client');
+  t.true([...cached.plans!.values()].some((m) => m.byClient.size > 100), 'one plan per client');
+  t.true([...cached.plans!.values()].every((m) => m.shared.size < 20), 'a few sets of candidates per record, shared');
 });

@@ -42,7 +42,7 @@ printf 'added-by-scale-bench: {type: A, value: 192.0.2.99}\n' >>"$work/zones/big
 kill -HUP "$pid"; echo "reload 2 (one record added) sent at $((SECS / 4 + SECS / 3)) s"
 wait "$perf" || true
 grep -E 'Queries (sent|completed|lost)|Queries per second|Average Latency|Latency StdDev' "$work/dnsperf.txt" | sed 's/^ */  /'
-echo "  lowest 1-second rate during the run: $(awk '/qps:/ {print $NF}' "$work/dnsperf.txt" | sort -n | head -1) q/s (dnsperf -S 1)"
+echo "  queries/s second by second (dnsperf -S 1): $(awk '/^[0-9]+\.[0-9]+: [0-9.]+$/ {printf "%d ", $2}' "$work/dnsperf.txt")"
 grep -E 'reloaded|reload' "$work/gslb.log" | sed 's/^/  /'
 echo "  new record: $(dig +short +tries=1 +time=2 @127.0.0.1 -p "$port" added-by-scale-bench.big.test A)"
 echo "RSS after the reloads: $(rss) MiB (peak $(hwm) MiB); $(date -Is), $(nproc) CPUs, node $(node --version)"

@@ -1,7 +1,7 @@
 // Zone files → validated, compiled, frozen zones. `gslb check` and the server both call loadZones.
 import { absoluteName, type Diagnostic, hasErrors, nameProblem, parentName, RRClass, type RR, RRType, rdataTypeCode, typeName } from '../core/index.ts';
 import { checkZone } from './checks.ts';
-import type { KnownEntry, RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
+import type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
 import { parseRecord, type ServedType, type SourceRecord } from './records.ts';
 import { type Collector, type Entry, keyText, mapPairs, readYamlMapping, scalarValue, seqItems, type YamlNode } from './source.ts';
 
@@ -79,7 +79,7 @@ function zoneSteps(text: string, file: string, origin: string, options: LoadOpti
   return readYamlMapping(text, file, function* (c, root, entries) {
     if (root === undefined && c.diagnostics.length > 0) return { zone: undefined, diagnostics: c.diagnostics };
     const declared = new Set<string>();
-    const sources = new Map<string, KnownEntry>();
+    const sources = new Map<string, string>();
     const byName = yield* readNames(c, root, entries, origin, options, declared, sources);
     if (byName) checkZone(c, origin, root, byName, declared);
     const zone = byName && !hasErrors(c.diagnostics) ? yield* compileZone(origin, file, byName, sources, previous) : undefined;
@@ -92,7 +92,7 @@ function zoneSteps(text: string, file: string, origin: string, options: LoadOpti
  * parse; `sources` gets each entry that loaded without a problem, by its text.
  */
 function* readNames(
-  c: Collector, root: unknown, entries: Iterable<Entry> | undefined, origin: string, options: LoadOptions, declared: Set<string>, sources: Map<string, KnownEntry>,
+  c: Collector, root: unknown, entries: Iterable<Entry> | undefined, origin: string, options: LoadOptions, declared: Set<string>, sources: Map<string, string>,
 ): Generator<void, Map<string, SourceRecord[]> | undefined> {
   if (!entries) {
     c.report(root, 'BAD_STRUCTURE', 'a zone file is a mapping of names to records');
@@ -104,7 +104,8 @@ function* readNames(
   for (const entry of entries) {
     yield;
     const before = c.diagnostics.length;
-    const known = entry.pair === undefined ? previous!.sources!.get(entry.source)! : undefined;
+    const packed = entry.pair === undefined ? previous!.sources!.get(entry.source)! : undefined;
+    const known = packed === undefined ? undefined : unpack(packed);
     // Where problems with the entry are reported: its key (a known entry's tree was never built).
     const at: YamlNode = entry.pair === undefined ? { kind: 'scalar', start: entry.start, value: known!.key } : entry.pair.key;
     const key = known ? known.key : keyText(entry.pair!);
@@ -128,7 +129,7 @@ function* readNames(
       const list = known!.types.map((type) => keptRecord(name, previous!.nodes.get(name)!.rrsets.get(type)!, at));
       for (const r of list) declared.add(`${name} ${r.type}`);
       byName.set(name, list);
-      sources.set(entry.source, known!);
+      sources.set(entry.source, packed!);
       continue;
     }
     const pair = entry.pair;
@@ -149,10 +150,16 @@ function* readNames(
     }
     // The apex is parsed every time: its SOA serial may come from the clock.
     if (entry.source !== undefined && key !== '' && c.diagnostics.length === before && list.length === items.length) {
-      sources.set(entry.source, { key, types: list.map((r) => rdataTypeCode(r.data[0]!)) });
+      sources.set(entry.source, `${list.map((r) => rdataTypeCode(r.data[0]!)).join(',')} ${key}`);
     }
   }
   return byName;
+}
+
+/** A known entry's key and RRset types, from its packed form (see Zone.sources). */
+function unpack(packed: string): { key: string; types: number[] } {
+  const space = packed.indexOf(' ');
+  return { key: packed.slice(space + 1), types: packed.slice(0, space).split(',').map(Number) };
 }
 
 /** A record of an unchanged entry, from the RRset in service; problems with it are reported at its entry's key. */
@@ -196,7 +203,7 @@ function reportDuplicateValues(c: Collector, record: SourceRecord): void {
   });
 }
 
-function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, readonly SourceRecord[]>, sources: ReadonlyMap<string, KnownEntry>, previous: Zone | undefined): Generator<void, Zone> {
+function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, readonly SourceRecord[]>, sources: ReadonlyMap<string, string>, previous: Zone | undefined): Generator<void, Zone> {
   const rrsets: RRset[] = [];
   for (const [name, records] of byName) {
     yield;

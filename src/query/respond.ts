@@ -51,7 +51,7 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
   const cache = snapshot.replies;
   const shape = replyShape(q.type, maxReplyBytes(ctx.transport, req.edns), req.edns, ecs);
   const forName = cache?.get(q.name);
-  const cached = forName?.get(shape);
+  const cached = forName === undefined ? undefined : forName instanceof Map ? forName.get(shape) : forName.shape === shape ? forName : undefined;
   if (cached?.kind === 'reply') return { reply: patchCached(cached.bytes, buf, q, ecs), rcode: cached.rcode, reason: undefined, qtype: q.type, zone: cached.zone, ecs: ecs !== undefined, dynamic: undefined };
   const client = clientOf(req.edns, ctx.remoteAddress);
   const choice = cached?.kind === 'dynamic' ? choose(snapshot, cached.record, client, chooser) : undefined;
@@ -70,10 +70,10 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
     const encoded = { bytes: out.reply, rcode: out.rcode, zone };
     const record = answer.kind === 'refused' ? undefined : answer.record;
     if (!trace || !record || zone === undefined) {
-      remember(cache, q.name, shape, { kind: 'reply', ...encoded });
+      remember(cache, q.name, { kind: 'reply', shape, ...encoded });
     } else {
       let route = cached?.kind === 'dynamic' ? cached : undefined;
-      if (!route) remember(cache, q.name, shape, (route = { kind: 'dynamic', record, zone, owner, replies: new Map() }));
+      if (!route) remember(cache, q.name, (route = { kind: 'dynamic', shape, record, zone, owner, replies: new Map() }));
       if (route.replies.size >= MAX_REPLIES_PER_RECORD) route.replies.clear();
       route.replies.set(trace.pickKey, encoded);
     }
@@ -82,8 +82,8 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
 }
 
 // Bounds: random names (NXDOMAIN floods) and random types must not grow the cache without end; past a bound the
-// map starts over.
-const MAX_CACHED_NAMES = 10_000;
+// map starts over. 50,000 names is a few MB of replies, and covers the names a large zone is asked for.
+const MAX_CACHED_NAMES = 50_000;
 const MAX_SHAPES_PER_NAME = 256;
 const MAX_REPLIES_PER_RECORD = 1_024; // orders of several picked members
 
@@ -97,14 +97,18 @@ function replyShape(type: number, maxBytes: number, edns: RequestEdns | undefine
   return ((type * 65536 + maxBytes) * 4 + ednsCode) * 512 + ecsCode;
 }
 
-function remember(cache: NonNullable<Snapshot['replies']>, name: string, shape: number, entry: CachedReply): void {
-  let forName = cache.get(name);
-  if (!forName) {
-    if (cache.size >= MAX_CACHED_NAMES) cache.clear();
-    cache.set(name, (forName = new Map()));
+/** Most names are asked in one shape: their entry is kept alone, a Map of shapes only for the others. */
+function remember(cache: NonNullable<Snapshot['replies']>, name: string, entry: CachedReply): void {
+  const forName = cache.get(name);
+  if (forName === undefined || (!(forName instanceof Map) && forName.shape === entry.shape)) {
+    if (forName === undefined && cache.size >= MAX_CACHED_NAMES) cache.clear();
+    cache.set(name, entry);
+  } else if (forName instanceof Map) {
+    if (forName.size >= MAX_SHAPES_PER_NAME) forName.clear();
+    forName.set(entry.shape, entry);
+  } else {
+    cache.set(name, new Map([[forName.shape, forName], [entry.shape, entry]]));
   }
-  if (forName.size >= MAX_SHAPES_PER_NAME) forName.clear();
-  forName.set(shape, entry);
 }
 
 function summaryOf(name: string, d: DynamicPlan | DynamicTrace): DynamicSummary {

@@ -22,7 +22,7 @@ export interface Snapshot {
    * Encoded replies (see CachedReply), filled as queries arrive: derived from this snapshot only, so a new snapshot
    * starts empty (no invalidation to get wrong). Absent: no caching.
    */
-  readonly replies?: Map<string, Map<number, CachedReply>>; // by question name, then by everything else in a key
+  readonly replies?: Map<string, CachedReply | Map<number, CachedReply>>; // by question name, then by `shape`
   /** Dynamic plans per record and client (see DynamicPlan), filled and bounded like `replies`. Absent: no caching. */
   readonly plans?: Map<DynamicRecord, RecordPlans>;
 }
@@ -41,11 +41,12 @@ export interface EncodedReply {
 
 /**
  * What the reply cache holds for a question: the reply itself (the same for every client), or for a question that
- * leads to a dynamic record, that record and its replies by what was picked.
+ * leads to a dynamic record, that record and its replies by what was picked. `shape`: everything besides the name
+ * that the bytes depend on (type, size limit, EDNS, ECS family and prefix), as one number.
  */
 export type CachedReply =
-  | ({ readonly kind: 'reply' } & EncodedReply)
-  | { readonly kind: 'dynamic'; readonly record: DynamicRecord; readonly zone: string; readonly owner: string; readonly replies: Map<string, EncodedReply> };
+  | ({ readonly kind: 'reply'; readonly shape: number } & EncodedReply)
+  | { readonly kind: 'dynamic'; readonly shape: number; readonly record: DynamicRecord; readonly zone: string; readonly owner: string; readonly replies: Map<string, EncodedReply> };
 
 /** Every member counts as never checked: until health checks run, members are up unless their status says otherwise. */
 export const NO_HEALTH: HealthView = { check: () => undefined, inService: () => true, memberOverride: () => undefined, poolOverride: () => undefined };

@@ -3,27 +3,14 @@ import test, { type ExecutionContext } from 'ava';
 import { dig } from '../helpers/dig.ts';
 import { type Backend, startBackends } from '../helpers/backend.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { checkedZone } from '../helpers/zones.ts';
 import { waitFor } from '../helpers/wire.ts';
 
 const INTERVAL_S = 1;
 const TIMEOUT_MS = 500;
 
 function zone(port: number, rise: number, fall: number): string {
-  return `'':
-  - {type: SOA, value: {mname: ns1.hc.test., rname: h.hc.test., refresh: 1, retry: 1, expire: 1, minimum: 5}}
-  - {type: NS, values: [ns1.hc.test.]}
-ns1: {type: A, value: 192.0.2.53}
-svc:
-  type: A
-  ttl: 5
-  values: [127.0.0.2]
-  method: all
-  dynamic:
-    pools:
-      all: {values: [{value: 127.0.0.2}, {value: 127.0.0.3}, {value: 127.0.0.4}]}
-    rules: [{pool: all}]
-  healthcheck: {protocol: HTTP, port: ${port}, path: /health, host: svc.hc.test, interval: ${INTERVAL_S}s, timeout: ${TIMEOUT_MS}ms, rise: ${rise}, fall: ${fall}}
-`;
+  return checkedZone('hc.test', port, 3, `host: svc.hc.test, interval: ${INTERVAL_S}s, timeout: ${TIMEOUT_MS}ms, rise: ${rise}, fall: ${fall}`);
 }
 
 async function answers(server: TestServer): Promise<string[]> {

@@ -11,26 +11,13 @@ import { dig } from '../helpers/dig.ts';
 import { nsupdate } from '../helpers/nsupdate.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { buildQuery, udpExchange } from '../helpers/wire.ts';
+import { checkedZone } from '../helpers/zones.ts';
 
 const TOKEN = 'workers-token-0123456789';
 const SECRET = Buffer.from('workers-test-secret-0123456789ab').toString('base64');
 const INTERVAL_S = 1;
 
-const zone = (port: number): string => `'':
-  - {type: SOA, value: {mname: ns1.workers.test., rname: h.workers.test., refresh: 1, retry: 1, expire: 1, minimum: 5}}
-  - {type: NS, values: [ns1.workers.test.]}
-ns1: {type: A, value: 192.0.2.53}
-svc:
-  type: A
-  ttl: 5
-  values: [127.0.0.2]
-  method: all
-  dynamic:
-    pools:
-      all: {values: [{value: 127.0.0.2}, {value: 127.0.0.3}]}
-    rules: [{pool: all}]
-  healthcheck: {protocol: HTTP, port: ${port}, path: /health, interval: ${INTERVAL_S}s, timeout: 500ms}
-`;
+const zone = (port: number): string => checkedZone('workers.test', port, 2, `interval: ${INTERVAL_S}s, timeout: 500ms`);
 
 let server: ServerProcess;
 let backends: Backend[];

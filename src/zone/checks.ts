@@ -1,12 +1,15 @@
 // Zone-level rules over parsed records: apex SOA/NS, CNAME exclusivity, delegations, DS and glue.
-import { isAtOrBelow } from '../core/index.ts';
+import { isAtOrBelow, parentName } from '../core/index.ts';
 import type { SourceRecord } from './records.ts';
 import type { Collector } from './source.ts';
 
 type ByName = ReadonlyMap<string, readonly SourceRecord[]>;
 
-/** `declared` holds "name TYPE" for records given in the file, including broken ones already reported. */
-export function checkZone(c: Collector, origin: string, root: unknown, byName: ByName, declared: ReadonlySet<string>): void {
+/**
+ * `declared` holds "name TYPE" for records given in the file, including broken ones already reported. In steps: it
+ * yields after each name (see loadZoneSteps).
+ */
+export function* checkZone(c: Collector, origin: string, root: unknown, byName: ByName, declared: ReadonlySet<string>): Generator<void, void> {
   if (!declared.has(`${origin} SOA`)) c.report(root, 'MISSING_SOA', `zone ${origin} has no SOA record at its apex ('')`);
   if (!declared.has(`${origin} NS`)) c.report(root, 'MISSING_NS', `zone ${origin} has no NS record at its apex ('')`);
   const cuts = new Set<string>();
@@ -14,9 +17,10 @@ export function checkZone(c: Collector, origin: string, root: unknown, byName: B
     if (name !== origin && records.some((r) => r.type === 'NS')) cuts.add(name);
   }
   for (const [name, records] of byName) {
+    yield;
     checkName(c, origin, name, records, cuts);
+    checkGlue(c, origin, name, records, cuts, declared);
   }
-  checkGlue(c, origin, byName, cuts, declared);
 }
 
 function checkName(c: Collector, origin: string, name: string, records: readonly SourceRecord[], cuts: ReadonlySet<string>): void {
@@ -41,25 +45,25 @@ function checkName(c: Collector, origin: string, name: string, records: readonly
   }
 }
 
-/** The delegation point at or above `name`, if any. */
+/** The highest delegation point at or above `name`, if any: its ancestors looked up, not every cut compared. */
 function enclosingCut(name: string, cuts: ReadonlySet<string>): string | undefined {
-  for (const cut of cuts) if (isAtOrBelow(name, cut)) return cut;
-  return undefined;
+  if (cuts.size === 0) return undefined;
+  let found: string | undefined;
+  for (let n: string | undefined = name; n !== undefined; n = parentName(n)) if (cuts.has(n)) found = n;
+  return found;
 }
 
 /** Name servers inside this zone must have addresses here, or no resolver can reach them. */
-function checkGlue(c: Collector, origin: string, byName: ByName, cuts: ReadonlySet<string>, declared: ReadonlySet<string>): void {
-  for (const [name, records] of byName) {
-    for (const r of records) {
-      if (r.type !== 'NS') continue;
-      r.data.forEach((d, i) => {
-        if (d.type !== 'NS' || !isAtOrBelow(d.target, origin)) return;
-        const hasAddress = declared.has(`${d.target} A`) || declared.has(`${d.target} AAAA`);
-        if (hasAddress) return;
-        const where = enclosingCut(d.target, cuts);
-        const why = where ? `glue for the delegation ${name}` : `an address for name server ${d.target}`;
-        c.report(r.valueNodes[i], 'MISSING_GLUE', `${d.target} is inside ${where ?? origin} but has no A or AAAA record: ${why} is needed`);
-      });
-    }
+function checkGlue(c: Collector, origin: string, name: string, records: readonly SourceRecord[], cuts: ReadonlySet<string>, declared: ReadonlySet<string>): void {
+  for (const r of records) {
+    if (r.type !== 'NS') continue;
+    r.data.forEach((d, i) => {
+      if (d.type !== 'NS' || !isAtOrBelow(d.target, origin)) return;
+      const hasAddress = declared.has(`${d.target} A`) || declared.has(`${d.target} AAAA`);
+      if (hasAddress) return;
+      const where = enclosingCut(d.target, cuts);
+      const why = where ? `glue for the delegation ${name}` : `an address for name server ${d.target}`;
+      c.report(r.valueNodes[i], 'MISSING_GLUE', `${d.target} is inside ${where ?? origin} but has no A or AAAA record: ${why} is needed`);
+    });
   }
 }

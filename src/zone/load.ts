@@ -81,7 +81,7 @@ function zoneSteps(text: string, file: string, origin: string, options: LoadOpti
     const declared = new Set<string>();
     const sources = new Map<string, string>();
     const byName = yield* readNames(c, root, entries, origin, options, declared, sources);
-    if (byName) checkZone(c, origin, root, byName, declared);
+    if (byName) yield* checkZone(c, origin, root, byName, declared);
     const zone = byName && !hasErrors(c.diagnostics) ? yield* compileZone(origin, file, byName, sources, previous) : undefined;
     return { zone, diagnostics: c.sorted() };
   }, known ? (source) => known.has(source) : undefined);
@@ -216,7 +216,7 @@ function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, 
       rrsets.push(Object.freeze({ name, type: rdataTypeCode(r.data[0]!), ttl: r.ttl, records: Object.freeze(rrs), dynamic: r.dynamic }));
     }
   }
-  return Object.freeze({ ...buildZone(origin, file, rrsets, previous), sources });
+  return Object.freeze({ ...(yield* buildZoneSteps(origin, file, rrsets, previous)), sources });
 }
 
 /**
@@ -225,6 +225,11 @@ function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, 
  * only the nodes that changed.
  */
 export function buildZone(origin: string, file: string, rrsets: Iterable<RRset>, previous?: Zone): Zone {
+  return drain(buildZoneSteps(origin, file, rrsets, previous));
+}
+
+/** buildZone in steps: it yields after each name. */
+function* buildZoneSteps(origin: string, file: string, rrsets: Iterable<RRset>, previous: Zone | undefined): Generator<void, Zone> {
   const nodes = new Map<string, ZoneNode>();
   const cuts = new Set<string>();
   let soa: RR | undefined;
@@ -246,6 +251,7 @@ export function buildZone(origin: string, file: string, rrsets: Iterable<RRset>,
     if (rrset.type === RRType.NS && rrset.name !== origin) cuts.add(rrset.name);
   }
   for (const [name, found] of byName) {
+    yield;
     const list = Array.isArray(found) ? found : [found];
     const before = previous?.nodes.get(name);
     const same = before !== undefined && before.rrsets.size === list.length && list.every((r) => before.rrsets.get(r.type) === r);

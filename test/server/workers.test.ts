@@ -1,6 +1,6 @@
 // --workers N: worker processes share the listeners; the primary alone probes, writes and serves the API; every
-// worker follows each change within 100 ms; UPDATE through a worker; /metrics adds the workers up; a dead worker is
-// replaced.
+// worker follows each change within 100 ms, and reloads; UPDATE through a worker; /metrics adds the workers up; a
+// dead worker is replaced.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,20 @@ test.serial('/metrics on the primary adds up the queries every worker answered',
   const before = await scrape();
   await burst('ns1.workers.test.', 3_000, 32);
   t.is(await scrape(), before + 3_000);
+});
+
+test.serial('a reload of the zone files reaches every worker', async (t) => {
+  const file = join(dir, 'zones', 'workers.test.yaml');
+  await writeFile(file, `${await readFile(file, 'utf8')}added: {type: A, value: 192.0.2.88}\n`); // the directory watch reloads
+  await server.waitForLog(/info: reloaded 1 zone\(s\)/);
+  let answers: string[] = [];
+  for (let i = 0; i < 20 && !(answers.length > 0 && answers.every((a) => a === '192.0.2.88')); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    answers = await burst('added.workers.test.', 200, 32);
+  }
+  t.deepEqual([...new Set(answers)], ['192.0.2.88']);
+  // The health-checked record and the state kept over the files (the nsupdate above) come through the reload too.
+  t.deepEqual([...new Set(await burst('new.workers.test.', 100, 16))], ['192.0.2.77']);
 });
 
 test.serial('a worker that dies is replaced, and the others answer meanwhile', async (t) => {

@@ -141,6 +141,12 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
   const pendingUpdates = new Map<number, (reply: Buffer) => void>();
   const toPrimary = (m: ToPrimary): void => void process.send?.(m);
 
+  // A worker that cannot follow the primary's state must not answer from a stale one: it exits, and the primary
+  // starts another, which loads everything afresh.
+  const unfollowable = (e: unknown): void => {
+    log.error(`cannot follow the primary's state, exiting: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  };
   let reloads = Promise.resolve();
   const apply = (change: ToWorker & { type: 'live' }): void => {
     const c = change.change;
@@ -153,13 +159,16 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
         live = c.live;
         current = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
         collectGarbage();
-      });
+      }).catch(unfollowable);
       return;
     }
-    void reloads.then(() => {
+    reloads.then(() => {
       live = c.live;
-      current = c.kind === 'commit' && current ? withZone(current, files, live, c.origin) : cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
-    });
+      // A commit rebuilds its zone; one this worker's files lack (its reload failed) rebuilds all it has.
+      current = c.kind === 'commit' && current && files.zones.zones.has(c.origin)
+        ? withZone(current, files, live, c.origin)
+        : cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+    }).catch(unfollowable);
   };
   const firstState = new Promise<void>((resolve) => {
     process.on('message', (m: ToWorker) => {

@@ -5,7 +5,7 @@ import {
   parseRequest, type RawQuestion, type RequestEdns,
 } from '../dns/index.ts';
 import {
-  type Answer, type CachedReply, type Chooser, choose, type ClientAddress, type DynamicPlan, type DynamicTrace, resolve, resolveChoice,
+  type Answer, type Chooser, choose, type ClientAddress, type DynamicPlan, type DynamicTrace, resolve, resolveChoice,
   type Snapshot,
 } from '../resolve/index.ts';
 
@@ -50,8 +50,7 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
   const ecs = req.edns?.clientSubnet;
   const cache = snapshot.replies;
   const shape = replyShape(q.type, maxReplyBytes(ctx.transport, req.edns), req.edns, ecs);
-  const forName = cache?.get(q.name);
-  const cached = forName === undefined ? undefined : forName instanceof Map ? forName.get(shape) : forName.shape === shape ? forName : undefined;
+  const cached = cache?.get(q.name, shape);
   if (cached?.kind === 'reply') return { reply: patchCached(cached.bytes, buf, q, ecs), rcode: cached.rcode, reason: undefined, qtype: q.type, zone: cached.zone, ecs: ecs !== undefined, dynamic: undefined };
   const client = clientOf(req.edns, ctx.remoteAddress);
   const choice = cached?.kind === 'dynamic' ? choose(snapshot, cached.record, client, chooser) : undefined;
@@ -70,10 +69,10 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
     const encoded = { bytes: out.reply, rcode: out.rcode, zone };
     const record = answer.kind === 'refused' ? undefined : answer.record;
     if (!trace || !record || zone === undefined) {
-      remember(cache, q.name, { kind: 'reply', shape, ...encoded });
+      cache.set(q.name, { kind: 'reply', shape, ...encoded });
     } else {
       let route = cached?.kind === 'dynamic' ? cached : undefined;
-      if (!route) remember(cache, q.name, (route = { kind: 'dynamic', shape, record, zone, owner, replies: new Map() }));
+      if (!route) cache.set(q.name, (route = { kind: 'dynamic', shape, record, zone, owner, replies: new Map() }));
       if (route.replies.size >= MAX_REPLIES_PER_RECORD) route.replies.clear();
       route.replies.set(trace.pickKey, encoded);
     }
@@ -81,10 +80,6 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
   return { ...out, zone, dynamic };
 }
 
-// Bounds: random names (NXDOMAIN floods) and random types must not grow the cache without end; past a bound the
-// map starts over. 50,000 names is a few MB of replies, and covers the names a large zone is asked for.
-const MAX_CACHED_NAMES = 50_000;
-const MAX_SHAPES_PER_NAME = 256;
 const MAX_REPLIES_PER_RECORD = 1_024; // orders of several picked members
 
 /**
@@ -95,20 +90,6 @@ function replyShape(type: number, maxBytes: number, edns: RequestEdns | undefine
   const ednsCode = edns ? (edns.dnssecOk ? 2 : 1) : 0;
   const ecsCode = ecs ? 1 + (ecs.family - 1) * 129 + ecs.sourcePrefix : 0;
   return ((type * 65536 + maxBytes) * 4 + ednsCode) * 512 + ecsCode;
-}
-
-/** Most names are asked in one shape: their entry is kept alone, a Map of shapes only for the others. */
-function remember(cache: NonNullable<Snapshot['replies']>, name: string, entry: CachedReply): void {
-  const forName = cache.get(name);
-  if (forName === undefined || (!(forName instanceof Map) && forName.shape === entry.shape)) {
-    if (forName === undefined && cache.size >= MAX_CACHED_NAMES) cache.clear();
-    cache.set(name, entry);
-  } else if (forName instanceof Map) {
-    if (forName.size >= MAX_SHAPES_PER_NAME) forName.clear();
-    forName.set(entry.shape, entry);
-  } else {
-    cache.set(name, new Map([[forName.shape, forName], [entry.shape, entry]]));
-  }
 }
 
 function summaryOf(name: string, d: DynamicPlan | DynamicTrace): DynamicSummary {

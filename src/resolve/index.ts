@@ -22,14 +22,56 @@ export interface Snapshot {
    * Encoded replies (see CachedReply), filled as queries arrive: derived from this snapshot only, so a new snapshot
    * starts empty (no invalidation to get wrong). Absent: no caching.
    */
-  readonly replies?: Map<string, CachedReply | Map<number, CachedReply>>; // by question name, then by `shape`
+  readonly replies?: ReplyCache;
   /** Dynamic plans per record and client (see DynamicPlan), filled and bounded like `replies`. Absent: no caching. */
   readonly plans?: Map<DynamicRecord, RecordPlans>;
 }
 
 /** A snapshot with empty reply and plan caches, as the server keeps one. */
 export function cachingSnapshot(data: Pick<Snapshot, 'zones' | 'geo' | 'health'>): Snapshot {
-  return { zones: data.zones, geo: data.geo, health: data.health, replies: new Map(), plans: new Map() };
+  return { zones: data.zones, geo: data.geo, health: data.health, replies: new ReplyCache(), plans: new Map() };
+}
+
+/**
+ * Encoded replies by question name and `shape`. Random names and types (floods) must not grow it without end: past
+ * MAX_ENTRIES it starts over. 50,000 replies is a few MB, and covers the names a large zone is asked for.
+ */
+export class ReplyCache {
+  static readonly MAX_ENTRIES = 50_000;
+  // Most names are asked in one shape: their entry is kept alone, a Map of shapes only for the others.
+  private readonly byName = new Map<string, CachedReply | Map<number, CachedReply>>();
+  private entries = 0;
+
+  get size(): number {
+    return this.entries;
+  }
+
+  get(name: string, shape: number): CachedReply | undefined {
+    const found = this.byName.get(name);
+    if (found === undefined) return undefined;
+    if (found instanceof Map) return found.get(shape);
+    return found.shape === shape ? found : undefined;
+  }
+
+  set(name: string, entry: CachedReply): void {
+    if (this.entries >= ReplyCache.MAX_ENTRIES) {
+      this.byName.clear();
+      this.entries = 0;
+    }
+    const found = this.byName.get(name);
+    if (found === undefined) {
+      this.byName.set(name, entry);
+      this.entries++;
+    } else if (found instanceof Map) {
+      if (!found.has(entry.shape)) this.entries++;
+      found.set(entry.shape, entry);
+    } else if (found.shape === entry.shape) {
+      this.byName.set(name, entry);
+    } else {
+      this.byName.set(name, new Map([[found.shape, found], [entry.shape, entry]]));
+      this.entries++;
+    }
+  }
 }
 
 /** One encoded reply; `zone` answered it. */

@@ -5,17 +5,17 @@ import test from 'ava';
 import { decodeMessage } from '../../src/dns/index.ts';
 import { loadGeoDatabase } from '../../src/geo/index.ts';
 import { respond } from '../../src/query/index.ts';
-import { cachingSnapshot, type Snapshot } from '../../src/resolve/index.ts';
+import { cachingSnapshot, ReplyCache, type Snapshot } from '../../src/resolve/index.ts';
 import { chooserOf, healthOf, snapshotOf } from '../helpers/snapshot.ts';
 import { buildQuery } from '../helpers/wire.ts';
 import { SAMPLE_ZONE, STATIC_ZONE } from '../helpers/zones.ts';
 
 const ctx = { transport: 'udp' as const, remoteAddress: '127.0.0.1' };
-const entries = (s: Snapshot): number => [...s.replies!.values()].reduce((n, m) => n + (m instanceof Map ? m.size : 1), 0);
+const entries = (s: Snapshot): number => s.replies!.size;
 
 test('a cached reply equals a fresh one, with the new ID, RD bit and question case', (t) => {
   const fresh = snapshotOf({ 'example.test.yaml': STATIC_ZONE });
-  const cached = { ...fresh, replies: new Map() };
+  const cached = { ...fresh, replies: new ReplyCache() };
   const first = buildQuery('www.example.test.', 'A', { id: 1 });
   respond(first, ctx, cached, chooserOf(1));
   t.is(entries(cached), 1);
@@ -30,7 +30,7 @@ test('a cached reply equals a fresh one, with the new ID, RD bit and question ca
 
 test('ECS: a cached reply carries this query\'s subnet, the same bytes as a fresh reply', (t) => {
   const fresh = snapshotOf({ 'example.test.yaml': STATIC_ZONE });
-  const cached = { ...fresh, replies: new Map() };
+  const cached = { ...fresh, replies: new ReplyCache() };
   const ecsQuery = (a: number) => buildQuery('www.example.test.', 'A', { id: a, edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [{ code: 8, data: Uint8Array.from([0, 1, 24, 0, 198, 51, a]) }] } });
   respond(ecsQuery(1), ctx, cached, chooserOf(1));
   const second = respond(ecsQuery(2), ctx, cached, chooserOf(1)).reply!;
@@ -39,7 +39,7 @@ test('ECS: a cached reply carries this query\'s subnet, the same bytes as a fres
 });
 
 test('truncation sizes are kept apart', (t) => {
-  const snapshot = { ...snapshotOf({ 'example.test.yaml': STATIC_ZONE }), replies: new Map() };
+  const snapshot = { ...snapshotOf({ 'example.test.yaml': STATIC_ZONE }), replies: new ReplyCache() };
   respond(buildQuery('many.example.test.', 'A'), ctx, snapshot, chooserOf(1)); // 512 bytes: truncated
   const edns = respond(buildQuery('many.example.test.', 'A', { edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [] } }), ctx, snapshot, chooserOf(1)).reply!;
   t.is(decodeMessage(edns).answer.length, 40, 'a larger EDNS buffer is a different entry, not the truncated reply');
@@ -101,4 +101,19 @@ test('dynamic answers through the cache are byte for byte what a fresh decision 
   t.is(cached.plans!.size, names.length - 1, 'a plan cache per record (alias leads to rr)');
   t.true([...cached.plans!.values()].some((m) => m.byClient.size > 100), 'one plan per client');
   t.true([...cached.plans!.values()].every((m) => m.shared.size < 20), 'a few sets of candidates per record, shared');
+});
+
+test('the cache holds at most 50,000 replies, however many names and shapes a flood brings', (t) => {
+  const cache = new ReplyCache();
+  const entry = (shape: number) => ({ kind: 'reply' as const, shape, bytes: Buffer.alloc(12), rcode: 3, zone: undefined });
+  let largest = 0;
+  for (let i = 0; i < 120_000; i++) {
+    cache.set(`n${i % 40_000}.example.test.`, entry(i % 3)); // 40,000 names, 3 shapes each
+    largest = Math.max(largest, cache.size);
+  }
+  t.is(largest, ReplyCache.MAX_ENTRIES);
+  t.true(cache.size <= ReplyCache.MAX_ENTRIES);
+  // What was set last is there, in its shape only.
+  t.is(cache.get('n39999.example.test.', 119_999 % 3)?.shape, 119_999 % 3);
+  t.is(cache.get('n39999.example.test.', 9), undefined);
 });

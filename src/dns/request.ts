@@ -121,7 +121,7 @@ function readOpt(buf: Buffer, udpSize: number, ttl: number, start: number, lengt
   for (let at = start; at < end; ) {
     const len = optionLength(buf, at, end);
     if (((buf[at]! << 8) | buf[at + 1]!) === OPTION_CLIENT_SUBNET) {
-      const parsed = parseClientSubnet(buf.subarray(at + 4, at + 4 + len));
+      const parsed = parseClientSubnet(buf, at + 4, at + 4 + len);
       if (typeof parsed === 'string') throw new WireError(parsed);
       clientSubnet = parsed;
     }

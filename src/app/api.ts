@@ -6,7 +6,7 @@ import type { Metric, Metrics } from '../metrics/index.ts';
 import { describePools, formatExplanation, resolve, type Snapshot } from '../resolve/index.ts';
 import type { JournalEntry, LiveState } from '../state/index.ts';
 import type { Change } from '../update/index.ts';
-import type { DynamicRecord, RRset, Zone } from '../zone/index.ts';
+import { type DynamicRecord, type RRset, soaSerial, type Zone, zoneRRsets } from '../zone/index.ts';
 import { randomChooser } from './chooser.ts';
 
 /** What the API needs of the server (supplied by startApp). */
@@ -24,11 +24,7 @@ export interface ServerAccess {
 }
 
 function dynamicRRsets(zone: Zone): RRset[] {
-  return [...zone.nodes.values()].flatMap((n) => [...n.rrsets.values()]).filter((r) => r.dynamic);
-}
-
-function serialOf(zone: Zone): number {
-  return zone.soa.data.type === 'SOA' ? zone.soa.data.serial : 0;
+  return zoneRRsets(zone).filter((r) => r.dynamic);
 }
 
 export function apiContext(s: ServerAccess): ApiContext {
@@ -59,15 +55,15 @@ export function apiContext(s: ServerAccess): ApiContext {
   };
   return {
     token: s.token,
-    zones: () => [...s.snapshot().zones.zones.values()].map((z) => ({ zone: z.origin, serial: serialOf(z), rrsets: [...z.nodes.values()].reduce((n, x) => n + x.rrsets.size, 0), file: z.file })),
+    zones: () => [...s.snapshot().zones.zones.values()].map((z) => ({ zone: z.origin, serial: soaSerial(z), rrsets: [...z.nodes.values()].reduce((n, x) => n + x.rrsets.size, 0), file: z.file })),
     zone: (origin) => {
       const z = s.snapshot().zones.zones.get(origin);
       if (!z) return undefined;
-      const records = [...z.nodes.values()].flatMap((n) => [...n.rrsets.values()]).map((r) => ({
+      const records = zoneRRsets(z).map((r) => ({
         name: r.name, type: typeName(r.type), ttl: r.ttl, values: r.records.map((rr) => formatRR(rr).split(' ').slice(4).join(' ')),
         ...(r.dynamic ? { dynamic: { method: r.dynamic.method, answers: r.dynamic.answers, ttl_degraded: r.dynamic.ttlDegraded, pools: pools(r.dynamic), rules: r.dynamic.rules.map((x) => ({ geos: x.geos, subnets: x.subnets.map((y) => y.text), asns: x.asns, isps: x.isps, pool: x.pool })) } } : {}),
       }));
-      return { zone: z.origin, serial: serialOf(z), records };
+      return { zone: z.origin, serial: soaSerial(z), records };
     },
     members: () => [...s.snapshot().zones.zones.values()].flatMap((z) => dynamicRRsets(z).flatMap((r) => pools(r.dynamic!).flatMap((p) =>
       p.members.map((m) => ({ zone: z.origin, name: r.name, type: typeName(r.type), pool: p.pool, pool_override: p.override, ...m })),

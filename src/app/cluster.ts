@@ -6,13 +6,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import { formatDiagnostic } from '../core/index.ts';
 import type { Metric } from '../metrics/index.ts';
-import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
-import { type DnsListener, listenDns } from '../server/index.ts';
-import { healthView, type LiveState, materialize } from '../state/index.ts';
+import type { Snapshot } from '../resolve/index.ts';
+import type { LiveState } from '../state/index.ts';
 import { collectGarbage, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
 import { serverMetrics } from './metrics.ts';
-import { announce, type AppOptions, formatAddress, guardedHandler, type RunningApp, startApp, type StateChange, withZone } from './server.ts';
+import { type AppOptions, formatAddress, guardedHandler, listenAll, type RunningApp, snapshotOf, startApp, type StateChange, withZone } from './server.ts';
 
 /** Primary → worker. */
 type ToWorker =
@@ -134,7 +133,6 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
     throw new Error(`zones in ${options.zonesDir} have errors; this worker serves nothing`);
   }
   let files: LoadedData = first.data;
-  let live: LiveState | undefined;
   let current: Snapshot | undefined;
   const metrics = serverMetrics(() => current!);
   let updates = 0;
@@ -156,18 +154,16 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
         const loaded = await loadData(options.zonesDir, options.geoipDir, files);
         if (loaded.data) files = loaded.data;
         else log.error('reload: the files no longer load here; serving the previous ones');
-        live = c.live;
-        current = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+        current = snapshotOf(files, c.live);
         collectGarbage();
       }).catch(unfollowable);
       return;
     }
     reloads.then(() => {
-      live = c.live;
       // A commit rebuilds its zone; one this worker's files lack (its reload failed) rebuilds all it has.
       current = c.kind === 'commit' && current && files.zones.zones.has(c.origin)
-        ? withZone(current, files, live, c.origin)
-        : cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+        ? withZone(current, files, c.live, c.origin)
+        : snapshotOf(files, c.live);
     }).catch(unfollowable);
   };
   const firstState = new Promise<void>((resolve) => {
@@ -195,13 +191,7 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
     pendingUpdates.set(id, resolve);
     toPrimary({ type: 'update', id, message });
   });
-  const handle = guardedHandler(() => current!, forward, metrics, log);
-  const dns: DnsListener[] = [];
-  for (const address of options.dnsListen) {
-    const listener = await listenDns({ ...address, tcpIdleTimeoutMs: options.tcpIdleTimeoutMs, tcpMaxConnections: options.tcpMaxConnections }, handle);
-    dns.push(listener);
-    announce(listener, log);
-  }
+  const dns = await listenAll(options, guardedHandler(() => current!, forward, metrics, log), log);
   toPrimary({ type: 'ready' });
   return {
     close: async () => {

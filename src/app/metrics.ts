@@ -3,17 +3,18 @@ import { Rcode, typeName } from '../core/index.ts';
 import { Metrics } from '../metrics/index.ts';
 import type { Outcome as QueryOutcome } from '../query/index.ts';
 import { describePools, type Snapshot } from '../resolve/index.ts';
+import { soaSerial, zoneRRsets } from '../zone/index.ts';
 
 export function serverMetrics(snapshot: () => Snapshot): Metrics {
   return new Metrics({
     membersUp: () => {
       const s = snapshot();
-      return [...s.zones.zones.values()].flatMap((z) => [...z.nodes.values()].flatMap((n) => [...n.rrsets.values()])
+      return [...s.zones.zones.values()].flatMap((z) => zoneRRsets(z)
         .filter((r) => r.dynamic).flatMap((r) => describePools(r.dynamic!, s.health).map((p) => ({
           zone: z.origin, record: `${r.name} ${typeName(r.type)}`, pool: p.name, up: p.members.filter((m) => m.up).length, total: p.members.length,
         }))));
     },
-    serials: () => [...snapshot().zones.zones.values()].map((z) => ({ zone: z.origin, serial: z.soa.data.type === 'SOA' ? z.soa.data.serial : 0 })),
+    serials: () => [...snapshot().zones.zones.values()].map((z) => ({ zone: z.origin, serial: soaSerial(z) })),
   }, { type: typeName, rcode: rcodeName });
 }
 
@@ -23,8 +24,6 @@ export function count(metrics: Metrics, out: QueryOutcome, transport: string): v
   const d = out.dynamic;
   if (d) metrics.answer(out.zone ?? '-', d.name, out.qtype ?? 1, d.answeredBy, d.degraded);
 }
-
-
 
 const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
 

@@ -80,11 +80,25 @@ const ERROR_LOG_INTERVAL_MS = 1000;
 /** Below this, a pause of a few milliseconds under load overflows the UDP socket (see the dns listener). */
 const MIN_UDP_RECEIVE_BUFFER = 1024 * 1024;
 
-/** Logs a DNS listener, and a UDP receive buffer too small to ride out a pause. */
-export function announce(listener: DnsListener, log: Logger): void {
-  log.info(`dns listening on ${formatAddress(listener)} (udp, tcp)`);
-  if (listener.udpReceiveBuffer < MIN_UDP_RECEIVE_BUFFER) {
-    log.warn(`the UDP receive buffer on ${formatAddress(listener)} is ${listener.udpReceiveBuffer} bytes: queries arriving during a pause may be dropped (raise net.core.rmem_max to 4194304)`);
+/**
+ * A DNS listener on every address of `dnsListen`, each logged (with a UDP receive buffer too small to ride out a
+ * pause); if one cannot be opened, those already open are closed and the error thrown.
+ */
+export async function listenAll(options: Pick<AppOptions, 'dnsListen' | 'tcpIdleTimeoutMs' | 'tcpMaxConnections'>, handle: DnsHandler, log: Logger): Promise<DnsListener[]> {
+  const dns: DnsListener[] = [];
+  try {
+    for (const address of options.dnsListen) {
+      const listener = await listenDns({ ...address, tcpIdleTimeoutMs: options.tcpIdleTimeoutMs, tcpMaxConnections: options.tcpMaxConnections }, handle);
+      dns.push(listener);
+      log.info(`dns listening on ${formatAddress(listener)} (udp, tcp)`);
+      if (listener.udpReceiveBuffer < MIN_UDP_RECEIVE_BUFFER) {
+        log.warn(`the UDP receive buffer on ${formatAddress(listener)} is ${listener.udpReceiveBuffer} bytes: queries arriving during a pause may be dropped (raise net.core.rmem_max to 4194304)`);
+      }
+    }
+    return dns;
+  } catch (e) {
+    await Promise.all(dns.map((l) => l.close()));
+    throw e;
   }
 }
 
@@ -99,7 +113,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
   let files: LoadedData = first.data;
   let live: LiveState = adopt(store, files, liveFromStored(store.load()));
-  let current: Snapshot = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+  let current: Snapshot = snapshotOf(files, live);
   collectGarbage(); // what loading left behind
   log.info(`loaded ${current.zones.zones.size} zone(s) from ${options.zonesDir}`);
   log.info(geoSummary(current.geo, options.geoipDir));
@@ -153,15 +167,10 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   syncHealth();
 
   const handle = guardedHandler(() => current, (m) => update(m).reply, metrics, log);
-  const dns: DnsListener[] = [];
+  let dns: DnsListener[];
   try {
-    for (const address of options.dnsListen) {
-      const listener = await listenDns({ ...address, tcpIdleTimeoutMs: options.tcpIdleTimeoutMs, tcpMaxConnections: options.tcpMaxConnections }, handle);
-      dns.push(listener);
-      announce(listener, log);
-    }
+    dns = await listenAll(options, handle, log);
   } catch (e) {
-    await Promise.all(dns.map((l) => l.close()));
     monitor.stop();
     store.close();
     throw e;
@@ -178,7 +187,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     }
     files = result.data;
     live = adopt(store, files, live);
-    current = cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) }); // running queries keep the old one
+    current = snapshotOf(files, live); // running queries keep the old one
     options.onChange?.({ kind: 'reload', live });
     collectGarbage(); // the zones just replaced
     log.info(`reloaded ${current.zones.zones.size} zone(s)`);
@@ -233,6 +242,11 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     healthStatus: () => monitor.status(),
     close: closeAll,
   };
+}
+
+/** The snapshot of the files with the live state over them, its caches empty. */
+export function snapshotOf(files: LoadedData, live: LiveState): Snapshot {
+  return cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
 }
 
 /** The snapshot after a change to one zone's live state: that zone rebuilt, the others shared. */

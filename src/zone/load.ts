@@ -1,4 +1,5 @@
 // Zone files → validated, compiled, frozen zones. `gslb check` and the server both call loadZones.
+import { isDeepStrictEqual } from 'node:util';
 import { absoluteName, type Diagnostic, hasErrors, nameProblem, parentName, RRClass, type RR, RRType, rdataTypeCode, typeName } from '../core/index.ts';
 import { checkZone } from './checks.ts';
 import type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
@@ -173,25 +174,8 @@ function keptRecord(name: string, rrset: RRset, at: YamlNode): SourceRecord {
 /** The record with the in-service RRset it equals (same TTL, values and dynamic settings), whose objects it then uses. */
 function withPrevious(record: SourceRecord, previous: RRset | undefined): SourceRecord {
   if (!previous || previous.ttl !== record.ttl || previous.records.length !== record.data.length) return record;
-  if (!previous.records.every((rr, i) => sameData(rr.data, record.data[i])) || !sameData(previous.dynamic, record.dynamic)) return record;
+  if (!previous.records.every((rr, i) => isDeepStrictEqual(rr.data, record.data[i])) || !isDeepStrictEqual(previous.dynamic, record.dynamic)) return record;
   return { ...record, data: previous.records.map((rr) => rr.data), dynamic: previous.dynamic, kept: previous };
-}
-
-/** Structural equality of plain data: objects, arrays, Maps, byte arrays and primitives. */
-function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (a instanceof Uint8Array) return b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameData(x, b[i]));
-  if (a instanceof Map) {
-    if (!(b instanceof Map) || a.size !== b.size) return false;
-    for (const [k, v] of a) if (!b.has(k) || !sameData(v, b.get(k))) return false;
-    return true;
-  }
-  if (Array.isArray(b) || b instanceof Map || b instanceof Uint8Array) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function reportDuplicateValues(c: Collector, record: SourceRecord): void {

@@ -70,3 +70,11 @@ test('a known entry that now takes part in a zone-level problem is reported at i
   t.deepEqual(load(text, first.zones).problems, ['reuse.test.yaml:5:1: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the delegation sub.reuse.test. and is never served']);
   t.deepEqual(load(text).problems, ['reuse.test.yaml:5:15: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the delegation sub.reuse.test. and is never served']);
 });
+
+test('an entry whose text changed but whose records did not (comments) still shares the RRsets', (t) => {
+  const first = load(HEAD + BODY).zones!;
+  const text = HEAD + BODY.replace('  values: [192.0.2.10]\n', '  # the default when no rule matches\n  values: [192.0.2.10]\n').replace('mail:\n', 'mail: # two records\n');
+  const second = load(text, first).zones!;
+  t.is(rrset(second, 'app'), rrset(first, 'app'));
+  t.is(rrset(second, 'mail', 15), rrset(first, 'mail', 15));
+});

@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   if (!settings) return 1;
   switch (command) {
     case 'check':
-      return check(settings.zones);
+      return check(settings.zones, settings.maxZoneFileBytes);
     case 'serve':
       return serve(settings);
     case 'explain':
@@ -86,8 +86,8 @@ async function readSettings(flags: Flags): Promise<Settings | undefined> {
   };
 }
 
-async function check(zonesDir: string): Promise<number> {
-  const result = await loadZoneDir(zonesDir);
+async function check(zonesDir: string, maxZoneFileBytes: number): Promise<number> {
+  const result = await loadZoneDir(zonesDir, { maxZoneFileBytes });
   for (const d of result.diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);
   if (!result.zoneSet) return 1;
   process.stdout.write(`${result.zoneSet.zones.size} zone(s) OK\n`);
@@ -168,7 +168,8 @@ async function serve(settings: Settings): Promise<number> {
   const options: AppOptions = {
     apiListen: settings.apiListen, apiToken: settings.apiToken, redirectListen: settings.redirectListen, trustedProxies: settings.trustedProxies,
     zonesDir: settings.zones, geoipDir: settings.geoip, dbPath: settings.db, tsigKeys: settings.tsigKeys, dnsListen: settings.dnsListen, tcpIdleTimeoutMs: settings.tcpIdleTimeoutMs,
-    tcpMaxConnections: settings.tcpMaxConnections, watchZones: true, log: stderrLogger,
+    tcpMaxConnections: settings.tcpMaxConnections, tcpMaxPerClient: settings.tcpMaxPerClient, maxZoneFileBytes: settings.maxZoneFileBytes,
+    apiMaxBodyBytes: settings.apiMaxBodyBytes, watchZones: true, log: stderrLogger,
   };
   if (settings.workers > 1 && isWorker()) {
     // A DNS worker: the primary stops it (SIGTERM, or by going away); Ctrl-C in a terminal reaches the primary too.

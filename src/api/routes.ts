@@ -6,7 +6,7 @@ import { type ApiContext, type ApiRequest, type ApiResponse, error, type Status 
 type Handler = (req: ApiRequest, ctx: ApiContext, params: string[]) => Promise<ApiResponse> | ApiResponse;
 
 const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; handle: Handler }[] = [
-  { method: 'GET', pattern: /^\/healthz$/, mutates: false, handle: () => ({ status: 200, body: { status: 'ok' } }) },
+  { method: 'GET', pattern: /^\/healthz$/, mutates: false, handle: (_r, ctx) => ({ status: 200, body: ctx.health() }) },
   { method: 'GET', pattern: /^\/metrics$/, mutates: false, handle: async (_r, ctx) => {
     const m = await ctx.metrics();
     return { status: 200, body: m.body, contentType: m.contentType };
@@ -21,6 +21,7 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
   { method: 'POST', pattern: /^\/api\/v1\/reload$/, mutates: true, handle: async (_r, ctx) => {
     const r = await ctx.reload();
     const problems = r.diagnostics.map(formatDiagnostic);
+    if (!r.ok && r.error) return unavailable('RELOAD_FAILED', `${r.error}; the zones in service are unchanged`);
     if (!r.ok) return error(400, 'ZONE_ERRORS', 'the zone files have errors; the zones in service are unchanged', { problems });
     return { status: 200, body: { ok: true, zones: r.zones, warnings: problems } };
   } },
@@ -36,15 +37,16 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
 
 export async function route(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
   const matches = ROUTES.filter((r) => r.pattern.test(req.path));
-  if (matches.length === 0) return error(404, 'NOT_FOUND', `no route ${req.path}`);
+  if (matches.length === 0) return error(404, 'NOT_FOUND', `no route ${req.path.slice(0, 200)}`);
   const r = matches.find((m) => m.method === req.method || (req.method === 'HEAD' && m.method === 'GET'));
   if (!r) return error(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use ${matches.map((m) => m.method).join(', ')}`);
   if (r.mutates) {
     const denied = authorize(req, ctx.token);
     if (denied) return denied;
   }
-  const params = r.pattern.exec(req.path)!.slice(1).map((p) => decodeURIComponent(p));
-  return r.handle(req, ctx, params);
+  const params = r.pattern.exec(req.path)!.slice(1).map(percentDecoded);
+  if (params.includes(undefined)) return error(400, 'BAD_PARAMETER', `bad percent-encoding in ${req.path.slice(0, 200)}`);
+  return r.handle(req, ctx, params as string[]);
 }
 
 /** Bearer token, compared in constant time; with no token configured the API is read-only. */
@@ -74,6 +76,7 @@ function putOverride(req: ApiRequest, ctx: ApiContext, [zoneText, nameText, type
   const target = kind === 'members' ? 'member' : 'pool';
   const r = ctx.override({ zone, name, type, target, key: target === 'member' ? key!.toLowerCase() : key!, status: status as Status, reason: (reason as string | undefined) ?? '' });
   if ('notFound' in r) return error(404, 'NOT_FOUND', r.notFound);
+  if ('unavailable' in r) return unavailable('STORAGE_ERROR', r.unavailable);
   return { status: 200, body: r.state };
 }
 
@@ -90,6 +93,19 @@ function getResolve(req: ApiRequest, ctx: ApiContext): ApiResponse {
   if (typeof ecs === 'string') return error(400, 'BAD_PARAMETER', `ecs: ${ecs}`, { field: 'ecs' });
   const body = ctx.resolve({ name: absoluteName(name.replace(/\.$/, ''), '.'), type, client, clientText, ecs: ecs && { ...ecs, text: ecsText! } });
   return { status: 200, body };
+}
+
+/** 503 with Retry-After: the request was fine, the server could not do it now; asking again later may work. */
+function unavailable(code: string, message: string): ApiResponse {
+  return { ...error(503, code, message), headers: { 'retry-after': '5' } };
+}
+
+function percentDecoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined; // URIError: "%zz", a lone "%", bytes that are not UTF-8
+  }
 }
 
 function fqdn(zone: string): string {

@@ -15,6 +15,7 @@ export interface ApiResponse {
   readonly status: number;
   readonly body: unknown; // JSON, or a string with `contentType`
   readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type Status = 'up' | 'down' | 'obey';
@@ -35,9 +36,15 @@ export interface ApiContext {
   zones(): unknown[];
   zone(origin: string): unknown | undefined;
   members(): unknown[];
-  /** Applies an override through the journaled write path; `notFound` names what does not exist. */
-  override(r: OverrideRequest): { state: unknown } | { notFound: string };
-  reload(): Promise<{ ok: boolean; zones: number; diagnostics: readonly Diagnostic[] }>;
+  /**
+   * Applies an override through the journaled write path; `notFound` names what does not exist, `unavailable` why
+   * the store did not take it.
+   */
+  override(r: OverrideRequest): { state: unknown } | { notFound: string } | { unavailable: string };
+  /** `error`: why a reload with no zone-file problem failed (the store could not record it). */
+  reload(): Promise<{ ok: boolean; zones: number; diagnostics: readonly Diagnostic[]; error?: string }>;
+  /** Liveness and what is degraded (the store). */
+  health(): { status: 'ok' | 'degraded'; storage: unknown };
   resolve(q: { name: string; type: number; client: Uint8Array; clientText: string; ecs: { bytes: Uint8Array; prefix: number; text: string } | undefined }): unknown;
   events(sinceId: number, limit: number): unknown[];
   metrics(): Promise<{ contentType: string; body: string }>;

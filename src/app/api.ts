@@ -1,6 +1,6 @@
 // The API's view of the running server: zones, members, overrides, explain, events and metrics.
 import type { ApiContext } from '../api/index.ts';
-import { addressText, type Diagnostic, formatRR, typeName } from '../core/index.ts';
+import { addressText, formatRR, typeName } from '../core/index.ts';
 import type { TargetStatus } from '../health/index.ts';
 import type { Metric, Metrics } from '../metrics/index.ts';
 import { describePools, formatExplanation, resolve, type Snapshot } from '../resolve/index.ts';
@@ -8,13 +8,15 @@ import type { JournalEntry, LiveState } from '../state/index.ts';
 import type { Change } from '../update/index.ts';
 import { type DynamicRecord, type RRset, soaSerial, type Zone, zoneRRsets } from '../zone/index.ts';
 import { randomChooser } from './chooser.ts';
+import type { CommitOutcome, ReloadOutcome, StorageHealth } from './state.ts';
 
 /** What the API needs of the server (supplied by startApp). */
 export interface ServerAccess {
   snapshot(): Snapshot;
   live(): LiveState;
-  commit(origin: string, changes: readonly Change[], meta: { source: 'api'; reason: string }): boolean;
-  reload(): Promise<{ ok: boolean; diagnostics: readonly Diagnostic[] }>;
+  commit(origin: string, changes: readonly Change[], meta: { source: 'api'; reason: string }): CommitOutcome;
+  reload(): Promise<ReloadOutcome>;
+  storage(): StorageHealth;
   journal(sinceId: number, limit: number): JournalEntry[];
   healthStatus(): TargetStatus[];
   readonly metrics: Metrics;
@@ -75,14 +77,21 @@ export function apiContext(s: ServerAccess): ApiContext {
       if (r.target === 'pool' && !record.pools.has(r.key)) return { notFound: `record ${r.name} has no pool "${r.key}"` };
       const members = [...record.defaults, ...[...record.pools.values()].flatMap((p) => p.members)];
       if (r.target === 'member' && !members.some((m) => m.address === r.key)) return { notFound: `${r.key} is not a member or default value of ${r.name} ${typeName(r.type)}` };
-      const ok = s.commit(r.zone, [{ kind: 'override', name: r.name, type: r.type, target: r.target, key: r.key, status: r.status, reason: r.reason }], { source: 'api', reason: r.reason || 'API override' });
-      if (!ok) throw new Error('the override could not be committed');
+      const committed = s.commit(r.zone, [{ kind: 'override', name: r.name, type: r.type, target: r.target, key: r.key, status: r.status, reason: r.reason }], { source: 'api', reason: r.reason || 'API override' });
+      if (!committed.ok) return { unavailable: `the override could not be stored (${committed.error}); nothing changed` };
       const state = pools(record);
       return { state: r.target === 'pool' ? state.find((p) => p.pool === r.key) : { zone: r.zone, name: r.name, type: typeName(r.type), value: r.key, pools: state.filter((p) => p.members.some((m) => m.value === r.key)).map((p) => ({ pool: p.pool, ...p.members.find((m) => m.value === r.key)! })) } };
     },
     reload: async () => {
       const r = await s.reload();
-      return { ok: r.ok, zones: s.snapshot().zones.zones.size, diagnostics: r.diagnostics };
+      return { ok: r.ok, zones: s.snapshot().zones.zones.size, diagnostics: r.diagnostics, ...(r.error ? { error: r.error } : {}) };
+    },
+    health: () => {
+      const storage = s.storage();
+      return {
+        status: storage.ok ? 'ok' : 'degraded',
+        storage: { ok: storage.ok, failures: storage.failures, last_error: storage.lastError ?? null, last_error_at: storage.lastErrorAt ? new Date(storage.lastErrorAt).toISOString() : null },
+      };
     },
     resolve: (q) => {
       const snapshot = s.snapshot();

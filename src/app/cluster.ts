@@ -11,7 +11,10 @@ import type { LiveState } from '../state/index.ts';
 import { collectGarbage, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
 import { serverMetrics } from './metrics.ts';
-import { type AppOptions, formatAddress, guardedHandler, listenAll, type RunningApp, snapshotOf, startApp, type StateChange, withZone } from './server.ts';
+import { dnsHandler } from './dns.ts';
+import { LimitedLog } from './log.ts';
+import { type AppOptions, formatAddress, listenAll, type RunningApp, startApp } from './server.ts';
+import { snapshotOf, type StateChange, withZone } from './state.ts';
 
 /** Primary → worker. */
 type ToWorker =
@@ -23,7 +26,7 @@ type ToWorker =
 type ToPrimary =
   | { readonly type: 'hello' }
   | { readonly type: 'ready' }
-  | { readonly type: 'update'; readonly id: number; readonly message: Uint8Array }
+  | { readonly type: 'update'; readonly id: number; readonly message: Uint8Array; readonly from: string }
   | { readonly type: 'metrics-reply'; readonly id: number; readonly metrics: Metric[] };
 
 const METRICS_TIMEOUT_MS = 2_000;
@@ -78,7 +81,7 @@ export async function startCluster(options: AppOptions, workers: number): Promis
           break;
         case 'update': {
           // app.update commits and tells every worker (onChange) before this reply goes back.
-          const { reply } = app.update(Buffer.from(m.message));
+          const { reply } = app.update(Buffer.from(m.message), m.from);
           send(worker, { type: 'update-reply', id: m.id, reply });
           break;
         }
@@ -127,7 +130,8 @@ function stopWorkers(workers: Set<Worker>): Promise<void> {
 /** A worker: loads the files, waits for the primary's live state, then serves DNS until told to stop. */
 export async function runWorker(options: AppOptions): Promise<{ close(): Promise<void> }> {
   const log = prefixed(options.log, `worker ${cluster.worker?.id ?? '?'}: `);
-  const first = await loadData(options.zonesDir, options.geoipDir);
+  const limits = options.maxZoneFileBytes === undefined ? {} : { maxZoneFileBytes: options.maxZoneFileBytes };
+  const first = await loadData(options.zonesDir, options.geoipDir, limits);
   if (!first.data) {
     first.diagnostics.forEach((d) => log.error(formatDiagnostic(d)));
     throw new Error(`zones in ${options.zonesDir} have errors; this worker serves nothing`);
@@ -151,7 +155,7 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
     if (c.kind === 'reload') {
       // Files are read again in order with other changes, so a commit never lands on an older zone set.
       reloads = reloads.then(async () => {
-        const loaded = await loadData(options.zonesDir, options.geoipDir, files);
+        const loaded = await loadData(options.zonesDir, options.geoipDir, { ...limits, previous: files });
         if (loaded.data) files = loaded.data;
         else log.error('reload: the files no longer load here; serving the previous ones');
         current = snapshotOf(files, c.live);
@@ -186,16 +190,18 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
   toPrimary({ type: 'hello' });
   await firstState;
 
-  const forward = (message: Buffer): Promise<Buffer> => new Promise((resolve) => {
+  const forward = (message: Buffer, from: string): Promise<Buffer> => new Promise((resolve) => {
     const id = ++updates;
     pendingUpdates.set(id, resolve);
-    toPrimary({ type: 'update', id, message });
+    toPrimary({ type: 'update', id, message, from });
   });
-  const dns = await listenAll(options, guardedHandler(() => current!, forward, metrics, log), log);
+  const limited = new LimitedLog(log);
+  const dns = await listenAll(options, dnsHandler(() => current!, forward, metrics, limited), log);
   toPrimary({ type: 'ready' });
   return {
     close: async () => {
       await Promise.all(dns.map((l) => l.close()));
+      limited.close();
       process.disconnect?.(); // the IPC channel would keep this process alive
     },
   };

@@ -1,20 +1,29 @@
 // Reading zone files and GeoIP data from disk: the one loader behind check, serve, reload and explain.
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/index.ts';
 import { type GeoDatabase, loadGeoDatabase } from '../geo/index.ts';
-import { loadZoneSteps, type LoadResult, type ZoneSet } from '../zone/index.ts';
+import { loadZoneSteps, type LoadResult, type ZoneFile, type ZoneSet } from '../zone/index.ts';
 
 export interface LoadedData {
   readonly zones: ZoneSet;
   readonly geo: GeoDatabase | undefined;
 }
 
-/**
- * Reads every `*.yaml` in `dir` and loads it: the one loader behind `gslb check`, `serve` and reload. `previous`: the
- * zones in service, on a reload (unchanged entries are taken from them, and the load gives way to queries).
- */
-export async function loadZoneDir(dir: string, nowSeconds = Math.floor(Date.now() / 1000), previous?: ZoneSet): Promise<LoadResult> {
+export interface LoadOptions {
+  /** The zones in service, on a reload: unchanged entries are taken from them, and the load gives way to queries. */
+  readonly previous?: ZoneSet;
+  /** A zone file larger than this is rejected before it is read (default DEFAULT_MAX_ZONE_FILE_BYTES). */
+  readonly maxZoneFileBytes?: number;
+  /** Stops a load between two slices (the server is stopping); the result is then empty. */
+  readonly signal?: AbortSignal;
+  readonly nowSeconds?: number;
+}
+
+export const DEFAULT_MAX_ZONE_FILE_BYTES = 64 * 1024 * 1024;
+
+/** Reads every `*.yaml` in `dir` and loads it: the one loader behind `gslb check`, `serve` and reload. */
+export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.yaml')).sort();
@@ -22,10 +31,36 @@ export async function loadZoneDir(dir: string, nowSeconds = Math.floor(Date.now(
     const message = `cannot read the zones directory: ${(e as Error).message}`;
     return { zoneSet: undefined, diagnostics: [{ file: dir, line: 1, col: 1, code: 'CONFIG', message, severity: 'error' }] };
   }
-  const files = await Promise.all(names.map(async (n) => ({ path: join(dir, n), text: await readFile(join(dir, n), 'utf8') })));
+  const maxBytes = options.maxZoneFileBytes ?? DEFAULT_MAX_ZONE_FILE_BYTES;
+  const files: ZoneFile[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const n of names) {
+    const path = join(dir, n);
+    const read = await readBounded(path, maxBytes);
+    if (typeof read === 'string') diagnostics.push({ file: path, line: 1, col: 1, code: 'FILE_TOO_LARGE', message: read, severity: 'error' });
+    else files.push({ path, text: read.text });
+  }
+  if (diagnostics.length > 0) return { zoneSet: undefined, diagnostics };
   // A reload shares the process with queries in service; a first load (check, start) runs straight through.
-  const steps = loadZoneSteps(files, { defaultSerial: nowSeconds >>> 0, ...(previous ? { previous } : {}) });
-  return stepwise(steps, previous !== undefined);
+  const nowSeconds = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const steps = loadZoneSteps(files, { defaultSerial: nowSeconds >>> 0, ...(options.previous ? { previous: options.previous } : {}) });
+  return (await stepwise(steps, options.previous !== undefined, options.signal)) ?? { zoneSet: undefined, diagnostics: [] };
+}
+
+/** A file's text, or why it is not read: larger than `maxBytes` (checked before reading, and again while reading). */
+async function readBounded(path: string, maxBytes: number): Promise<{ text: string } | string> {
+  const tooLarge = (size: number): string => `the file is ${size} bytes, more than max_zone_file_bytes (${maxBytes}); it was not read`;
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) return tooLarge(size);
+    const bytes = Buffer.allocUnsafe(size + 1);
+    const { bytesRead } = await handle.read(bytes, 0, size + 1, 0);
+    if (bytesRead > size) return tooLarge(bytesRead); // it grew since the stat: read again on the next reload
+    return { text: bytes.toString('utf8', 0, bytesRead) };
+  } finally {
+    await handle.close();
+  }
 }
 
 const SLICE_MS = 4; // the longest run between two turns of the event loop while loading (queries wait no longer)
@@ -36,15 +71,20 @@ const YIELD_MS = 2;
 
 /**
  * Runs a stepwise load; with `giveWay`, the event loop runs between slices of SLICE_MS, so a server answers queries
- * while it reloads. A long load asks for a concurrent collection every COLLECT_EVERY_MS (see collectGarbage).
+ * while it reloads. A long load asks for a concurrent collection every COLLECT_EVERY_MS (see collectGarbage). An
+ * aborted `signal` ends it at the next slice, with no result.
  */
-async function stepwise<T>(steps: Generator<void, T>, giveWay: boolean): Promise<T> {
+async function stepwise<T>(steps: Generator<void, T>, giveWay: boolean, signal: AbortSignal | undefined): Promise<T | undefined> {
   let sliceStart = performance.now();
   let collected = sliceStart;
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
     if (performance.now() - sliceStart >= SLICE_MS) {
+      if (signal?.aborted) {
+        steps.return(undefined as T);
+        return undefined;
+      }
       if (performance.now() - collected >= COLLECT_EVERY_MS) {
         collectGarbage();
         collected = performance.now();
@@ -66,14 +106,18 @@ export function collectGarbage(): void {
   void gc?.({ type: 'major', execution: 'async' });
 }
 
-/** Reads `networks.yaml` and every `*.mmdb` in `dir`; no directory means no GeoIP (every client is unknown). */
-export async function loadGeoDir(dir: string | undefined): Promise<{ geo: GeoDatabase | undefined; diagnostics: readonly Diagnostic[] }> {
+/**
+ * Reads `networks.yaml` and every `*.mmdb` in `dir`; no directory means no GeoIP (every client is unknown), unless
+ * `required` (a reload of a server that has GeoIP data: a directory that vanished is an error, not "no data").
+ */
+export async function loadGeoDir(dir: string | undefined, required = false): Promise<{ geo: GeoDatabase | undefined; diagnostics: readonly Diagnostic[] }> {
   if (dir === undefined) return { geo: undefined, diagnostics: [] };
   let names: string[];
   try {
     names = (await readdir(dir)).sort();
-  } catch {
-    return { geo: undefined, diagnostics: [] };
+  } catch (e) {
+    const message = `cannot read the GeoIP directory: ${(e as Error).message}; the GeoIP data in service is kept`;
+    return { geo: undefined, diagnostics: required ? [{ file: dir, line: 1, col: 1, code: 'GEOIP', message, severity: 'error' }] : [] };
   }
   const networksPath = join(dir, 'networks.yaml');
   const networks = names.includes('networks.yaml') ? { path: networksPath, text: await readFile(networksPath, 'utf8') } : undefined;
@@ -82,8 +126,15 @@ export async function loadGeoDir(dir: string | undefined): Promise<{ geo: GeoDat
 }
 
 /** Zones and GeoIP data, loaded together; nothing when either has an error. `previous`: the data in service (a reload). */
-export async function loadData(zonesDir: string, geoipDir: string | undefined, previous?: LoadedData): Promise<{ data: LoadedData | undefined; diagnostics: readonly Diagnostic[] }> {
-  const [zones, geo] = await Promise.all([loadZoneDir(zonesDir, undefined, previous?.zones), loadGeoDir(geoipDir)]);
+export async function loadData(
+  zonesDir: string, geoipDir: string | undefined, options: Omit<LoadOptions, 'previous'> & { previous?: LoadedData } = {},
+): Promise<{ data: LoadedData | undefined; diagnostics: readonly Diagnostic[] }> {
+  const { previous, ...rest } = options;
+  const hadGeo = previous?.geo !== undefined && (previous.geo.databases.length > 0 || previous.geo.networkCount > 0);
+  const [zones, geo] = await Promise.all([
+    loadZoneDir(zonesDir, { ...rest, ...(previous ? { previous: previous.zones } : {}) }),
+    loadGeoDir(geoipDir, hadGeo),
+  ]);
   const diagnostics = [...geo.diagnostics, ...zones.diagnostics];
   const ok = zones.zoneSet && !diagnostics.some((d) => d.severity === 'error');
   return { data: ok ? { zones: zones.zoneSet!, geo: geo.geo } : undefined, diagnostics };

@@ -5,8 +5,10 @@ import type { Outcome as QueryOutcome } from '../query/index.ts';
 import { describePools, type Snapshot } from '../resolve/index.ts';
 import { soaSerial, zoneRRsets } from '../zone/index.ts';
 
-export function serverMetrics(snapshot: () => Snapshot): Metrics {
+/** `storage`: the store's state, in the process that owns the store (workers have none). */
+export function serverMetrics(snapshot: () => Snapshot, storage?: () => { ok: boolean }): Metrics {
   return new Metrics({
+    ...(storage ? { storageOk: () => storage().ok } : {}),
     membersUp: () => {
       const s = snapshot();
       return [...s.zones.zones.values()].flatMap((z) => zoneRRsets(z)

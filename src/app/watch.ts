@@ -1,19 +1,70 @@
-// Watching the zones directory: a change reloads, debounced.
+// Watching the zones directory: a change reloads, debounced; a directory that is removed and made again is watched
+// again when it comes back.
 import { type FSWatcher, watch } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Logger } from './log.ts';
 
 const WATCH_DEBOUNCE_MS = 300;
+/** How often the directory itself is looked at: a watch on a removed directory reports nothing, ever. */
+const RECHECK_MS = 1000;
 
-export function watchDir(dir: string, onChange: () => void, log: Logger): FSWatcher | undefined {
+export interface DirWatch {
+  close(): void;
+}
+
+export function watchDir(dir: string, onChange: () => void, log: Logger): DirWatch {
   let timer: NodeJS.Timeout | undefined;
-  try {
-    return watch(dir, (_event, file) => {
-      if (file !== null && !String(file).endsWith('.yaml')) return;
+  let watcher: FSWatcher | undefined;
+  let identity: string | undefined; // device and inode of the directory being watched
+  let missing = false;
+  let warned = false; // fs.watch itself failed (inotify limits): said once
+  const changed = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(onChange, WATCH_DEBOUNCE_MS);
+  };
+  const start = (id: string): void => {
+    watcher?.close();
+    try {
+      watcher = watch(dir, (_event, file) => {
+        if (file === null || String(file).endsWith('.yaml')) changed();
+      });
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = undefined; // looked at again on the next check
+      });
+      identity = id;
+    } catch (e) {
+      watcher = undefined;
+      identity = id;
+      if (!warned) log.warn(`not watching ${dir} for changes: ${(e as Error).message}; reload with SIGHUP`);
+      warned = true;
+    }
+  };
+  const check = async (): Promise<void> => {
+    const id = await stat(dir).then((s) => (s.isDirectory() ? `${s.dev}:${s.ino}` : undefined), () => undefined);
+    if (id === undefined) {
+      if (!missing) log.warn(`the zones directory ${dir} is gone; serving the zones loaded, and watching for it to come back`);
+      missing = true;
+      watcher?.close();
+      watcher = undefined;
+      return;
+    }
+    if (watcher && id === identity) return;
+    // Back after it was gone, or a new directory in its place: its files may differ from the ones in service.
+    const replaced = missing || (identity !== undefined && id !== identity);
+    if (replaced) log.info(`the zones directory ${dir} is back; reloading`);
+    missing = false;
+    start(id);
+    if (replaced) changed();
+  };
+  void stat(dir).then((s) => start(`${s.dev}:${s.ino}`), () => void check());
+  const interval = setInterval(() => void check(), RECHECK_MS);
+  interval.unref();
+  return {
+    close: () => {
+      clearInterval(interval);
       clearTimeout(timer);
-      timer = setTimeout(onChange, WATCH_DEBOUNCE_MS);
-    });
-  } catch (e) {
-    log.warn(`not watching ${dir} for changes: ${(e as Error).message}; reload with SIGHUP`);
-    return undefined;
-  }
+      watcher?.close();
+    },
+  };
 }

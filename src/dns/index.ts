@@ -8,6 +8,6 @@ export {
 } from './edns.ts';
 export { parseRequest, type RawQuestion, type Request, type RequestEdns } from './request.ts';
 export {
-  findTsig, macOf, signMessage, type SignOptions, type TsigAlgorithm, TsigError, type TsigKey,
+  DEFAULT_FUDGE_SECONDS, findTsig, macOf, signMessage, type SignOptions, type TsigAlgorithm, TsigError, type TsigKey,
   type TsigRecord, type TsigVerdict, verifyRequest,
 } from './tsig.ts';

@@ -40,7 +40,8 @@ export function findTsig(buf: Buffer): TsigRecord | undefined {
     const r = readRecordHeader(buf, pos);
     pos = r.rdataStart + r.rdataLength;
     if (r.type !== RRType.TSIG) continue;
-    if (i !== total - 1 || r.class !== RRClass.ANY) throw new WireError('TSIG must be the last record, of class ANY');
+    // RFC 8945 §5.1: the last record of the additional section, so never in the answer or authority sections.
+    if (i !== total - 1 || i < counts[1]! + counts[2]! || r.class !== RRClass.ANY) throw new WireError('TSIG must be the last record of the additional section, of class ANY');
     const alg = readName(buf, r.rdataStart);
     let at = alg.next;
     const end = r.rdataStart + r.rdataLength;
@@ -79,8 +80,11 @@ export function verifyRequest(buf: Buffer, tsig: TsigRecord, keyOf: (name: strin
   }
   const expected = computeMac(key, unsignedPart(buf, tsig), tsigVariables(tsig.keyName, tsig.algorithm, tsig.timeSigned, tsig.fudge, tsig.error, tsig.otherData), undefined).subarray(0, tsig.mac.length);
   if (!timingSafeEqual(expected, tsig.mac)) return { ok: false, error: TsigError.BADSIG, key, tsig, reason: 'MAC does not verify' };
-  if (Math.abs(nowSeconds - tsig.timeSigned) > tsig.fudge) {
-    return { ok: false, error: TsigError.BADTIME, key, tsig, reason: `time signed ${tsig.timeSigned} is ${nowSeconds - tsig.timeSigned} s from now (fudge ${tsig.fudge})` };
+  // The signer's fudge, but never more than ours: a message is valid for a bounded time, so a record of the ones
+  // already seen (replays) need only be kept that long.
+  const fudge = Math.min(tsig.fudge, DEFAULT_FUDGE_SECONDS);
+  if (Math.abs(nowSeconds - tsig.timeSigned) > fudge) {
+    return { ok: false, error: TsigError.BADTIME, key, tsig, reason: `time signed ${tsig.timeSigned} is ${nowSeconds - tsig.timeSigned} s from now (fudge ${fudge})` };
   }
   return { ok: true, key, tsig };
 }

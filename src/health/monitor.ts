@@ -50,15 +50,18 @@ interface Running {
 }
 
 export interface MonitorOptions {
-  /** Called with each probe's transitions (grouped by zone by the caller). */
-  readonly report: (transitions: readonly Transition[]) => void;
+  /**
+   * Called with each probe's transitions (grouped by zone by the caller); returns those it could not record (the
+   * store failed), which are reported again after the next probe.
+   */
+  readonly report: (transitions: readonly Transition[]) => readonly Transition[];
   readonly random: () => number;
   readonly now: () => number;
   /** Told of every probe (for metrics). */
   readonly observe?: (spec: ProbeSpec, result: ProbeResult) => void;
 }
 
-const subscriberKey = (s: Subscriber): string => `${s.name}|${s.type}`;
+const subscriberKey = (s: { readonly name: string; readonly type: number }): string => `${s.name}|${s.type}`;
 
 export class HealthMonitor {
   private readonly running = new Map<string, Running>();
@@ -123,7 +126,12 @@ export class HealthMonitor {
       r.last = result;
       this.options.observe?.(r.target.spec, result);
       const transitions = this.count(r, result);
-      if (transitions.length > 0) this.options.report(transitions);
+      if (transitions.length === 0) return;
+      // Not recorded: the member stays where the server has it, and the next probe flips it again.
+      for (const t of this.options.report(transitions)) {
+        const c = r.counts.get(subscriberKey(t));
+        if (c) c.up = !t.up;
+      }
     } finally {
       r.busy = false;
     }

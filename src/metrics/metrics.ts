@@ -27,6 +27,8 @@ export interface ScrapeSources {
   /** Members up per pool: zone, record ("name TYPE"), pool → count. */
   membersUp(): readonly { zone: string; record: string; pool: string; up: number; total: number }[];
   serials(): readonly { zone: string; serial: number }[];
+  /** Whether the store took its last write (only the process that owns the store has one). */
+  storageOk?(): boolean;
 }
 
 /** zone → query type → counts indexed by rcode × 2 + transport (0 UDP, 1 TCP): no string is built per query. */
@@ -48,6 +50,7 @@ export class Metrics {
   private readonly ecs = new Float64Array(2);
   private readonly updates: Tally = new Map();
   private readonly reloads: Tally = new Map();
+  private readonly storageErrors: Tally = new Map();
   private readonly probes: Tally = new Map();
   private readonly probeLatency: Histogram;
 
@@ -83,6 +86,16 @@ export class Metrics {
     tallyCounter(r, 'gslb_degraded_answers_total', 'Dynamic answers on a degraded path: fallback, default values, redirect, fail-open, empty', ['reason'], this.degraded);
     tallyCounter(r, 'gslb_updates_total', 'Dynamic updates, by source and rcode', ['source', 'rcode'], this.updates);
     tallyCounter(r, 'gslb_reloads_total', 'Zone reloads, by result', ['result'], this.reloads);
+    tallyCounter(r, 'gslb_storage_errors_total', 'Writes the store refused (disk full, read-only, I/O error), by operation', ['operation'], this.storageErrors);
+    if (sources.storageOk) {
+      const ok = sources.storageOk;
+      new Gauge({
+        name: 'gslb_storage_ok', help: '1 while the store takes writes, 0 after a write failed (until one succeeds)', registers: [r],
+        collect() {
+          this.set(ok() ? 1 : 0);
+        },
+      });
+    }
     tallyCounter(r, 'gslb_health_probes_total', 'Health probes, by protocol and result', ['protocol', 'result'], this.probes);
     this.probeLatency = new Histogram({ name: 'gslb_health_probe_seconds', help: 'Health probe latency', labelNames: ['protocol'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [r] });
     new Gauge({
@@ -118,6 +131,10 @@ export class Metrics {
 
   update(source: string, rcode: string): void {
     bump(this.updates, source + SEP + rcode);
+  }
+
+  storageError(operation: string): void {
+    bump(this.storageErrors, operation);
   }
 
   reload(ok: boolean): void {

@@ -30,7 +30,7 @@ export function redirect(req: { method: string; url: string; host: string | unde
     case 'unknown-host':
       return reply(404, `no redirect for ${host}\n`);
     case 'member':
-      return reply(302, '', { location: `${choice.location}${req.url.startsWith('/') ? req.url : `/${req.url}`}` });
+      return reply(302, '', { location: `${choice.location}${pathOf(req.url)}` });
     case 'none':
       if (choice.fallbackUrl) return reply(302, '', { location: choice.fallbackUrl });
       return reply(503, 'no healthy member\n', { 'retry-after': String(choice.retryAfterSeconds) });
@@ -43,6 +43,16 @@ export function redirect(req: { method: string; url: string; host: string | unde
 
 function reply(status: number, body: string, headers: Record<string, string> = {}): RedirectReply {
   return { status, body, headers: { 'cache-control': 'no-store', 'content-type': 'text/plain; charset=utf-8', ...headers } };
+}
+
+/**
+ * The request's path and query for the Location: an absolute-form target's own path, and every character a URI may
+ * not hold percent-encoded (a header value must not carry what the peer put in its request line as it is).
+ */
+function pathOf(url: string): string {
+  const path = /^https?:\/\/[^/?#]*/i.test(url) ? url.replace(/^https?:\/\/[^/?#]*/i, '') : url;
+  const absolute = path.startsWith('/') ? path : `/${path}`;
+  return absolute.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]/g, (c) => Buffer.from(c, 'latin1').toString('hex').replace(/../g, '%$&').toUpperCase());
 }
 
 /** "WWW.Example.com:8080" → "www.example.com"; "[2001:db8::1]:80" → undefined (an address names no record). */

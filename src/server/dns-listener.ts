@@ -1,6 +1,7 @@
-// UDP and TCP listeners for one address: sockets and framing only; answers come from the handler.
+// UDP and TCP listeners for one address: sockets only; answers come from the handler (TCP framing in tcp.ts).
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { type ConnectionTable, listenTcp } from './tcp.ts';
 
 export type Transport = 'udp' | 'tcp';
 /** Queries are answered at once; a handler may answer later (a worker's UPDATE goes to the primary) with a promise. */
@@ -9,10 +10,12 @@ export type DnsHandler = (request: Buffer, ctx: { transport: Transport; remoteAd
 export interface ListenOptions {
   readonly host: string;
   readonly port: number; // 0: any free port, the same one for UDP and TCP
-  /** Close a TCP connection with no complete query for this long (RFC 7766 §6.2.3). */
+  /** Close a TCP connection with no answered message for this long, whatever it trickles (RFC 7766 §6.2.3). */
   readonly tcpIdleTimeoutMs: number;
-  /** Refuse TCP connections beyond this many, so idle clients cannot exhaust the server. */
+  /** TCP connections in all; when full, the idlest is closed to admit a newcomer. */
   readonly tcpMaxConnections: number;
+  /** TCP connections per source address. */
+  readonly tcpMaxPerClient: number;
 }
 
 export interface DnsListener {
@@ -23,7 +26,6 @@ export interface DnsListener {
   close(): Promise<void>;
 }
 
-const MAX_UNSENT_BYTES = 256 * 1024; // stop reading from a TCP client that does not read its answers
 /**
  * Room for queries that arrive while the process is busy (a collection, a step of a reload): 4 MiB holds ~5,000
  * datagrams, 100 ms at 50,000 queries/s. The kernel caps it at net.core.rmem_max; `udpReceiveBuffer` says what it got.
@@ -35,7 +37,7 @@ export async function listenDns(options: ListenOptions, handle: DnsHandler): Pro
     const udp = await bindUdp(options, handle);
     const port = udp.address().port;
     try {
-      const tcp = await bindTcp({ ...options, port }, handle);
+      const tcp = await listenTcp({ host: options.host, port, idleTimeoutMs: options.tcpIdleTimeoutMs, maxConnections: options.tcpMaxConnections, maxPerClient: options.tcpMaxPerClient }, handle);
       return {
         host: options.host, port, udpReceiveBuffer: udp.getRecvBufferSize(),
         close: () => Promise.all([closeUdp(udp), closeTcp(tcp)]).then(() => undefined),
@@ -69,75 +71,13 @@ function bindUdp(options: ListenOptions, handle: DnsHandler): Promise<dgram.Sock
   });
 }
 
-interface TcpListener {
-  readonly server: net.Server;
-  readonly sockets: Set<net.Socket>;
-}
-
-function bindTcp(options: ListenOptions, handle: DnsHandler): Promise<TcpListener> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, options, handle);
-  });
-  server.maxConnections = options.tcpMaxConnections;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port, host: options.host, ipv6Only: net.isIPv6(options.host) }, () => {
-      server.off('error', reject);
-      resolve({ server, sockets });
-    });
-  });
-}
-
-/** RFC 1035 §4.2.2 framing (2-byte length), queries pipelined and answered in order (RFC 7766 §6.2.1.1). */
-function serveConnection(socket: net.Socket, options: ListenOptions, handle: DnsHandler): void {
-  const remoteAddress = socket.remoteAddress ?? '';
-  let pending = Buffer.alloc(0);
-  // Replies leave in query order: once one is late (a promise), the ones after it wait for it.
-  let late: Promise<unknown> | undefined;
-  const send = (reply: Buffer | undefined): void => {
-    if (!reply || socket.destroyed) return;
-    const frame = Buffer.allocUnsafe(2 + reply.length);
-    frame.writeUInt16BE(reply.length, 0);
-    reply.copy(frame, 2);
-    socket.write(frame);
-  };
-  socket.setTimeout(options.tcpIdleTimeoutMs, () => socket.destroy());
-  socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 2) {
-      const length = pending.readUInt16BE(0);
-      if (pending.length < 2 + length) break;
-      const reply = handle(pending.subarray(2, 2 + length), { transport: 'tcp', remoteAddress });
-      pending = pending.subarray(2 + length);
-      if (reply instanceof Promise || late) {
-        const previous = late;
-        const current: Promise<unknown> = (previous ? previous.then(() => reply) : Promise.resolve(reply)).then(send, () => undefined);
-        late = current;
-        void current.then(() => {
-          if (late === current) late = undefined;
-        });
-      } else {
-        send(reply);
-      }
-    }
-    if (socket.writableLength > MAX_UNSENT_BYTES) {
-      socket.pause();
-      socket.once('drain', () => socket.resume());
-    }
-  });
-}
-
 function closeUdp(socket: dgram.Socket): Promise<void> {
   return new Promise((resolve) => socket.close(() => resolve()));
 }
 
-function closeTcp(tcp: TcpListener): Promise<void> {
+function closeTcp(tcp: { server: net.Server; table: ConnectionTable }): Promise<void> {
   return new Promise((resolve) => {
     tcp.server.close(() => resolve());
-    for (const socket of tcp.sockets) socket.destroy();
+    tcp.table.closeAll();
   });
 }

@@ -16,6 +16,11 @@ export interface UpdateKey {
 export interface UpdateEnv {
   zone(origin: string): UpdateZone | undefined;
   key(name: string): UpdateKey | undefined;
+  /**
+   * Whether a message with this key and MAC was accepted before (and remembers this one): a replay within the TSIG
+   * time window is refused, never applied again.
+   */
+  replayed?(keyName: string, mac: Buffer, timeSigned: number): boolean;
   readonly nowSeconds: number;
 }
 
@@ -26,6 +31,8 @@ export interface UpdateOutcome {
   readonly source: UpdateSource | undefined;
   readonly keyName: string | undefined;
   readonly reason: string;
+  /** A signed message received before (refused). */
+  readonly replayed?: boolean;
   /** Empty unless rcode is NOERROR. */
   readonly changes: readonly Change[];
   readonly skipped: readonly string[];
@@ -65,6 +72,7 @@ export function processUpdate(buf: Buffer, env: UpdateEnv): UpdateOutcome {
   }
   const signer = keyEntry!;
   const who = { keyName: signer.key.name, source: signer.source };
+  if (env.replayed?.(signer.key.name, tsig.mac, tsig.timeSigned)) return fail(Rcode.REFUSED, 'replayed: a message with this MAC was already received', signer.key, { ...who, replayed: true });
   if (parsed.zone.type !== RRType.SOA) return fail(Rcode.FORMERR, 'the zone section must be of type SOA', signer.key, who);
   const zone = parsed.zone.class === RRClass.IN ? env.zone(zoneName) : undefined;
   if (!zone) return fail(Rcode.NOTAUTH, `not authoritative for ${zoneName}`, signer.key, who);

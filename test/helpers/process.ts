@@ -17,7 +17,8 @@ export const CLI = fileURLToPath(new URL('../../bin/gslb.js', import.meta.url));
 
 /** `entry`: the script to run, the gslb command by default (another one: a bundle built by a test). */
 export async function spawnServer(args: readonly string[], env: Record<string, string> = {}, entry = CLI): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [entry, 'serve', '--dns-listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0', '--redirect-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  // The flags of bin/gslb.js's first line, which spawning node directly does not read.
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--expose-gc', entry, 'serve', '--dns-listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0', '--redirect-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   const stderr: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let partial = '';

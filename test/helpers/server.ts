@@ -18,6 +18,7 @@ export interface TestServer {
 export interface TestServerOptions {
   readonly tcpIdleTimeoutMs?: number;
   readonly tcpMaxConnections?: number;
+  readonly tcpMaxPerClient?: number;
   readonly watchZones?: boolean;
   readonly listen?: readonly { host: string; port: number }[];
   /** A GeoIP directory; default none. */
@@ -42,7 +43,7 @@ export async function startTestServer(files: Record<string, string>, options: Te
     ...(options.http ? { apiListen: { host: '127.0.0.1', port: 0 }, redirectListen: { host: '127.0.0.1', port: 0 } } : {}),
     apiToken: options.apiToken, trustedProxies: options.trustedProxies ?? [],
     zonesDir: dir, geoipDir: options.geoipDir, dbPath: options.dbPath ?? join(dir, 'state', 'gslb.sqlite'), tsigKeys: options.tsigKeys ?? [], dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
-    tcpMaxConnections: options.tcpMaxConnections ?? 64, watchZones: options.watchZones ?? false, log,
+    tcpMaxConnections: options.tcpMaxConnections ?? 64, ...(options.tcpMaxPerClient ? { tcpMaxPerClient: options.tcpMaxPerClient } : {}), watchZones: options.watchZones ?? false, log,
   });
   return {
     app, port: app.dns[0]!.port, dir, logs, api: `http://127.0.0.1:${app.api?.port ?? 0}`, redirectPort: app.redirect?.port ?? 0,

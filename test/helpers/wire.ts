@@ -34,9 +34,9 @@ export function frame(message: Buffer): Buffer {
 }
 
 /** Opens a TCP connection; `replies` collects whole DNS messages as they arrive. */
-export function tcpConnect(port: number, host = '127.0.0.1'): Promise<{ socket: net.Socket; replies: Buffer[]; closed: Promise<void> }> {
+export function tcpConnect(port: number, host = '127.0.0.1', localAddress?: string): Promise<{ socket: net.Socket; replies: Buffer[]; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host });
+    const socket = net.connect({ port, host, ...(localAddress ? { localAddress } : {}) });
     const replies: Buffer[] = [];
     let pending = Buffer.alloc(0);
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
@@ -60,4 +60,13 @@ export async function waitFor(check: () => boolean, timeoutMs: number): Promise<
     await new Promise((r) => setTimeout(r, 10));
   }
   return check();
+}
+
+/** An unsigned UPDATE adding one address to `zone` (a signed one: update/build.ts's buildAddressUpdate). */
+export function buildUpdate(zone: string, id: number): Buffer {
+  return encodeMessage({
+    id: id & 0xffff, qr: false, opcode: 5, aa: false, tc: false, rd: false, ra: false, ad: false, cd: false, rcode: 0,
+    question: [{ name: zone, type: 6, class: 1 }], answer: [],
+    authority: [{ name: `x.${zone}`, type: 1, class: 1, ttl: 60, data: { type: 'A', address: '192.0.2.1' } }], additional: [], edns: undefined,
+  });
 }

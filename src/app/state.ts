@@ -1,0 +1,200 @@
+// What the server serves: the zone files, the stored state over them and the snapshot queries read; the one place
+// they change (commits and reloads), with storage faults kept to the operation that met them.
+import { type Diagnostic, formatDiagnostic } from '../core/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
+import { healthView, type JournalEntry, liveFromStored, type LiveState, materialize, materializeZone, planChanges, reconcile } from '../state/index.ts';
+import { Store } from '../store/index.ts';
+import type { Change } from '../update/index.ts';
+import { collectGarbage, geoSummary, loadData, type LoadedData } from './data.ts';
+import type { Logger } from './log.ts';
+
+/** A committed change to one zone's live state, or a reload of every file with the state that followed. */
+export type StateChange = { readonly kind: 'commit'; readonly origin: string; readonly live: LiveState } | { readonly kind: 'reload'; readonly live: LiveState };
+
+export interface ReloadOutcome {
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Why a reload with no zone-file problem failed (the store could not record it, or the server is stopping). */
+  readonly error?: string;
+}
+
+export type CommitOutcome = { readonly ok: true; readonly serial: number } | { readonly ok: false; readonly error: string };
+
+/** The store as the operations found it: a failed write is reported here until a later one succeeds. */
+export interface StorageHealth {
+  readonly ok: boolean;
+  readonly failures: number;
+  readonly lastError: string | undefined;
+  readonly lastErrorAt: number | undefined;
+}
+
+export interface ServedStateOptions {
+  readonly zonesDir: string;
+  readonly geoipDir: string | undefined;
+  readonly dbPath: string;
+  readonly maxZoneFileBytes?: number;
+  readonly metrics?: Metrics;
+  /** Told of every change once it is committed and swapped in (worker processes follow it). */
+  readonly onChange?: (change: StateChange) => void;
+  readonly log: Logger;
+}
+
+export class ServedState {
+  private current: Snapshot;
+  private running: Promise<ReloadOutcome> | undefined;
+  private next: Promise<ReloadOutcome> | undefined;
+  private readonly stopping = new AbortController();
+  private storageHealth: StorageHealth = { ok: true, failures: 0, lastError: undefined, lastErrorAt: undefined };
+
+  private constructor(
+    private readonly store: Store,
+    private files: LoadedData,
+    private live: LiveState,
+    private readonly options: ServedStateOptions,
+  ) {
+    this.current = snapshotOf(files, live);
+  }
+
+  /** Opens the store and loads the files; throws (with the store closed) when they do not load. */
+  static async open(options: ServedStateOptions): Promise<ServedState> {
+    const { log } = options;
+    const store = Store.open(options.dbPath);
+    const first = await loadData(options.zonesDir, options.geoipDir, loadLimits(options));
+    first.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
+    if (!first.data) {
+      store.close();
+      throw new Error(`zones in ${options.zonesDir} or GeoIP data in ${options.geoipDir ?? '-'} have errors; nothing served`);
+    }
+    const stored = liveFromStored(store.load());
+    const state = new ServedState(store, first.data, stored, options);
+    const adopted = state.adopt(first.data, stored);
+    if (adopted.ok) state.live = adopted.live;
+    else state.live = reconcile(first.data.zones, stored, Date.now()).live; // served all the same; recorded at a later start
+    state.current = snapshotOf(first.data, state.live);
+    collectGarbage(); // what loading left behind
+    log.info(`loaded ${state.current.zones.zones.size} zone(s) from ${options.zonesDir}`);
+    log.info(geoSummary(state.current.geo, options.geoipDir));
+    return state;
+  }
+
+  snapshot(): Snapshot {
+    return this.current;
+  }
+
+  liveState(): LiveState {
+    return this.live;
+  }
+
+  storage(): StorageHealth {
+    return this.storageHealth;
+  }
+
+  /** Journal entries with id greater than `sinceId`, oldest first. */
+  journalOf(sinceId = 0, limit = 1000): JournalEntry[] {
+    return this.store.journal(sinceId, limit);
+  }
+
+  /** The one write path (updates, health, API): committed to the store, then swapped in. */
+  commit(origin: string, changes: readonly Change[], meta: { source: 'update' | 'health' | 'api'; reason: string }): CommitOutcome {
+    const plan = planChanges(this.current.zones.zones.get(origin)!, this.files.zones.zones.get(origin), this.live, changes, { ...meta, nowMs: Date.now() });
+    const stored = this.write('commit', () => this.store.commit(plan.commit));
+    if (stored !== undefined) return { ok: false, error: stored };
+    this.live = plan.live;
+    this.current = withZone(this.current, this.files, this.live, origin);
+    this.options.onChange?.({ kind: 'commit', origin, live: this.live });
+    return { ok: true, serial: plan.serial };
+  }
+
+  /**
+   * Loads every file again; on any error the zones in service stay in service. Reloads asked for while one runs
+   * become one more reload after it (a burst of SIGHUPs costs two, not one each).
+   */
+  reload(): Promise<ReloadOutcome> {
+    if (this.stopping.signal.aborted) return Promise.resolve({ ok: false, diagnostics: [], error: 'the server is stopping' });
+    if (!this.running) {
+      const run = this.reloadOnce().finally(() => {
+        if (this.running === run) this.running = undefined;
+      });
+      this.running = run;
+      return run;
+    }
+    this.next ??= this.running.then(() => {
+      this.next = undefined;
+      return this.reload();
+    });
+    return this.next;
+  }
+
+  /** Stops a reload under way (within one slice of it), waits for it, then closes the store. */
+  async close(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+    this.store.close();
+  }
+
+  private async reloadOnce(): Promise<ReloadOutcome> {
+    const { log, metrics } = this.options;
+    const result = await loadData(this.options.zonesDir, this.options.geoipDir, { ...loadLimits(this.options), previous: this.files, signal: this.stopping.signal });
+    if (this.stopping.signal.aborted) return { ok: false, diagnostics: [], error: 'the server is stopping' };
+    result.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
+    if (!result.data) {
+      metrics?.reload(false);
+      log.error('reload rejected: the zones in service are unchanged');
+      return { ok: false, diagnostics: result.diagnostics };
+    }
+    const adopted = this.adopt(result.data, this.live);
+    if (!adopted.ok) {
+      metrics?.reload(false);
+      log.error(`reload not recorded (${adopted.error}): the zones in service are unchanged`);
+      return { ok: false, diagnostics: result.diagnostics, error: `the store could not record the reload: ${adopted.error}` };
+    }
+    metrics?.reload(true);
+    this.files = result.data;
+    this.live = adopted.live;
+    this.current = snapshotOf(this.files, this.live); // running queries keep the old one
+    this.options.onChange?.({ kind: 'reload', live: this.live });
+    collectGarbage(); // the zones just replaced
+    log.info(`reloaded ${this.current.zones.zones.size} zone(s)`);
+    return { ok: true, diagnostics: result.diagnostics };
+  }
+
+  /** Reconciles stored state with freshly loaded zone files and records what that changed. */
+  private adopt(files: LoadedData, live: LiveState): { ok: true; live: LiveState } | { ok: false; error: string } {
+    const r = reconcile(files.zones, live, Date.now());
+    const journal = [...(r.commit.journal ?? []), { at: Date.now(), source: 'reload' as const, zone: null, name: null, type: null, before: null, after: `${files.zones.zones.size} zone(s)`, reason: 'zone files loaded' }];
+    const error = this.write('reload', () => this.store.commit({ ...r.commit, journal }));
+    return error === undefined ? { ok: true, live: r.live } : { ok: false, error };
+  }
+
+  /** Runs one store write; a failure (disk full, read-only, I/O error) is logged, counted and returned, not thrown. */
+  private write(operation: string, run: () => void): string | undefined {
+    try {
+      run();
+      if (!this.storageHealth.ok) this.options.log.info(`storage: ${operation} written; the store works again`);
+      this.storageHealth = { ...this.storageHealth, ok: true };
+      return undefined;
+    } catch (e) {
+      const error = (e as { code?: string }).code ? `${(e as { code: string }).code}: ${(e as Error).message}` : String(e);
+      this.storageHealth = { ok: false, failures: this.storageHealth.failures + 1, lastError: error, lastErrorAt: Date.now() };
+      this.options.metrics?.storageError(operation);
+      this.options.log.error(`storage: ${operation} failed: ${error}`);
+      return error;
+    }
+  }
+}
+
+function loadLimits(options: ServedStateOptions): { maxZoneFileBytes?: number } {
+  return options.maxZoneFileBytes === undefined ? {} : { maxZoneFileBytes: options.maxZoneFileBytes };
+}
+
+/** The snapshot of the files with the live state over them, its caches empty. */
+export function snapshotOf(files: LoadedData, live: LiveState): Snapshot {
+  return cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+}
+
+/** The snapshot after a change to one zone's live state: that zone rebuilt, the others shared. */
+export function withZone(current: Snapshot, files: LoadedData, live: LiveState, origin: string): Snapshot {
+  const zones = new Map(current.zones.zones).set(origin, materializeZone(files.zones.zones.get(origin)!, live));
+  return cachingSnapshot({ geo: current.geo, zones: { zones }, health: healthView(live) });
+}

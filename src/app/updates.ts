@@ -1,0 +1,84 @@
+// RFC 2136 updates as the server takes them: keys, replays, the commit, the reply and one log line (rate-limited for
+// peers that did not sign).
+import { randomBytes } from 'node:crypto';
+import type { TsigKeyConfig } from '../config/index.ts';
+import { Rcode } from '../core/index.ts';
+import { DEFAULT_FUDGE_SECONDS, type TsigKey } from '../dns/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import { processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
+import type { LimitedLog, Logger } from './log.ts';
+import { rcodeName } from './metrics.ts';
+import type { ServedState } from './state.ts';
+import { updateView } from '../state/index.ts';
+
+/** Who sent an update: a peer's address, or the health monitor in this process. */
+export type UpdateOrigin = string;
+export const HEALTH_ORIGIN: UpdateOrigin = 'health monitor';
+
+export interface UpdateService {
+  /** The internal key health updates are signed with; it lives only as long as this process. */
+  readonly healthKey: TsigKey;
+  handle(message: Buffer, from: UpdateOrigin): { reply: Buffer; outcome: UpdateOutcome };
+}
+
+export function updateService(state: ServedState, tsigKeys: readonly TsigKeyConfig[], metrics: Metrics, log: Logger, limited: LimitedLog): UpdateService {
+  const healthKey: TsigKey = { name: 'gslb-health.', algorithm: 'hmac-sha256', secret: randomBytes(32) };
+  const keys = new Map<string, UpdateKey>(tsigKeys.map((k) => [k.name, { key: { name: k.name, algorithm: k.algorithm, secret: Buffer.from(k.secret, 'base64') }, source: 'update', zones: k.zones }]));
+  keys.set(healthKey.name, { key: healthKey, source: 'health', zones: undefined });
+  const replays = new ReplayGuard();
+  return {
+    healthKey,
+    handle: (message, from) => {
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      const outcome = processUpdate(message, {
+        zone: (origin) => {
+          const zone = state.snapshot().zones.zones.get(origin);
+          return zone && updateView(zone, state.liveState());
+        },
+        key: (name) => keys.get(name),
+        replayed: (keyName, mac, timeSigned) => replays.seen(keyName, mac, timeSigned, nowSeconds),
+        nowSeconds,
+      });
+      let rcode = outcome.rcode;
+      if (rcode === Rcode.NOERROR && outcome.changes.length > 0) {
+        const source = outcome.source ?? 'update';
+        const committed = state.commit(outcome.zone!, outcome.changes, { source, reason: `${source} signed by ${outcome.keyName}` });
+        if (!committed.ok) rcode = Rcode.SERVFAIL;
+      }
+      metrics.update(outcome.source ?? 'unsigned', rcodeName(rcode));
+      logUpdate(outcome, rcode, from, log, limited);
+      return { reply: outcome.reply(rcode), outcome };
+    },
+  };
+}
+
+function logUpdate(outcome: UpdateOutcome, rcode: number, from: UpdateOrigin, log: Logger, limited: LimitedLog): void {
+  const skipped = outcome.skipped.slice(0, 5).map((s) => `skipped: ${s}`);
+  if (outcome.skipped.length > 5) skipped.push(`${outcome.skipped.length - 5} more skipped`);
+  const note = [outcome.reason, ...skipped].filter(Boolean).join('; ');
+  const line = `update ${outcome.zone ?? '?'} from ${from} by ${outcome.keyName ?? 'unsigned'}: rcode ${rcode}${outcome.changes.length ? `, ${outcome.changes.length} change(s)` : ''}${note ? ` (${note})` : ''}`;
+  // A peer that did not prove a key (unsigned, unknown key, bad MAC) or replays an old message gets a few lines a minute.
+  const authenticated = outcome.source !== undefined && outcome.tsigError === 0 && !outcome.replayed;
+  if (authenticated) (rcode === Rcode.NOERROR ? log.info : log.warn)(line);
+  else limited.write('warn', outcome.replayed ? 'replayed update' : 'unauthenticated update', from, line.slice(0, 300));
+}
+
+/**
+ * The (key, MAC) of every accepted signed message, for as long as its time signed is within the fudge: a replay
+ * is refused. Entries leave in arrival order once their time has passed; at MAX_ENTRIES the oldest leave early.
+ */
+class ReplayGuard {
+  static readonly MAX_ENTRIES = 200_000;
+  private readonly expiries = new Map<string, number>();
+
+  seen(keyName: string, mac: Buffer, timeSigned: number, nowSeconds: number): boolean {
+    for (const [key, expiry] of this.expiries) {
+      if (expiry >= nowSeconds && this.expiries.size < ReplayGuard.MAX_ENTRIES) break;
+      this.expiries.delete(key);
+    }
+    const key = `${keyName} ${mac.toString('base64')}`;
+    if (this.expiries.has(key)) return true;
+    this.expiries.set(key, Math.max(timeSigned, nowSeconds) + DEFAULT_FUDGE_SECONDS);
+    return false;
+  }
+}

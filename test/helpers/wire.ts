@@ -1,8 +1,8 @@
 // Raw DNS over UDP and TCP for tests that need bytes dig will not send.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { typeCode } from '../../src/core/index.ts';
-import { type Edns, encodeMessage } from '../../src/dns/index.ts';
+import { type RData, type RR, typeCode } from '../../src/core/index.ts';
+import { type Edns, encodeMessage, signMessage, type TsigKey } from '../../src/dns/index.ts';
 
 export function buildQuery(name: string, type: string, options: { id?: number; edns?: Edns; rd?: boolean } = {}): Buffer {
   return encodeMessage({
@@ -69,4 +69,21 @@ export function buildUpdate(zone: string, id: number): Buffer {
     question: [{ name: zone, type: 6, class: 1 }], answer: [],
     authority: [{ name: `x.${zone}`, type: 1, class: 1, ttl: 60, data: { type: 'A', address: '192.0.2.1' } }], additional: [], edns: undefined,
   });
+}
+
+/** A signed UPDATE of `zone`: `updates` as RFC 2136 §2.5 records (class IN adds, NONE/ANY deletes). */
+export function signedUpdate(zone: string, updates: RR[], key: TsigKey, options: { id?: number; timeSigned?: number; fudge?: number } = {}): Buffer {
+  const message = encodeMessage({
+    id: options.id ?? 0x4242, qr: false, opcode: 5, aa: false, tc: false, rd: false, ra: false, ad: false, cd: false, rcode: 0,
+    question: [{ name: zone, type: 6, class: 1 }], answer: [], authority: updates, additional: [], edns: undefined,
+  });
+  return signMessage(message, key, { timeSigned: options.timeSigned ?? Math.floor(Date.now() / 1000), ...(options.fudge ? { fudge: options.fudge } : {}) });
+}
+
+/** Records of zone-file text ("a.example. 60 IN A 192.0.2.1"), for updates; A, AAAA, TXT and MX only. */
+export function rrOf(text: string, cls = 1): RR {
+  const [name, ttl, , type, ...rest] = text.split(/\s+/) as [string, string, string, string, ...string[]];
+  const data: RData = type === 'A' ? { type: 'A', address: rest[0]! } : type === 'AAAA' ? { type: 'AAAA', address: rest[0]! }
+    : type === 'MX' ? { type: 'MX', preference: Number(rest[0]), exchange: rest[1]! } : { type: 'TXT', strings: [rest.join(' ').replace(/^"|"$/g, '')] };
+  return { name, type: typeCode(type)!, class: cls, ttl: Number(ttl), data };
 }

@@ -1,7 +1,6 @@
 // How much counting metrics adds to the query path: respond() alone vs respond() plus the counters the server bumps.
 // Run: node --import=tsx bench/metrics-cost.ts   (in-process, no sockets; alternating rounds cancel drift)
 import { readFileSync } from 'node:fs';
-import { typeName } from '../src/core/index.ts';
 import { loadGeoDatabase } from '../src/geo/index.ts';
 import { Metrics } from '../src/metrics/index.ts';
 import { respond } from '../src/query/index.ts';
@@ -13,7 +12,7 @@ const zones = loadZones([{ path: 'example.com.yaml', text: readFileSync(new URL(
 const geo = loadGeoDatabase({ networks: undefined, databases: ['sample-City.mmdb', 'sample-ASN.mmdb'].map((n) => ({ path: n, bytes: readFileSync(new URL(`../geoip/${n}`, import.meta.url)) })) }).geo;
 const snapshot: Snapshot = { zones, geo, health: NO_HEALTH };
 const chooser = { random: Math.random, next: () => 0 };
-const metrics = new Metrics({ membersUp: () => [], serials: () => [] }, { type: typeName, rcode: String });
+const metrics = new Metrics({ membersUp: () => [], serials: () => [] }, { types: new Map([[1, 'A']]), rcode: String, record: String });
 const query = (name: string): Buffer => encodeMessage({ id: 1, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, ad: false, cd: false, rcode: 0, question: [{ name, type: 1, class: 1 }], answer: [], authority: [], additional: [], edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [] } });
 const workloads = { static: query('www.example.com.'), dynamic: query('app.example.com.') };
 const N = 200_000;
@@ -23,10 +22,10 @@ function round(packet: Buffer, counting: boolean): number {
   for (let i = 0; i < N; i++) {
     const out = respond(packet, { transport: 'udp', remoteAddress: '127.10.0.1' }, snapshot, chooser);
     if (!counting) continue;
-    // The same calls as count() in src/app/server.ts.
-    metrics.query(out.zone ?? '-', out.qtype ?? 0, out.rcode, false, out.ecs);
+    // The same calls as count() in src/app/metrics.ts.
+    metrics.query(out.zone ?? 'other', out.qtype ?? 0, out.rcode, false, out.ecs);
     const d = out.dynamic;
-    if (d) metrics.answer(out.zone ?? '-', d.name, out.qtype ?? 1, d.answeredBy, d.degraded);
+    if (d) metrics.answer(out.zone ?? 'other', d.record, d.answeredBy, d.degraded);
   }
   return Number(process.hrtime.bigint() - start) / N; // ns per query
 }

@@ -18,7 +18,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   update: ['core', 'dns', 'zone'],
   state: ['core', 'zone', 'resolve', 'update'],
   server: [],
-  store: ['state'],
+  store: ['core', 'state'],
   health: ['zone'],
   metrics: [],
   api: ['core'],

@@ -74,7 +74,7 @@ function receive(req: http.IncomingMessage, res: http.ServerResponse, handle: Ht
 
 /** After an early answer, what is left of a body is read and dropped this long (at most this much), then cut. */
 const LINGER_MS = 2000;
-const LINGER_BYTES = 1024 * 1024;
+const LINGER_BYTES = 4 * 1024 * 1024;
 
 /**
  * Answers an error and closes the connection without keeping what is left of the body. The close lingers: the

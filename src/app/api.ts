@@ -2,7 +2,7 @@
 import type { ApiContext } from '../api/index.ts';
 import { addressText, formatRR, typeName } from '../core/index.ts';
 import type { TargetStatus } from '../health/index.ts';
-import type { Metric, Metrics } from '../metrics/index.ts';
+import type { Metrics, MetricsData } from '../metrics/index.ts';
 import { describePools, formatExplanation, resolve, type Snapshot } from '../resolve/index.ts';
 import type { JournalEntry, LiveState } from '../state/index.ts';
 import type { Change } from '../update/index.ts';
@@ -21,7 +21,7 @@ export interface ServerAccess {
   healthStatus(): TargetStatus[];
   readonly metrics: Metrics;
   /** The metrics of other processes serving DNS (workers), added to this one's. */
-  readonly otherMetrics?: () => Promise<Metric[][]>;
+  readonly otherMetrics?: () => Promise<MetricsData[]>;
   readonly token: string | undefined;
 }
 
@@ -39,7 +39,7 @@ export function apiContext(s: ServerAccess): ApiContext {
       pool: p.name, fallback: d.pools.get(p.name)?.fallback ?? null, override: p.override ?? null,
       members: p.members.map((m) => {
         const probe = hc ? byKey.get(`${hc.protocol}|${m.address}|${hc.port}|${hc.host}|${hc.path}`) : undefined;
-        const state = s.live().members.get(`${d.name}|${d.type}|${m.address}`);
+        const state = s.live().members.get(d.key)?.get(m.address);
         return {
           value: m.address, weight: m.weight, status: d.pools.get(p.name)!.members.find((x) => x.address === m.address)!.status,
           override: health.memberOverride(d, m.address) ?? null, in_service: health.inService(d, m.address), health: m.health,

@@ -5,20 +5,20 @@
 // to the primary and send back its reply; they count their queries, and the primary's /metrics adds them up.
 import cluster, { type Worker } from 'node:cluster';
 import { formatDiagnostic } from '../core/index.ts';
-import type { Metric } from '../metrics/index.ts';
+import type { MetricsData } from '../metrics/index.ts';
 import type { Snapshot } from '../resolve/index.ts';
-import type { LiveState } from '../state/index.ts';
+import { applyDelta, EMPTY_LIVE, liveFromPlain, type LiveState, plainLive, type PlainLive } from '../state/index.ts';
 import { collectGarbage, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
 import { serverMetrics } from './metrics.ts';
 import { dnsHandler } from './dns.ts';
 import { LimitedLog } from './log.ts';
 import { type AppOptions, formatAddress, listenAll, type RunningApp, startApp } from './server.ts';
-import { snapshotOf, type StateChange, withZone } from './state.ts';
+import { snapshotOf, type StateChange, withDelta } from './state.ts';
 
 /** Primary → worker. */
 type ToWorker =
-  | { readonly type: 'live'; readonly change: StateChange | { readonly kind: 'initial'; readonly live: LiveState } }
+  | { readonly type: 'live'; readonly change: StateChange | { readonly kind: 'initial'; readonly live: PlainLive } }
   | { readonly type: 'update-reply'; readonly id: number; readonly reply: Uint8Array }
   | { readonly type: 'metrics'; readonly id: number };
 
@@ -27,7 +27,7 @@ type ToPrimary =
   | { readonly type: 'hello' }
   | { readonly type: 'ready' }
   | { readonly type: 'update'; readonly id: number; readonly message: Uint8Array; readonly from: string }
-  | { readonly type: 'metrics-reply'; readonly id: number; readonly metrics: Metric[] };
+  | { readonly type: 'metrics-reply'; readonly id: number; readonly metrics: MetricsData };
 
 const METRICS_TIMEOUT_MS = 2_000;
 const RESTART_DELAY_MS = 500;
@@ -44,19 +44,19 @@ export async function startCluster(options: AppOptions, workers: number): Promis
   const running = new Set<Worker>();
   let stopping = false;
   let requests = 0;
-  const waiting = new Map<number, { worker: Worker; resolve: (m: Metric[] | undefined) => void }>();
+  const waiting = new Map<number, { worker: Worker; resolve: (m: MetricsData | undefined) => void }>();
 
   const send = (worker: Worker, message: ToWorker): void => {
     if (worker.isConnected()) worker.send(message);
   };
-  const otherMetrics = async (): Promise<Metric[][]> => {
-    const replies = await Promise.all([...running].map((worker) => new Promise<Metric[] | undefined>((resolve) => {
+  const otherMetrics = async (): Promise<MetricsData[]> => {
+    const replies = await Promise.all([...running].map((worker) => new Promise<MetricsData | undefined>((resolve) => {
       const id = ++requests;
       const timer = setTimeout(() => (waiting.delete(id), resolve(undefined)), METRICS_TIMEOUT_MS);
       waiting.set(id, { worker, resolve: (m) => (clearTimeout(timer), waiting.delete(id), resolve(m)) });
       send(worker, { type: 'metrics', id });
     })));
-    return replies.filter((m): m is Metric[] => m !== undefined);
+    return replies.filter((m): m is MetricsData => m !== undefined);
   };
 
   const app = await startApp({
@@ -73,7 +73,7 @@ export async function startCluster(options: AppOptions, workers: number): Promis
     worker.on('message', (m: ToPrimary) => {
       switch (m.type) {
         case 'hello':
-          send(worker, { type: 'live', change: { kind: 'initial', live: app.live() } });
+          send(worker, { type: 'live', change: { kind: 'initial', live: plainLive(app.live()) } });
           break;
         case 'ready':
           ready = true;
@@ -150,24 +150,27 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
     process.exit(1);
   };
   let reloads = Promise.resolve();
+  let live: LiveState = EMPTY_LIVE;
   const apply = (change: ToWorker & { type: 'live' }): void => {
     const c = change.change;
-    if (c.kind === 'reload') {
+    if (c.kind === 'reload' || c.kind === 'initial') {
       // Files are read again in order with other changes, so a commit never lands on an older zone set.
       reloads = reloads.then(async () => {
-        const loaded = await loadData(options.zonesDir, options.geoipDir, { ...limits, previous: files });
-        if (loaded.data) files = loaded.data;
-        else log.error('reload: the files no longer load here; serving the previous ones');
-        current = snapshotOf(files, c.live);
+        if (c.kind === 'reload') {
+          const loaded = await loadData(options.zonesDir, options.geoipDir, { ...limits, previous: files });
+          if (loaded.data) files = loaded.data;
+          else log.error('reload: the files no longer load here; serving the previous ones');
+        }
+        live = liveFromPlain(c.live);
+        current = snapshotOf(files, live);
         collectGarbage();
       }).catch(unfollowable);
       return;
     }
     reloads.then(() => {
-      // A commit rebuilds its zone; one this worker's files lack (its reload failed) rebuilds all it has.
-      current = c.kind === 'commit' && current && files.zones.zones.has(c.origin)
-        ? withZone(current, files, c.live, c.origin)
-        : snapshotOf(files, c.live);
+      // The primary's own delta, applied the way it applied it: only what the change touched is built again.
+      live = applyDelta(live, c.delta);
+      current = withDelta(current!, live, c.delta);
     }).catch(unfollowable);
   };
   const firstState = new Promise<void>((resolve) => {
@@ -182,7 +185,7 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
           pendingUpdates.delete(m.id);
           break;
         case 'metrics':
-          void metrics.json().then((json) => toPrimary({ type: 'metrics-reply', id: m.id, metrics: json }));
+          void metrics.data().then((data) => toPrimary({ type: 'metrics-reply', id: m.id, metrics: data }));
           break;
       }
     });

@@ -1,6 +1,7 @@
 // Reading zone files and GeoIP data from disk: the one loader behind check, serve, reload and explain.
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type { Diagnostic } from '../core/index.ts';
 import { type GeoDatabase, loadGeoDatabase } from '../geo/index.ts';
 import { loadZoneSteps, type LoadResult, type ZoneFile, type ZoneSet } from '../zone/index.ts';
@@ -64,19 +65,20 @@ async function readBounded(path: string, maxBytes: number): Promise<{ text: stri
 }
 
 const SLICE_MS = 4; // the longest run between two turns of the event loop while loading (queries wait no longer)
-const COLLECT_EVERY_MS = 500;
+const CHECK_HEAP_EVERY_MS = 500;
 // Between slices the event loop runs this long, answering what queued meanwhile (a setImmediate turn reads only 32
 // datagrams per socket): a reload under load shares the CPU with queries instead of starving them.
 const YIELD_MS = 2;
 
 /**
  * Runs a stepwise load; with `giveWay`, the event loop runs between slices of SLICE_MS, so a server answers queries
- * while it reloads. A long load asks for a concurrent collection every COLLECT_EVERY_MS (see collectGarbage). An
- * aborted `signal` ends it at the next slice, with no result.
+ * while it reloads. A long load asks for a collection when the heap has grown half again since the last one (see
+ * collectGarbage). An aborted `signal` ends it at the next slice, with no result.
  */
 async function stepwise<T>(steps: Generator<void, T>, giveWay: boolean, signal: AbortSignal | undefined): Promise<T | undefined> {
   let sliceStart = performance.now();
-  let collected = sliceStart;
+  let checked = sliceStart;
+  const heap = new HeapWatch();
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -85,9 +87,9 @@ async function stepwise<T>(steps: Generator<void, T>, giveWay: boolean, signal: 
         steps.return(undefined as T);
         return undefined;
       }
-      if (performance.now() - collected >= COLLECT_EVERY_MS) {
-        collectGarbage();
-        collected = performance.now();
+      if (performance.now() - checked >= CHECK_HEAP_EVERY_MS) {
+        heap.collectIfGrown();
+        checked = performance.now();
       }
       if (giveWay) await new Promise((resolve) => setTimeout(resolve, YIELD_MS));
       sliceStart = performance.now();
@@ -96,15 +98,35 @@ async function stepwise<T>(steps: Generator<void, T>, giveWay: boolean, signal: 
 }
 
 /**
- * Asks V8 for a full collection, run concurrently with queries, when the process was started with --expose-gc (as
- * bin/gslb.js and npm start do). Loading a large zone makes garbage faster than V8's heuristics collect it: without
- * this, a 100,000-record reload leaves the heap hundreds of MB above what is live; with it, RSS stays near the live
- * size. A no-op without the flag.
+ * Collections during a long load, each when the heap has grown by half since the last: their count grows with the log
+ * of the heap, so their cost (a full collection takes time in proportion to what is live) stays in proportion to the
+ * load, where one every fixed interval made a load of a million records mostly collections.
+ */
+class HeapWatch {
+  private base = getHeapStatistics().used_heap_size;
+
+  collectIfGrown(): void {
+    const used = getHeapStatistics().used_heap_size;
+    if (used < this.base * 1.5 + 32 * 1024 * 1024) return;
+    collectGarbage();
+    this.base = used;
+  }
+}
+
+/**
+ * Asks V8 for a full collection when the process was started with --expose-gc (as bin/gslb.js and npm start do); a
+ * no-op without the flag. It runs at the next turn of the event loop and holds it while it runs (tens of ms for a
+ * heap of a few hundred MB), so it is asked for at the end of a load and when a load has grown the heap by half:
+ * loading a large zone makes garbage faster than V8's heuristics collect it, and without this a 100,000-record
+ * reload leaves the heap hundreds of MB above what is live.
  */
 export function collectGarbage(): void {
   const gc = (globalThis as { gc?: (options: { type: 'major'; execution: 'async' }) => Promise<void> }).gc;
-  void gc?.({ type: 'major', execution: 'async' });
+  // A second collection a moment later returns to the system the pages the first one emptied (RSS, not only heap).
+  void gc?.({ type: 'major', execution: 'async' }).then(() => setTimeout(() => void gc({ type: 'major', execution: 'async' }), RELEASE_AFTER_MS).unref());
 }
+
+const RELEASE_AFTER_MS = 1000;
 
 /**
  * Reads `networks.yaml` and every `*.mmdb` in `dir`; no directory means no GeoIP (every client is unknown), unless

@@ -3,7 +3,7 @@
 import type { ListenAddress, TsigKeyConfig } from '../config/index.ts';
 import { apiHandler, type HttpListener, jsonError, listenHttp } from '../api/index.ts';
 import { type Cidr, parseCidr } from '../core/index.ts';
-import type { Metric } from '../metrics/index.ts';
+import type { MetricsData } from '../metrics/index.ts';
 import { redirectHandler } from '../redirect/index.ts';
 import type { Snapshot } from '../resolve/index.ts';
 import { type DnsHandler, type DnsListener, listenDns } from '../server/index.ts';
@@ -52,7 +52,7 @@ export interface AppOptions {
   /** Told of every change once it is committed and swapped in (worker processes follow it). */
   readonly onChange?: (change: StateChange) => void;
   /** The metrics of worker processes, for the API's /metrics. */
-  readonly otherMetrics?: () => Promise<Metric[][]>;
+  readonly otherMetrics?: () => Promise<MetricsData[]>;
   readonly log: Logger;
 }
 

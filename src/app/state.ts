@@ -3,14 +3,17 @@
 import { type Diagnostic, formatDiagnostic } from '../core/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
-import { healthView, type JournalEntry, liveFromStored, type LiveState, materialize, materializeZone, planChanges, reconcile } from '../state/index.ts';
+import {
+  healthView, type JournalEntry, type LiveDelta, liveFromStored, type LiveState, materialize, plainLive, type PlainLive, planChanges, reconcile,
+  zoneWithDelta,
+} from '../state/index.ts';
 import { Store } from '../store/index.ts';
 import type { Change } from '../update/index.ts';
 import { collectGarbage, geoSummary, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
 
 /** A committed change to one zone's live state, or a reload of every file with the state that followed. */
-export type StateChange = { readonly kind: 'commit'; readonly origin: string; readonly live: LiveState } | { readonly kind: 'reload'; readonly live: LiveState };
+export type StateChange = { readonly kind: 'commit'; readonly delta: LiveDelta } | { readonly kind: 'reload'; readonly live: PlainLive };
 
 export interface ReloadOutcome {
   readonly ok: boolean;
@@ -101,9 +104,9 @@ export class ServedState {
     const stored = this.write('commit', () => this.store.commit(plan.commit));
     if (stored !== undefined) return { ok: false, error: stored };
     this.live = plan.live;
-    this.current = withZone(this.current, this.files, this.live, origin);
-    this.options.onChange?.({ kind: 'commit', origin, live: this.live });
-    return { ok: true, serial: plan.serial };
+    this.current = withDelta(this.current, this.live, plan.delta);
+    this.options.onChange?.({ kind: 'commit', delta: plan.delta });
+    return { ok: true, serial: plan.delta.serial };
   }
 
   /**
@@ -140,6 +143,7 @@ export class ServedState {
     result.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
     if (!result.data) {
       metrics?.reload(false);
+      collectGarbage(); // what the rejected files took
       log.error('reload rejected: the zones in service are unchanged');
       return { ok: false, diagnostics: result.diagnostics };
     }
@@ -153,7 +157,7 @@ export class ServedState {
     this.files = result.data;
     this.live = adopted.live;
     this.current = snapshotOf(this.files, this.live); // running queries keep the old one
-    this.options.onChange?.({ kind: 'reload', live: this.live });
+    this.options.onChange?.({ kind: 'reload', live: plainLive(this.live) });
     collectGarbage(); // the zones just replaced
     log.info(`reloaded ${this.current.zones.zones.size} zone(s)`);
     return { ok: true, diagnostics: result.diagnostics };
@@ -193,8 +197,9 @@ export function snapshotOf(files: LoadedData, live: LiveState): Snapshot {
   return cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
 }
 
-/** The snapshot after a change to one zone's live state: that zone rebuilt, the others shared. */
-export function withZone(current: Snapshot, files: LoadedData, live: LiveState, origin: string): Snapshot {
-  const zones = new Map(current.zones.zones).set(origin, materializeZone(files.zones.zones.get(origin)!, live));
+/** The snapshot after a change to one zone's live state: only what the change touched is built again. */
+export function withDelta(current: Snapshot, live: LiveState, delta: LiveDelta): Snapshot {
+  const zone = current.zones.zones.get(delta.origin);
+  const zones = zone ? new Map(current.zones.zones).set(delta.origin, zoneWithDelta(zone, delta)) : current.zones.zones;
   return cachingSnapshot({ geo: current.geo, zones: { zones }, health: healthView(live) });
 }

@@ -29,6 +29,7 @@ export const DiagnosticCodes = {
   DUPLICATE_MEMBER: 'the same address twice in one pool',
   UNUSED_POOL: 'a pool no rule or fallback leads to',
   IGNORED_KEY: 'an octoDNS setting for another provider, which gslb does not use',
+  TOO_MANY_PROBLEMS: 'a file with more problems than are listed (the first 1,000 are)',
   FILE_TOO_LARGE: 'a zone file larger than max_zone_file_bytes; it is rejected before it is read',
   CONFIG: 'a server configuration value is wrong',
   GEOIP: 'a file in the GeoIP directory cannot be used (not a MaxMind DB, or an unknown database type)',

@@ -5,3 +5,4 @@ export * from './diagnostics.ts';
 export * from './presentation.ts';
 export * from './addresses.ts';
 export * from './geo-codes.ts';
+export { LayeredMap, PersistentMap } from './persistent-map.ts';

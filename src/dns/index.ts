@@ -1,7 +1,7 @@
 // Public surface of dns: the wire codec, EDNS/ECS and the request policy table.
 export { WireError, Writer, readName } from './wire.ts';
 export { decodeMessage, encodeMessage, type EncodeOptions, type Message, type Question, readRecordHeader } from './message.ts';
-export { readRData } from './rdata.ts';
+export { canonicalRData, readRData } from './rdata.ts';
 export {
   EDNS_UDP_SIZE, OPTION_CLIENT_SUBNET, encodeClientSubnet, parseClientSubnet,
   type ClientSubnet, type Edns, type EdnsOption,

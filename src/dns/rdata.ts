@@ -1,6 +1,16 @@
 // Record data to and from wire format, one case per type; unknown types stay opaque (RFC 3597).
 import { ipv4Bytes, ipv6Bytes, ipv6Text, type RData, RRType } from '../core/index.ts';
-import { readName, WireError, type Writer } from './wire.ts';
+import { readName, WireError, Writer } from './wire.ts';
+
+/**
+ * The canonical wire form of record data (RFC 4034 §6.2: names uncompressed, in lower case as they are kept): two
+ * records are the same record exactly when these bytes are (RFC 2136 §1.1.1).
+ */
+export function canonicalRData(data: RData): Buffer {
+  const w = new Writer(64, false);
+  writeRData(w, data);
+  return w.result();
+}
 
 export function writeRData(w: Writer, data: RData): void {
   switch (data.type) {

@@ -79,7 +79,11 @@ export class Writer {
   pos = 0;
   private readonly names = new Map<string, number>();
 
-  constructor(capacity = 4096) {
+  /** `compression` false: every name is written whole (canonical form, RFC 4034 §6.2). */
+  constructor(
+    capacity = 4096,
+    private readonly compression = true,
+  ) {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 
@@ -134,7 +138,7 @@ export class Writer {
   name(name: string, compress = true): void {
     let suffix = name;
     while (suffix !== '.' && suffix !== '') {
-      if (compress) {
+      if (compress && this.compression) {
         const at = this.names.get(suffix);
         if (at !== undefined) {
           this.u16(0xc000 | at);

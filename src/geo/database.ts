@@ -24,7 +24,7 @@ export function loadGeoDatabase(files: GeoFiles): { geo: GeoDatabase; diagnostic
   let networkCount = 0;
   if (files.networks) {
     const parsed = parseNetworks(files.networks.text, files.networks.path);
-    diagnostics.push(...parsed.diagnostics);
+    for (const d of parsed.diagnostics) diagnostics.push(d);
     for (const n of parsed.networks) trie.insert(n.cidr, n);
     networkCount = parsed.networks.length;
   }

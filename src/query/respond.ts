@@ -30,7 +30,8 @@ export interface Outcome {
 }
 
 export interface DynamicSummary {
-  readonly name: string;
+  /** The dynamic record's key ("name|type", its own name: a wildcard's, not the query's). */
+  readonly record: string;
   readonly answeredBy: string;
   readonly degraded: string | undefined;
 }
@@ -56,31 +57,34 @@ export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, ch
   const choice = cached?.kind === 'dynamic' ? choose(snapshot, cached.record, client, chooser) : undefined;
   if (choice && cached?.kind === 'dynamic') {
     const hit = cached.replies.get(choice.pickKey);
-    if (hit) return { reply: patchCached(hit.bytes, buf, q, ecs), rcode: hit.rcode, reason: undefined, qtype: q.type, zone: hit.zone, ecs: ecs !== undefined, dynamic: summaryOf(cached.owner, choice.plan) };
+    if (hit) return { reply: patchCached(hit.bytes, buf, q, ecs), rcode: hit.rcode, reason: undefined, qtype: q.type, zone: hit.zone, ecs: ecs !== undefined, dynamic: summaryOf(cached.record.key, choice.plan) };
   }
   const query = { name: q.name, type: q.type };
   const answer = choice ? resolveChoice(query, client, snapshot, chooser, choice) : resolve(query, client, snapshot, chooser);
   const zone = answer.kind === 'refused' ? undefined : answer.zone;
   const trace = answer.kind === 'refused' ? undefined : answer.trace;
   const owner = answer.kind === 'refused' ? q.name : answer.answer.at(-1)?.name ?? q.name;
-  const dynamic = trace ? summaryOf(owner, trace) : undefined;
+  const dynamicRecord = answer.kind === 'refused' ? undefined : answer.record;
+  const dynamic = trace && dynamicRecord ? summaryOf(dynamicRecord.key, trace) : undefined;
   const out = reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
   if (cache && out.reply) {
     const encoded = { bytes: out.reply, rcode: out.rcode, zone };
     const record = answer.kind === 'refused' ? undefined : answer.record;
     if (!trace || !record || zone === undefined) {
-      cache.set(q.name, { kind: 'reply', shape, ...encoded });
+      cache.set(q.name, { kind: 'reply', shape, ...encoded }, isNegative(answer));
     } else {
       let route = cached?.kind === 'dynamic' ? cached : undefined;
       if (!route) cache.set(q.name, (route = { kind: 'dynamic', shape, record, zone, owner, replies: new Map() }));
-      if (route.replies.size >= MAX_REPLIES_PER_RECORD) route.replies.clear();
-      route.replies.set(trace.pickKey, encoded);
+      cache.setPick(route, trace.pickKey, encoded);
     }
   }
   return { ...out, zone, dynamic };
 }
 
-const MAX_REPLIES_PER_RECORD = 1_024; // orders of several picked members
+/** An answer with no data: what random names and types get (cached in the small tier, see ReplyCache). */
+function isNegative(answer: Answer): boolean {
+  return answer.kind === 'nxdomain' || answer.kind === 'refused' || answer.kind === 'nodata';
+}
 
 /**
  * Everything besides the name that a reply's bytes depend on, as one number: type, size limit, EDNS and DO, and
@@ -92,8 +96,8 @@ function replyShape(type: number, maxBytes: number, edns: RequestEdns | undefine
   return ((type * 65536 + maxBytes) * 4 + ednsCode) * 512 + ecsCode;
 }
 
-function summaryOf(name: string, d: DynamicPlan | DynamicTrace): DynamicSummary {
-  return { name, answeredBy: d.answeredBy, degraded: d.degraded ? d.outcome : undefined };
+function summaryOf(record: string, d: DynamicPlan | DynamicTrace): DynamicSummary {
+  return { record, answeredBy: d.answeredBy, degraded: d.degraded ? d.outcome : undefined };
 }
 
 /**

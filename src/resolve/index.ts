@@ -33,14 +33,50 @@ export function cachingSnapshot(data: Pick<Snapshot, 'zones' | 'geo' | 'health'>
 }
 
 /**
- * Encoded replies by question name and `shape`. Random names and types (floods) must not grow it without end: past
- * MAX_ENTRIES it starts over. 50,000 replies is a few MB, and covers the names a large zone is asked for.
+ * Encoded replies by question name and `shape`, in two tiers that each start over when full. Answers (positive, and
+ * the picks of dynamic records) may hold MAX_ENTRIES: a large zone's working set. Negative answers (NXDOMAIN, NODATA,
+ * REFUSED) hold NEGATIVE_ENTRIES: a flood of random names or types churns that small tier and nothing else, so it
+ * neither grows memory nor pushes out the answers (RFC 8198 names the better cure, NSEC, for signed zones).
  */
 export class ReplyCache {
   static readonly MAX_ENTRIES = 50_000;
-  // Most names are asked in one shape: their entry is kept alone, a Map of shapes only for the others.
-  private readonly byName = new Map<string, CachedReply | Map<number, CachedReply>>();
+  static readonly NEGATIVE_ENTRIES = 2_048;
+  private readonly positive = new ReplyTier(ReplyCache.MAX_ENTRIES);
+  private readonly negative = new ReplyTier(ReplyCache.NEGATIVE_ENTRIES);
+
+  /** Replies held, picks of dynamic records included. */
+  get size(): number {
+    return this.positive.size + this.negative.size;
+  }
+
+  get(name: string, shape: number): CachedReply | undefined {
+    return this.positive.get(name, shape) ?? this.negative.get(name, shape);
+  }
+
+  /** `negative`: an answer with nothing in it (kept in the small tier). */
+  set(name: string, entry: CachedReply, negative = false): void {
+    (negative ? this.negative : this.positive).set(name, entry);
+  }
+
+  /** One pick's reply for a dynamic route (counted against MAX_ENTRIES). */
+  setPick(route: CachedReply & { kind: 'dynamic' }, pickKey: string, reply: EncodedReply): void {
+    if (route.replies.size >= MAX_REPLIES_PER_ROUTE) {
+      this.positive.uncount(route.replies.size);
+      route.replies.clear();
+    }
+    if (!route.replies.has(pickKey)) this.positive.count(1);
+    route.replies.set(pickKey, reply);
+  }
+}
+
+const MAX_REPLIES_PER_ROUTE = 1_024; // orders of several picked members
+
+/** Replies by name, then shape; most names are asked in one shape, kept alone (a Map of shapes for the others). */
+class ReplyTier {
+  private byName = new Map<string, CachedReply | Map<number, CachedReply>>();
   private entries = 0;
+
+  constructor(private readonly max: number) {}
 
   get size(): number {
     return this.entries;
@@ -54,23 +90,31 @@ export class ReplyCache {
   }
 
   set(name: string, entry: CachedReply): void {
-    if (this.entries >= ReplyCache.MAX_ENTRIES) {
-      this.byName.clear();
+    if (this.entries >= this.max) {
+      this.byName = new Map(); // a new table: clear() would keep the old one's size
       this.entries = 0;
     }
     const found = this.byName.get(name);
     if (found === undefined) {
       this.byName.set(name, entry);
-      this.entries++;
+      this.count(1);
     } else if (found instanceof Map) {
-      if (!found.has(entry.shape)) this.entries++;
+      if (!found.has(entry.shape)) this.count(1);
       found.set(entry.shape, entry);
     } else if (found.shape === entry.shape) {
       this.byName.set(name, entry);
     } else {
       this.byName.set(name, new Map([[found.shape, found], [entry.shape, entry]]));
-      this.entries++;
+      this.count(1);
     }
+  }
+
+  count(n: number): void {
+    this.entries += n;
+  }
+
+  uncount(n: number): void {
+    this.entries = Math.max(0, this.entries - n);
   }
 }
 
@@ -127,7 +171,7 @@ export function resolveChoice(query: Query, client: ClientAddress, snapshot: Sna
  * processor's caches on the query path).
  */
 interface RecordPlans {
-  readonly byClient: Map<number | string, DynamicPlan>;
+  byClient: Map<number | string, DynamicPlan>;
   readonly shared: Map<string, DynamicPlan>;
 }
 
@@ -136,11 +180,14 @@ function planFor(snapshot: Snapshot, record: DynamicRecord, client: ClientAddres
   const plans = snapshot.plans;
   if (!plans) return planDynamic(record, client, factsOf(snapshot), snapshot.health);
   let forRecord = plans.get(record);
-  if (!forRecord) plans.set(record, (forRecord = { byClient: new Map(), shared: new Map() }));
+  if (!forRecord) {
+    if (plans.size >= MAX_PLANNED_RECORDS) plans.clear();
+    plans.set(record, (forRecord = { byClient: new Map(), shared: new Map() }));
+  }
   const key = clientKey(client);
   let plan = forRecord.byClient.get(key);
   if (!plan) {
-    if (forRecord.byClient.size >= MAX_PLANS_PER_RECORD) forRecord.byClient.clear();
+    if (forRecord.byClient.size >= MAX_PLANS_PER_RECORD) forRecord.byClient = new Map();
     plan = planDynamic(record, client, factsOf(snapshot), snapshot.health);
     const picksFrom = `${plan.pickAll}|${plan.candidates.map((c) => `${c.key}/${c.weight}`).join(';')}`;
     const same = forRecord.shared.get(picksFrom);
@@ -155,7 +202,10 @@ function factsOf(snapshot: Snapshot): (address: Uint8Array) => ClientFacts {
   return snapshot.geo ? snapshot.geo.lookup : () => NO_GEO_FACTS;
 }
 
-const MAX_PLANS_PER_RECORD = 16_384; // clients (ECS subnets, resolvers) are unbounded: past this the record starts over
+// Clients (ECS subnets, resolvers) are unbounded: past these a record, or the whole cache, starts over. At most
+// MAX_PLANNED_RECORDS × MAX_PLANS_PER_RECORD plans (some 200 bytes each) live in one snapshot.
+const MAX_PLANS_PER_RECORD = 4_096;
+const MAX_PLANNED_RECORDS = 256;
 
 /**
  * A client as a Map key: IPv4 address and prefix as one number, IPv6 as text. An ECS /24 or shorter (what resolvers

@@ -1,9 +1,10 @@
-// The live state (stored overlay, serials, member state) over the zone files: what queries, updates and reloads see.
-import { formatRData, RRClass, type RData, type RR, rdataTypeCode, typeName } from '../core/index.ts';
+// The live state (stored overlays, serials, member state, overrides) over the zone files: what queries, updates and
+// reloads see. Persistent maps: a change copies what it touches, so one costs the same however many came before.
+import { formatRData, PersistentMap, RRClass, type RData, type RR, rdataTypeCode, typeName } from '../core/index.ts';
 import type { HealthView } from '../resolve/index.ts';
-import type { Change, UpdateZone } from '../update/index.ts';
-import { type MemberStatus, nextSerial, overlayZone, serialGreater, soaSerial, type Zone, type ZoneSet } from '../zone/index.ts';
-import type { Commit, JournalEntry, StoredState } from './rows.ts';
+import { rdataKey, type UpdateZone } from '../update/index.ts';
+import { editZone, type MemberStatus, type RRset, type RRsetChange, serialGreater, soaSerial, type Zone, type ZoneSet } from '../zone/index.ts';
+import type { Commit, JournalEntry, OverlayRecordRow, StoredState } from './rows.ts';
 
 export interface MemberState {
   readonly inService: boolean | undefined;
@@ -11,59 +12,118 @@ export interface MemberState {
   readonly healthSince: number | undefined;
 }
 
-/** A mirror of the store: replaced after every commit, never changed in place. */
+export interface Override {
+  readonly status: MemberStatus;
+  readonly reason: string | null;
+  readonly at: number;
+}
+
+export interface RecordOverrides {
+  readonly members: ReadonlyMap<string, Override>;
+  readonly pools: ReadonlyMap<string, Override>;
+}
+
+/** An RRset as updates left it, and the zone file's RRset (JSON) it replaced, to notice a later edit of the file. */
+export interface OverlayRRset {
+  readonly ttl: number;
+  readonly records: readonly RR[];
+  readonly base: string | null;
+}
+
+/** A mirror of the store: replaced after every commit, never changed in place. Keys are recordKey's. */
 export interface LiveState {
   readonly serials: ReadonlyMap<string, number>;
-  /** "zone|name|type" → records and the zone file's RRset (JSON) they replaced. */
-  readonly rrsets: ReadonlyMap<string, { readonly records: readonly RR[]; readonly base: string | null }>;
-  /** "name|type|address" → member state. */
-  readonly members: ReadonlyMap<string, MemberState>;
-  /** "name|type|member|address" or "name|type|pool|pool" → the operator's status and why. */
-  readonly overrides: ReadonlyMap<string, { readonly status: MemberStatus; readonly reason: string | null; readonly at: number }>;
+  /** zone → "name|type" → the RRset updates left (no records: deleted). */
+  readonly overlays: ReadonlyMap<string, PersistentMap<OverlayRRset>>;
+  /** "name|type" of a dynamic record → member address → its state. */
+  readonly members: PersistentMap<ReadonlyMap<string, MemberState>>;
+  /** "name|type" of a dynamic record → the operator's overrides of its members and pools. */
+  readonly overrides: PersistentMap<RecordOverrides>;
+}
+
+export const EMPTY_LIVE: LiveState = { serials: new Map(), overlays: new Map(), members: PersistentMap.empty(), overrides: PersistentMap.empty() };
+
+/** How a record (an RRset, a dynamic record) is keyed in live state: "name|type", as DynamicRecord.key. */
+export function recordKey(name: string, type: number): string {
+  return `${name}|${type}`;
+}
+
+export function parseRecordKey(key: string): { name: string; type: number } {
+  const bar = key.lastIndexOf('|');
+  return { name: key.slice(0, bar), type: Number(key.slice(bar + 1)) };
+}
+
+/** A record's identity as the store keeps it: its canonical wire form, in hex. */
+export function storedIdentity(data: RData): string {
+  return Buffer.from(rdataKey(data), 'latin1').toString('hex');
 }
 
 export function liveFromStored(s: StoredState): LiveState {
+  const overlays = new Map<string, [string, OverlayRRset][]>();
+  for (const o of s.overlays) {
+    const records = o.records.map((r) => ({ ...decodeRecord(o.name, r), ttl: o.ttl }));
+    (overlays.get(o.zone) ?? overlays.set(o.zone, []).get(o.zone)!).push([recordKey(o.name, o.type), { ttl: o.ttl, records, base: o.base }]);
+  }
+  const members = new Map<string, Map<string, MemberState>>();
+  for (const m of s.members) {
+    const key = recordKey(m.name, m.type);
+    (members.get(key) ?? members.set(key, new Map()).get(key)!).set(m.address, { inService: m.inService, health: m.health, healthSince: m.healthSince });
+  }
+  const overrides = new Map<string, { members: Map<string, Override>; pools: Map<string, Override> }>();
+  for (const o of s.overrides) {
+    const key = recordKey(o.name, o.type);
+    const entry = overrides.get(key) ?? overrides.set(key, { members: new Map(), pools: new Map() }).get(key)!;
+    (o.kind === 'pool' ? entry.pools : entry.members).set(o.target, { status: o.status as MemberStatus, reason: o.reason, at: o.at });
+  }
   return {
     serials: s.serials,
-    rrsets: new Map(s.rrsets.map((r) => [`${r.zone}|${r.name}|${r.type}`, { records: decodeRecords(r.name, r.records), base: r.base }])),
-    members: new Map(s.members.map((m) => [`${m.name}|${m.type}|${m.address}`, { inService: m.inService, health: m.health, healthSince: m.healthSince }])),
-    overrides: new Map(s.overrides.map((o) => [`${o.name}|${o.type}|${o.kind}|${o.target}`, { status: o.status as MemberStatus, reason: o.reason, at: o.at }])),
+    overlays: new Map([...overlays].map(([zone, entries]) => [zone, PersistentMap.from(entries)])),
+    members: PersistentMap.from(members),
+    overrides: PersistentMap.from(overrides),
   };
 }
 
-/** The zone file's version of an RRset, as stored beside an overlay row to notice later edits of the file. */
+/** The zone file's version of an RRset, as stored beside an overlay to notice later edits of the file. */
 export function baseOf(zone: Zone | undefined, name: string, type: number): string | null {
   const rrset = zone?.nodes.get(name)?.rrsets.get(type);
   return rrset ? encodeRecords(rrset.records) : null;
 }
 
 export function encodeRecords(records: readonly RR[]): string {
-  return JSON.stringify(records.map((r) => ({ ttl: r.ttl, data: r.data.type === 'UNKNOWN' ? { ...r.data, data: Buffer.from(r.data.data).toString('hex') } : r.data })));
+  return JSON.stringify(records.map((r) => ({ ttl: r.ttl, data: dataJson(r.data) })));
 }
 
-function decodeRecords(name: string, json: string): RR[] {
-  return (JSON.parse(json) as { ttl: number; data: RData & { data?: unknown } }[]).map(({ ttl, data }) => {
-    const d = (data.type === 'UNKNOWN' ? { ...data, data: Buffer.from(String(data.data), 'hex') } : data) as RData;
-    return { name, type: rdataTypeCode(d), class: RRClass.IN, ttl, data: d };
-  });
+/** One record's data as stored (the bytes of an unknown type in hex). */
+export function dataJson(data: RData): unknown {
+  return data.type === 'UNKNOWN' ? { ...data, data: Buffer.from(data.data).toString('hex') } : data;
+}
+
+function decodeRecord(name: string, row: OverlayRecordRow): RR {
+  const parsed = JSON.parse(row.data) as RData & { data?: unknown };
+  const data = (parsed.type === 'UNKNOWN' ? { ...parsed, data: Buffer.from(String(parsed.data), 'hex') } : parsed) as RData;
+  return { name, type: rdataTypeCode(data), class: RRClass.IN, ttl: 0, data };
 }
 
 /**
  * Reconciles the stored state with freshly loaded zone files (start and reload):
- * - an overlay row whose zone-file RRset changed since the row was written is dropped: the newer edit wins;
+ * - an overlay whose zone-file RRset changed since the overlay was written is dropped: the newer edit wins;
  * - each zone's serial is the greater (RFC 1982) of the file's and the stored one, so it never goes back.
  */
 export function reconcile(files: ZoneSet, live: LiveState, nowMs: number): { live: LiveState; commit: Commit } {
-  const rrsets = new Map(live.rrsets);
-  const dropped: NonNullable<Commit['rrsets']>[number][] = [];
+  const overlays = new Map(live.overlays);
+  const dropped: NonNullable<Commit['overlays']>[number][] = [];
   const journal: JournalEntry[] = [];
-  for (const [key, row] of live.rrsets) {
-    const [zone, name, type] = key.split('|') as [string, string, string];
+  for (const [zone, entries] of live.overlays) {
     const fileZone = files.zones.get(zone);
-    if (fileZone && baseOf(fileZone, name, Number(type)) === row.base) continue;
-    rrsets.delete(key);
-    dropped.push({ zone, name, type: Number(type), records: '', base: null, delete: true });
-    journal.push({ at: nowMs, source: 'reload', zone, name, type: typeName(Number(type)), before: formatRecords(row.records), after: null, reason: fileZone ? 'the zone file changed this RRset since the update: the file wins' : 'the zone is no longer served' });
+    const gone: [string, undefined][] = [];
+    for (const [key, overlay] of entries) {
+      const { name, type } = parseRecordKey(key);
+      if (fileZone && baseOf(fileZone, name, type) === overlay.base) continue;
+      gone.push([key, undefined]);
+      dropped.push({ zone, name, type, ttl: 0, base: null, delete: true });
+      journal.push({ at: nowMs, source: 'reload', zone, name, type: typeName(type), before: formatRecords(overlay.records), after: null, reason: fileZone ? 'the zone file changed this RRset since the update: the file wins' : 'the zone is no longer served' });
+    }
+    if (gone.length > 0) overlays.set(zone, entries.with(gone));
   }
   const serials = new Map(live.serials);
   const serialWrites = new Map<string, number>();
@@ -74,10 +134,10 @@ export function reconcile(files: ZoneSet, live: LiveState, nowMs: number): { liv
     if (serial !== stored) serialWrites.set(origin, serial);
     serials.set(origin, serial);
   }
-  return { live: { ...live, rrsets, serials }, commit: { serials: serialWrites, rrsets: dropped, journal } };
+  return { live: { ...live, overlays, serials }, commit: { serials: serialWrites, overlays: dropped, journal } };
 }
 
-/** The zones queries see: each zone file with its overlay and serial. */
+/** The zones queries see: each zone file with its overlays and serial. */
 export function materialize(files: ZoneSet, live: LiveState): ZoneSet {
   const zones = new Map<string, Zone>();
   for (const [origin, zone] of files.zones) zones.set(origin, materializeZone(zone, live));
@@ -85,45 +145,35 @@ export function materialize(files: ZoneSet, live: LiveState): ZoneSet {
 }
 
 export function materializeZone(fileZone: Zone, live: LiveState): Zone {
-  const replace = new Map<string, readonly RR[]>();
-  for (const [key, row] of live.rrsets) {
-    if (key.startsWith(`${fileZone.origin}|`)) replace.set(key.slice(fileZone.origin.length + 1), row.records);
-  }
+  const overlays = live.overlays.get(fileZone.origin);
   const serial = live.serials.get(fileZone.origin) ?? soaSerial(fileZone);
-  return replace.size === 0 && serial === soaSerial(fileZone) ? fileZone : overlayZone(fileZone, replace, serial);
+  if ((!overlays || overlays.size === 0) && serial === soaSerial(fileZone)) return fileZone;
+  return editZone(fileZone, rrsetChanges(fileZone, overlays ?? []), serial);
 }
 
-interface RecordState {
-  readonly members: Map<string, MemberState>;
-  readonly memberOverrides: Map<string, MemberStatus>;
-  readonly poolOverrides: Map<string, MemberStatus>;
+/** The RRsets of these overlays as a zone takes them; a dynamic RRset is never replaced (updates change its members). */
+export function rrsetChanges(zone: Zone, overlays: Iterable<readonly [string, OverlayRRset | undefined]>): RRsetChange[] {
+  const changes: RRsetChange[] = [];
+  for (const [key, overlay] of overlays) {
+    const { name, type } = parseRecordKey(key);
+    if (zone.nodes.get(name)?.rrsets.get(type)?.dynamic) continue;
+    changes.push({ name, type, rrset: overlay && overlay.records.length > 0 ? overlayRRset(name, type, overlay) : undefined });
+  }
+  return changes;
 }
 
-/**
- * The health view queries read, indexed once per snapshot by record, so a query makes no key strings:
- * a record with no stored state costs one Map lookup.
- */
+function overlayRRset(name: string, type: number, overlay: OverlayRRset): RRset {
+  const records = Object.freeze(overlay.records.map((r) => (r.ttl === overlay.ttl && r.name === name ? r : { ...r, name, ttl: overlay.ttl })));
+  return Object.freeze({ name, type, ttl: overlay.ttl, records, dynamic: undefined });
+}
+
+/** The health view queries read: the live state's own maps, so a commit costs it nothing. */
 export function healthView(live: LiveState): HealthView {
-  const byRecord = new Map<string, RecordState>();
-  const stateOf = (key: string): RecordState => {
-    let s = byRecord.get(key);
-    if (!s) byRecord.set(key, (s = { members: new Map(), memberOverrides: new Map(), poolOverrides: new Map() }));
-    return s;
-  };
-  for (const [key, m] of live.members) {
-    const cut = key.lastIndexOf('|');
-    stateOf(key.slice(0, cut)).members.set(key.slice(cut + 1), m);
-  }
-  for (const [key, o] of live.overrides) {
-    const [name, type, kind, target] = key.split('|') as [string, string, string, string];
-    const s = stateOf(`${name}|${type}`);
-    (kind === 'pool' ? s.poolOverrides : s.memberOverrides).set(target, o.status);
-  }
   return {
-    check: (record, address) => byRecord.get(record.key)?.members.get(address)?.health,
-    inService: (record, address) => byRecord.get(record.key)?.members.get(address)?.inService !== false,
-    memberOverride: (record, address) => byRecord.get(record.key)?.memberOverrides.get(address),
-    poolOverride: (record, pool) => byRecord.get(record.key)?.poolOverrides.get(pool),
+    check: (record, address) => live.members.get(record.key)?.get(address)?.health,
+    inService: (record, address) => live.members.get(record.key)?.get(address)?.inService !== false,
+    memberOverride: (record, address) => live.overrides.get(record.key)?.members.get(address)?.status,
+    poolOverride: (record, pool) => live.overrides.get(record.key)?.pools.get(pool)?.status,
   };
 }
 
@@ -135,9 +185,9 @@ export function updateView(zone: Zone, live: LiveState): UpdateZone {
       const rrset = zone.nodes.get(name)?.rrsets.get(type);
       if (!rrset?.dynamic) return rrset?.records ?? [];
       const d = rrset.dynamic;
-      const addresses = new Set([...d.defaults, ...[...d.pools.values()].flatMap((p) => p.members)].map((m) => m.address));
-      return [...addresses]
-        .filter((a) => live.members.get(`${name}|${type}|${a}`)?.inService !== false)
+      const members = live.members.get(d.key);
+      return [...d.addresses]
+        .filter((a) => members?.get(a)?.inService !== false)
         .map((address) => ({ name, type, class: RRClass.IN, ttl: d.ttl, data: { type: type === 28 ? 'AAAA' : 'A', address } as RData }));
     },
     types: (name) => [...(zone.nodes.get(name)?.rrsets.keys() ?? [])],
@@ -145,48 +195,6 @@ export function updateView(zone: Zone, live: LiveState): UpdateZone {
   };
 }
 
-/** What an accepted update writes: the new serial, overlay rows, member state and journal entries; and the state after. */
-export function planChanges(zone: Zone, fileZone: Zone | undefined, live: LiveState, changes: readonly Change[], meta: { source: 'health' | 'update' | 'api'; reason: string; nowMs: number }): { live: LiveState; commit: Commit; serial: number } {
-  const serial = nextSerial(live.serials.get(zone.origin) ?? soaSerial(zone));
-  const rrsets = new Map(live.rrsets);
-  const members = new Map(live.members);
-  const overrides = new Map(live.overrides);
-  const overrideRows: NonNullable<Commit['overrides']>[number][] = [];
-  const rows: NonNullable<Commit['rrsets']>[number][] = [];
-  const memberRows: NonNullable<Commit['members']>[number][] = [];
-  const journal: JournalEntry[] = [];
-  const entry = (name: string, type: number, before: string | null, after: string | null): JournalEntry => ({
-    at: meta.nowMs, source: meta.source, zone: zone.origin, name, type: typeName(type), before, after, reason: meta.reason,
-  });
-  for (const c of changes) {
-    const key = `${c.name}|${c.type}`;
-    if (c.kind === 'rrset') {
-      const before = zone.nodes.get(c.name)?.rrsets.get(c.type)?.records ?? [];
-      const base = rrsets.get(`${zone.origin}|${key}`)?.base ?? baseOf(fileZone, c.name, c.type);
-      rrsets.set(`${zone.origin}|${key}`, { records: c.records, base });
-      rows.push({ zone: zone.origin, name: c.name, type: c.type, records: encodeRecords(c.records), base });
-      journal.push(entry(c.name, c.type, formatRecords(before), formatRecords(c.records)));
-    } else if (c.kind === 'override') {
-      const okey = `${key}|${c.target}|${c.key}`;
-      const was = overrides.get(okey)?.status ?? 'as configured';
-      overrides.set(okey, { status: c.status, reason: c.reason, at: meta.nowMs });
-      overrideRows.push({ name: c.name, type: c.type, kind: c.target, target: c.key, status: c.status, reason: c.reason, at: meta.nowMs });
-      journal.push({ ...entry(c.name, c.type, `${c.target} ${c.key} ${was}`, `${c.target} ${c.key} ${c.status}`), reason: c.reason || meta.reason });
-    } else {
-      const old = members.get(`${key}|${c.address}`) ?? { inService: undefined, health: undefined, healthSince: undefined };
-      const next = c.kind === 'service' ? { ...old, inService: c.inService } : { ...old, health: c.up, healthSince: meta.nowMs };
-      members.set(`${key}|${c.address}`, next);
-      memberRows.push(c.kind === 'service' ? { name: c.name, type: c.type, address: c.address, inService: c.inService, at: meta.nowMs } : { name: c.name, type: c.type, address: c.address, health: c.up, at: meta.nowMs });
-      const word = c.kind === 'service' ? (c.inService ? 'in service' : 'deleted') : c.up ? 'up' : 'down';
-      const was = c.kind === 'service' ? (old.inService === false ? 'deleted' : 'in service') : old.health === undefined ? 'unchecked' : old.health ? 'up' : 'down';
-      journal.push(entry(c.name, c.type, `${c.address} ${was}`, `${c.address} ${word}`));
-    }
-  }
-  const serials = new Map(live.serials).set(zone.origin, serial);
-  return { live: { serials, rrsets, members, overrides }, commit: { serials: new Map([[zone.origin, serial]]), rrsets: rows, members: memberRows, overrides: overrideRows, journal }, serial };
-}
-
-function formatRecords(records: readonly RR[]): string | null {
+export function formatRecords(records: readonly RR[]): string | null {
   return records.length === 0 ? null : records.map((r) => `${r.ttl} ${typeName(r.type)} ${formatRData(r.data)}`).join('; ');
 }
-

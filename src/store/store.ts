@@ -1,11 +1,15 @@
-// SQLite state (WAL): serials, RRset overlay, member service and health, overrides, and the journal.
+// SQLite state (WAL): serials, RRset overlays (a row per record), member service and health, overrides, the journal.
 import Database from 'better-sqlite3';
-import type { Commit, JournalEntry, OverrideRow, RRsetRow, StoredState } from '../state/index.ts';
+import { type Commit, type JournalEntry, type OverlayRecordRow, type OverlayRow, type OverrideRow, type StoredState, storedIdentity } from '../state/index.ts';
+import type { RData } from '../core/index.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Versioned migrations; each runs once, in order, in one transaction with its version bump. */
-const MIGRATIONS: readonly string[] = [
+/**
+ * Versioned migrations; each runs once, in order, in one transaction with its version bump. SQL, or a function for
+ * one that must compute (identities of records).
+ */
+const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   `CREATE TABLE serials (zone TEXT PRIMARY KEY, serial INTEGER NOT NULL);
    CREATE TABLE rrsets (zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, records TEXT NOT NULL, base TEXT, updated_at INTEGER NOT NULL,
      PRIMARY KEY (zone, name, type));
@@ -16,6 +20,25 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source TEXT NOT NULL, zone TEXT, name TEXT, type TEXT,
      before TEXT, after TEXT, reason TEXT);
    CREATE INDEX journal_at ON journal (at);`,
+  // 2: an overlay RRset is a row and each of its records another, so an update writes what it changed.
+  (db) => {
+    db.exec(`CREATE TABLE overlays (zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, ttl INTEGER NOT NULL, base TEXT, updated_at INTEGER NOT NULL,
+               PRIMARY KEY (zone, name, type));
+             CREATE TABLE overlay_records (zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
+               PRIMARY KEY (zone, name, type, key));`);
+    const overlay = db.prepare('INSERT INTO overlays (zone, name, type, ttl, base, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const record = db.prepare('INSERT OR REPLACE INTO overlay_records (zone, name, type, key, data) VALUES (?, ?, ?, ?, ?)');
+    const old = db.prepare('SELECT zone, name, type, records, base, updated_at FROM rrsets').all() as { zone: string; name: string; type: number; records: string; base: string | null; updated_at: number }[];
+    for (const r of old) {
+      const records = JSON.parse(r.records) as { ttl: number; data: RData & { data?: unknown } }[];
+      overlay.run(r.zone, r.name, r.type, records[0]?.ttl ?? 0, r.base, r.updated_at);
+      for (const { data } of records) {
+        const parsed = (data.type === 'UNKNOWN' ? { ...data, data: Buffer.from(String(data.data), 'hex') } : data) as RData;
+        record.run(r.zone, r.name, r.type, storedIdentity(parsed), JSON.stringify(data));
+      }
+    }
+    db.exec('DROP TABLE rrsets');
+  },
 ];
 
 /** The journal keeps the newest JOURNAL_MAX_ENTRIES entries (older ones are deleted as new ones arrive). */
@@ -39,8 +62,12 @@ export class Store {
     const p = (sql: string) => this.db.prepare(sql);
     return {
       setSerial: p('INSERT INTO serials (zone, serial) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET serial = excluded.serial'),
-      putRRset: p('INSERT INTO rrsets (zone, name, type, records, base, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (zone, name, type) DO UPDATE SET records = excluded.records, updated_at = excluded.updated_at'),
-      dropRRset: p('DELETE FROM rrsets WHERE zone = ? AND name = ? AND type = ?'),
+      putOverlay: p(`INSERT INTO overlays (zone, name, type, ttl, base, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                     ON CONFLICT (zone, name, type) DO UPDATE SET ttl = excluded.ttl, updated_at = excluded.updated_at`),
+      dropOverlay: p('DELETE FROM overlays WHERE zone = ? AND name = ? AND type = ?'),
+      dropOverlayRecords: p('DELETE FROM overlay_records WHERE zone = ? AND name = ? AND type = ?'),
+      putRecord: p('INSERT OR REPLACE INTO overlay_records (zone, name, type, key, data) VALUES (?, ?, ?, ?, ?)'),
+      dropRecord: p('DELETE FROM overlay_records WHERE zone = ? AND name = ? AND type = ? AND key = ?'),
       putService: p('INSERT INTO members (name, type, address, in_service) VALUES (?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET in_service = excluded.in_service'),
       putHealth: p('INSERT INTO members (name, type, address, health, health_since) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET health = excluded.health, health_since = excluded.health_since'),
       putOverride: p('INSERT INTO overrides (name, type, kind, target, status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, type, kind, target) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at'),
@@ -62,7 +89,9 @@ export class Store {
     if (version > MIGRATIONS.length) throw new Error(`the database is from a newer gslb (schema ${version}, this one knows ${MIGRATIONS.length})`);
     for (; version < MIGRATIONS.length; version++) {
       this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
+        const migration = MIGRATIONS[version]!;
+        if (typeof migration === 'string') this.db.exec(migration);
+        else migration(this.db);
         this.db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
       })();
     }
@@ -74,11 +103,18 @@ export class Store {
 
   load(): StoredState {
     const serials = new Map((this.db.prepare('SELECT zone, serial FROM serials').all() as { zone: string; serial: number }[]).map((r) => [r.zone, r.serial]));
-    const rrsets = this.db.prepare('SELECT zone, name, type, records, base FROM rrsets').all() as RRsetRow[];
+    const records = this.db.prepare('SELECT zone, name, type, key, data FROM overlay_records').all() as OverlayRecordRow[];
+    const byRRset = new Map<string, OverlayRecordRow[]>();
+    for (const r of records) {
+      const key = `${r.zone}\u0000${r.name}\u0000${r.type}`;
+      (byRRset.get(key) ?? byRRset.set(key, []).get(key)!).push(r);
+    }
+    const overlays = (this.db.prepare('SELECT zone, name, type, ttl, base FROM overlays').all() as OverlayRow[])
+      .map((o) => ({ ...o, records: byRRset.get(`${o.zone}\u0000${o.name}\u0000${o.type}`) ?? [] }));
     const members = (this.db.prepare('SELECT name, type, address, in_service, health, health_since FROM members').all() as { name: string; type: number; address: string; in_service: number | null; health: number | null; health_since: number | null }[])
       .map((r) => ({ name: r.name, type: r.type, address: r.address, inService: r.in_service === null ? undefined : r.in_service === 1, health: r.health === null ? undefined : r.health === 1, healthSince: r.health_since ?? undefined }));
     const overrides = this.db.prepare('SELECT name, type, kind, target, status, reason, at FROM overrides').all() as OverrideRow[];
-    return { serials, rrsets, members, overrides };
+    return { serials, overlays, members, overrides };
   }
 
   /** Writes everything in `c` atomically; returns once it is on disk. */
@@ -86,9 +122,17 @@ export class Store {
     const q = this.sql;
     this.db.transaction(() => {
       for (const [zone, serial] of c.serials ?? []) q.setSerial.run(zone, serial);
-      for (const r of c.rrsets ?? []) {
-        if (r.delete) q.dropRRset.run(r.zone, r.name, r.type);
-        else q.putRRset.run(r.zone, r.name, r.type, r.records, r.base, Date.now());
+      for (const o of c.overlays ?? []) {
+        if (o.delete) {
+          q.dropOverlay.run(o.zone, o.name, o.type);
+          q.dropOverlayRecords.run(o.zone, o.name, o.type);
+        } else {
+          q.putOverlay.run(o.zone, o.name, o.type, o.ttl, o.base, Date.now());
+        }
+      }
+      for (const r of c.records ?? []) {
+        if (r.data === null) q.dropRecord.run(r.zone, r.name, r.type, r.key);
+        else q.putRecord.run(r.zone, r.name, r.type, r.key, r.data);
       }
       for (const m of c.members ?? []) {
         if (m.inService !== undefined) q.putService.run(m.name, m.type, m.address, m.inService === null ? null : m.inService ? 1 : 0);

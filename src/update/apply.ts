@@ -1,7 +1,7 @@
 // RFC 2136 §3.4: prescan every update, then apply them all to a working copy; the result is one changeset or nothing.
 import { addressText, ipv4Bytes, ipv6Bytes, isAtOrBelow, Rcode, RRClass, type RR, RRType, typeName } from '../core/index.ts';
 import type { Change, UpdateRR, UpdateSource, UpdateZone } from './model.ts';
-import { sameRData } from './rdata.ts';
+import { rdataKey } from './rdata.ts';
 
 const META_TYPES: ReadonlySet<number> = new Set([RRType.ANY, RRType.AXFR, RRType.IXFR, 253, 254, RRType.OPT, RRType.TSIG]);
 /** Types an update may add: what the zone files can hold (SOA is the server's own: its serial counts updates). */
@@ -36,29 +36,52 @@ export function applyUpdates(updates: readonly UpdateRR[], zone: UpdateZone, sou
   return { ok: true, changes: work.changes(), skipped: work.skipped };
 }
 
+/** An RRset as the update leaves it: its records by identity (see rdataKey), and its TTL. */
+interface Touched {
+  readonly before: ReadonlyMap<string, RR>;
+  readonly records: Map<string, RR>;
+  ttl: number;
+}
+
+/**
+ * The zone as the update changes it. Each RRset it touches is copied once (by record identity); after that an
+ * addition or deletion costs the same whatever the RRset's size, so a message costs what it holds.
+ */
 class WorkingCopy {
   readonly skipped: string[] = [];
-  private readonly rrsets = new Map<string, RR[]>();
-  private readonly members = new Map<string, boolean>(); // "name|type|address" → in service (or up)
+  /** name → type → the touched RRset. */
+  private readonly touched = new Map<string, Map<number, Touched>>();
+  /** Dynamic records' members: "name|type" → address → in service (or up). */
+  private readonly members = new Map<string, Map<string, boolean>>();
 
   constructor(
     private readonly zone: UpdateZone,
     private readonly source: UpdateSource,
   ) {}
 
-  private current(name: string, type: number): RR[] {
-    const key = `${name}|${type}`;
-    if (!this.rrsets.has(key)) this.rrsets.set(key, [...this.zone.rrset(name, type)]);
-    return this.rrsets.get(key)!;
+  private current(name: string, type: number): Touched {
+    let byType = this.touched.get(name);
+    if (!byType) this.touched.set(name, (byType = new Map()));
+    let t = byType.get(type);
+    if (!t) {
+      const records = this.zone.rrset(name, type);
+      const before = new Map(records.map((rr) => [rdataKey(rr.data), rr]));
+      byType.set(type, (t = { before, records: new Map(before), ttl: records[0]?.ttl ?? 0 }));
+    }
+    return t;
   }
 
   private typesAt(name: string): number[] {
     const types = new Set(this.zone.types(name));
-    for (const [key, rrs] of this.rrsets) {
-      const [n, t] = key.split('|');
-      if (n === name) rrs.length > 0 ? types.add(Number(t)) : types.delete(Number(t));
-    }
+    for (const [type, t] of this.touched.get(name) ?? []) t.records.size > 0 ? types.add(type) : types.delete(type);
     return [...types];
+  }
+
+  private setMember(name: string, type: number, address: string, value: boolean): void {
+    const key = `${name}|${type}`;
+    let m = this.members.get(key);
+    if (!m) this.members.set(key, (m = new Map()));
+    m.set(address, value);
   }
 
   /** Returns a reason to refuse the whole update, or undefined. */
@@ -69,9 +92,8 @@ class WorkingCopy {
     const dynamic = this.zone.dynamic(rr.name, rr.type);
     if (dynamic) {
       const address = data.type === 'A' || data.type === 'AAAA' ? canonicalAddress(data.type, data.address) : '';
-      const known = [...dynamic.defaults, ...[...dynamic.pools.values()].flatMap((p) => p.members)].some((m) => m.address === address);
-      if (!known) return `${address} is not a member of the dynamic record ${rr.name} ${typeName(rr.type)}; add it to a pool in the zone file`;
-      this.members.set(`${rr.name}|${rr.type}|${address}`, true);
+      if (!dynamic.addresses.has(address)) return `${address} is not a member of the dynamic record ${rr.name} ${typeName(rr.type)}; add it to a pool in the zone file`;
+      this.setMember(rr.name, rr.type, address, true);
       return undefined;
     }
     if (!ADDABLE.has(rr.type)) return `type ${typeName(rr.type)} cannot be added to ${rr.name}`;
@@ -80,11 +102,11 @@ class WorkingCopy {
     if (rr.type === RRType.CNAME ? types.some((t) => t !== RRType.CNAME) : types.includes(RRType.CNAME)) {
       return void this.skipped.push(`${typeName(rr.type)} at ${rr.name} would share the name with ${rr.type === RRType.CNAME ? 'other data' : 'a CNAME'}`);
     }
-    const rrs = this.current(rr.name, rr.type);
-    if (rr.type === RRType.CNAME) rrs.length = 0; // a name has one CNAME: the new one replaces it
-    const kept = rrs.filter((x) => !sameRData(x.data, data)).map((x) => ({ ...x, ttl: rr.ttl })); // RFC 2181 §5.2: one TTL per RRset
-    rrs.length = 0;
-    rrs.push(...kept, { name: rr.name, type: rr.type, class: RRClass.IN, ttl: rr.ttl, data: canonicalData(data) });
+    const t = this.current(rr.name, rr.type);
+    if (rr.type === RRType.CNAME) t.records.clear(); // a name has one CNAME: the new one replaces it
+    const record = { name: rr.name, type: rr.type, class: RRClass.IN, ttl: rr.ttl, data: canonicalData(data) };
+    t.records.set(rdataKey(record.data), record);
+    t.ttl = rr.ttl; // RFC 2181 §5.2: one TTL per RRset, the last one given
     return undefined;
   }
 
@@ -97,8 +119,13 @@ class WorkingCopy {
         continue;
       }
       const dynamic = this.zone.dynamic(rr.name, type);
-      if (dynamic) for (const rrOf of this.zone.rrset(rr.name, type)) this.setMember(rr.name, type, rrOf, false);
-      else if (this.source === 'update') this.current(rr.name, type).length = 0;
+      if (dynamic) {
+        for (const inService of this.zone.rrset(rr.name, type)) {
+          if (inService.data.type === 'A' || inService.data.type === 'AAAA') this.setMember(rr.name, type, inService.data.address, false);
+        }
+      } else if (this.source === 'update') {
+        this.current(rr.name, type).records.clear();
+      }
     }
     return undefined;
   }
@@ -109,35 +136,38 @@ class WorkingCopy {
     const dynamic = this.zone.dynamic(rr.name, rr.type);
     if (dynamic) {
       const address = data.type === 'A' || data.type === 'AAAA' ? canonicalAddress(data.type, data.address) : '';
-      const known = [...dynamic.defaults, ...[...dynamic.pools.values()].flatMap((p) => p.members)].some((m) => m.address === address);
-      if (known) this.members.set(`${rr.name}|${rr.type}|${address}`, false);
+      if (dynamic.addresses.has(address)) this.setMember(rr.name, rr.type, address, false);
       return undefined;
     }
     if (this.source === 'health') return `health updates touch only dynamic records, not ${rr.name} ${typeName(rr.type)}`;
-    const rrs = this.current(rr.name, rr.type);
-    const left = rrs.filter((x) => !sameRData(x.data, data));
+    const t = this.current(rr.name, rr.type);
+    const key = rdataKey(canonicalData(data));
     // RFC 2136 §3.4.2.4: the last apex NS stays.
-    if (rr.name === this.zone.origin && rr.type === RRType.NS && left.length === 0) return void this.skipped.push('the last apex NS cannot be deleted');
-    rrs.length = 0;
-    rrs.push(...left);
+    if (rr.name === this.zone.origin && rr.type === RRType.NS && t.records.size === 1 && t.records.has(key)) return void this.skipped.push('the last apex NS cannot be deleted');
+    t.records.delete(key);
     return undefined;
   }
 
-  private setMember(name: string, type: number, rr: RR, value: boolean): void {
-    if (rr.data.type === 'A' || rr.data.type === 'AAAA') this.members.set(`${name}|${type}|${rr.data.address}`, value);
-  }
-
+  /** What the update changed, one entry per RRset (with what it added and removed) and per member. */
   changes(): Change[] {
     const out: Change[] = [];
-    for (const [key, records] of this.rrsets) {
-      const [name, type] = key.split('|') as [string, string];
-      const before = this.zone.rrset(name, Number(type));
-      const same = before.length === records.length && records.every((r) => before.some((b) => sameRData(b.data, r.data) && b.ttl === r.ttl));
-      if (!same) out.push({ kind: 'rrset', name, type: Number(type), records });
+    for (const [name, byType] of this.touched) {
+      for (const [type, t] of byType) {
+        const added = [...t.records].filter(([key]) => !t.before.has(key)).map(([, rr]) => rr);
+        const removed = [...t.before].filter(([key]) => !t.records.has(key)).map(([, rr]) => rr);
+        const ttlBefore = t.before.values().next().value?.ttl;
+        const ttlChanged = t.records.size > 0 && ttlBefore !== undefined && ttlBefore !== t.ttl;
+        if (added.length === 0 && removed.length === 0 && !ttlChanged) continue;
+        const records = [...t.records.values()].map((rr) => (rr.ttl === t.ttl ? rr : { ...rr, ttl: t.ttl }));
+        out.push({ kind: 'rrset', name, type, ttl: t.ttl, records, added, removed });
+      }
     }
-    for (const [key, value] of this.members) {
-      const [name, type, address] = key.split('|') as [string, string, string];
-      out.push(this.source === 'health' ? { kind: 'health', name, type: Number(type), address, up: value } : { kind: 'service', name, type: Number(type), address, inService: value });
+    for (const [key, byAddress] of this.members) {
+      const bar = key.lastIndexOf('|');
+      const [name, type] = [key.slice(0, bar), Number(key.slice(bar + 1))];
+      for (const [address, value] of byAddress) {
+        out.push(this.source === 'health' ? { kind: 'health', name, type, address, up: value } : { kind: 'service', name, type, address, inService: value });
+      }
     }
     return out;
   }
@@ -150,4 +180,3 @@ function canonicalAddress(type: 'A' | 'AAAA', address: string): string {
 function canonicalData(d: NonNullable<UpdateRR['data']>): NonNullable<UpdateRR['data']> {
   return d.type === 'AAAA' ? { type: 'AAAA', address: canonicalAddress('AAAA', d.address) } : d;
 }
-

@@ -4,5 +4,5 @@ export type { Change, UpdateRR, UpdateSource, UpdateZone } from './model.ts';
 export { parseUpdate, type ParsedUpdate } from './parse.ts';
 export { checkPrerequisites } from './prerequisites.ts';
 export { processUpdate, type UpdateEnv, type UpdateKey, type UpdateOutcome } from './process.ts';
-export { sameRData } from './rdata.ts';
+export { rdataKey, sameRData } from './rdata.ts';
 export { type AddressChange, buildAddressUpdate } from './build.ts';

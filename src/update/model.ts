@@ -24,8 +24,11 @@ export interface UpdateZone {
 export type UpdateSource = 'update' | 'health';
 
 export type Change =
-  /** The RRset's new records; an empty list deletes it. */
-  | { readonly kind: 'rrset'; readonly name: string; readonly type: number; readonly records: readonly RR[] }
+  /** The RRset's new records (an empty list deletes it), with the ones added and removed and its TTL. */
+  | {
+      readonly kind: 'rrset'; readonly name: string; readonly type: number; readonly ttl: number;
+      readonly records: readonly RR[]; readonly added: readonly RR[]; readonly removed: readonly RR[];
+    }
   /** A dynamic record's member taken out of service (deleted by an operator) or returned. */
   | { readonly kind: 'service'; readonly name: string; readonly type: number; readonly address: string; readonly inService: boolean }
   /** A dynamic record's member found down or up by the health monitor. */

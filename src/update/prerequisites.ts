@@ -1,7 +1,7 @@
 // RFC 2136 §3.2: prerequisites, checked in order; the first that fails decides the rcode.
 import { isAtOrBelow, Rcode, RRClass, RRType } from '../core/index.ts';
 import type { UpdateRR, UpdateZone } from './model.ts';
-import { sameRData } from './rdata.ts';
+import { rdataKey } from './rdata.ts';
 
 /**
  * class  type   rdata   meaning                          fails with
@@ -25,15 +25,19 @@ export function checkPrerequisites(prerequisites: readonly UpdateRR[], zone: Upd
       if (rr.class === RRClass.NONE && exists) return rr.type === RRType.ANY ? fail(Rcode.YXDOMAIN, `${rr.name} is in use`) : fail(Rcode.YXRRSET, `a ${rr.type} RRset exists at ${rr.name}`);
     } else if (rr.class === RRClass.IN) {
       const key = `${rr.name}|${rr.type}`;
-      valueSets.set(key, [...(valueSets.get(key) ?? []), rr]);
+      const set = valueSets.get(key);
+      if (set) set.push(rr);
+      else valueSets.set(key, [rr]);
     } else {
       return { rcode: Rcode.FORMERR, reason: `prerequisite of class ${rr.class}` };
     }
   }
+  // RFC 2136 §3.2.3: the RRset is exactly these records (compared by identity, each side once).
   for (const wanted of valueSets.values()) {
     const { name, type } = wanted[0]!;
-    const have = zone.rrset(name, type);
-    const same = have.length === wanted.length && wanted.every((w) => w.data && have.some((h) => sameRData(h.data, w.data!))) && have.every((h) => wanted.some((w) => w.data && sameRData(h.data, w.data)));
+    const have = new Set(zone.rrset(name, type).map((rr) => rdataKey(rr.data)));
+    const want = new Set(wanted.map((w) => (w.data ? rdataKey(w.data) : '')));
+    const same = have.size === want.size && [...want].every((k) => have.has(k));
     if (!same) return fail(Rcode.NXRRSET, `the ${type} RRset at ${name} is not exactly as required`);
   }
   return { rcode: Rcode.NOERROR, reason: '' };

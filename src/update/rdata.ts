@@ -1,12 +1,12 @@
-// Comparing record data the way DNS does: names case-insensitively, addresses by value.
-import { ipv6Bytes, type RData } from '../core/index.ts';
+// Comparing record data the way DNS does: by canonical wire form (names case-insensitively, addresses by value).
+import type { RData } from '../core/index.ts';
+import { canonicalRData } from '../dns/index.ts';
 
-export function sameRData(a: RData, b: RData): boolean {
-  if (a.type === 'AAAA' && b.type === 'AAAA') return Buffer.from(ipv6Bytes(a.address)).equals(Buffer.from(ipv6Bytes(b.address)));
-  return JSON.stringify(normal(a)) === JSON.stringify(normal(b));
+/** A record's identity within its RRset: its canonical wire form as text (RFC 2136 §1.1.1). */
+export function rdataKey(data: RData): string {
+  return canonicalRData(data).toString('latin1');
 }
 
-function normal(d: RData): unknown {
-  if (d.type === 'UNKNOWN') return { type: d.type, code: d.code, data: Buffer.from(d.data).toString('hex') };
-  return d;
+export function sameRData(a: RData, b: RData): boolean {
+  return rdataKey(a) === rdataKey(b);
 }

@@ -59,6 +59,8 @@ export interface DynamicRecord {
   readonly ttlDegraded: number;
   /** The record's own `values`: answered when no rule matches, or when every pool of the chain is down. */
   readonly defaults: readonly PoolMember[];
+  /** Every address the record can answer: its default values and every pool's members. */
+  readonly addresses: ReadonlySet<string>;
   readonly pools: ReadonlyMap<string, Pool>;
   readonly rules: readonly Rule[];
   readonly answers: number;

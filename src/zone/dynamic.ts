@@ -20,7 +20,7 @@ const METHODS: readonly PickMethod[] = ['weighted', 'weighted-rr', 'hash', 'all'
 export function parseDynamicRecord(c: Collector, keys: Keys, ctx: RecordContext): DynamicRecord | undefined {
   const has = ['dynamic', 'healthcheck', 'answers', 'method', 'ttl_degraded', 'all_down', 'redirect', 'octodns'].some((k) => keys.has(k));
   if (!has) return undefined;
-  const before = c.diagnostics.length;
+  const before = c.errors;
   const member = (address: string, weight = 1, status: MemberStatus = 'obey', host?: string): PoolMember => ({
     address, weight, status, host, record: { name: ctx.name, type: RRType[ctx.type], class: RRClass.IN, ttl: ctx.ttl, data: { type: ctx.type, address } },
   });
@@ -36,15 +36,16 @@ export function parseDynamicRecord(c: Collector, keys: Keys, ctx: RecordContext)
   if (!METHODS.includes(method as PickMethod)) c.report(keys.get('method')?.value, 'BAD_VALUE', `method "${method}" is not one of ${METHODS.join(', ')}`);
   const allDown = keys.get('all_down') ? readString(c, keys.get('all_down')!.value, 'all_down') : 'fail-open';
   if (allDown !== 'fail-open' && allDown !== 'empty') c.report(keys.get('all_down')?.value, 'BAD_VALUE', 'all_down must be fail-open or empty');
+  const defaults = ctx.defaults.map((rr) => member(rr.data.type === 'A' || rr.data.type === 'AAAA' ? rr.data.address : ''));
   const record: DynamicRecord = {
     key: `${ctx.name}|${RRType[ctx.type]}`, name: ctx.name, type: RRType[ctx.type], ttl: ctx.ttl, ttlDegraded: int('ttl_degraded', 0, MAX_TTL_SECONDS, ctx.ttl),
-    defaults: ctx.defaults.map((rr) => member(rr.data.type === 'A' || rr.data.type === 'AAAA' ? rr.data.address : '')),
+    defaults, addresses: new Set([...defaults, ...[...pools.values()].flatMap((p) => p.members)].map((m) => m.address)),
     pools, rules, answers: int('answers', 1, 64, 1), method: method as PickMethod,
     allDown: allDown === 'empty' ? 'empty' : 'fail-open',
     healthcheck: parseHealthcheck(c, keys.get('healthcheck'), keys.get('octodns'), ctx.name),
     redirect: keys.get('redirect') ? parseRedirect(c, keys.get('redirect')!, ctx.name, ctx.type, ctx.ttl) : undefined,
   };
-  return c.diagnostics.slice(before).some((d) => d.severity === 'error') ? undefined : record;
+  return c.errors > before ? undefined : record;
 }
 
 function parsePools(c: Collector, pair: Pair, ctx: RecordContext, member: (a: string, w?: number, s?: MemberStatus, h?: string) => PoolMember): Map<string, Pool> {

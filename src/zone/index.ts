@@ -5,4 +5,5 @@ export { parseYaml, readMapping, readInteger, readString, seqItems, scalarValue,
 export type { DynamicRecord, HealthcheckSpec, MemberStatus, PickMethod, Pool, PoolMember, RedirectSpec, Rule } from './dynamic-model.ts';
 export { durationMs } from './dynamic-extras.ts';
 export { buildZone } from './load.ts';
-export { nextSerial, overlayZone, serialGreater, soaSerial, zoneRRsets } from './overlay.ts';
+export { editZone, type RRsetChange } from './edit.ts';
+export { nextSerial, serialGreater, soaSerial, zoneRRsets } from './overlay.ts';

@@ -61,7 +61,7 @@ export function* loadZoneSteps(files: readonly ZoneFile[], options: LoadOptions)
       continue;
     }
     const r = yield* zoneSteps(file.text, file.path, origin, options);
-    diagnostics.push(...r.diagnostics);
+    for (const d of r.diagnostics) diagnostics.push(d);
     if (r.zone) zones.set(origin, r.zone);
   }
   return { zoneSet: hasErrors(diagnostics) ? undefined : Object.freeze({ zones }), diagnostics };
@@ -83,7 +83,7 @@ function zoneSteps(text: string, file: string, origin: string, options: LoadOpti
     const sources = new Map<string, string>();
     const byName = yield* readNames(c, root, entries, origin, options, declared, sources);
     if (byName) yield* checkZone(c, origin, root, byName, declared);
-    const zone = byName && !hasErrors(c.diagnostics) ? yield* compileZone(origin, file, byName, sources, previous) : undefined;
+    const zone = byName && c.errors === 0 ? yield* compileZone(origin, file, byName, sources, previous) : undefined;
     return { zone, diagnostics: c.sorted() };
   }, known ? (source) => known.has(source) : undefined);
 }
@@ -104,7 +104,7 @@ function* readNames(
   const previous = options.previous?.zones.get(origin);
   for (const entry of entries) {
     yield;
-    const before = c.diagnostics.length;
+    const before = c.count;
     const packed = entry.pair === undefined ? previous!.sources!.get(entry.source)! : undefined;
     const known = packed === undefined ? undefined : unpack(packed);
     // Where problems with the entry are reported: its key (a known entry's tree was never built).
@@ -150,7 +150,7 @@ function* readNames(
       list.push({ ...record, name });
     }
     // The apex is parsed every time: its SOA serial may come from the clock.
-    if (entry.source !== undefined && key !== '' && c.diagnostics.length === before && list.length === items.length) {
+    if (entry.source !== undefined && key !== '' && c.count === before && list.length === items.length) {
       sources.set(entry.source, `${list.map((r) => rdataTypeCode(r.data[0]!)).join(',')} ${key}`);
     }
   }
@@ -234,23 +234,43 @@ function* buildZoneSteps(origin: string, file: string, rrsets: Iterable<RRset>, 
     if (rrset.type === RRType.SOA) soa = rrset.records[0];
     if (rrset.type === RRType.NS && rrset.name !== origin) cuts.add(rrset.name);
   }
+  const children = yield* countChildren(byName.keys(), origin);
   for (const [name, found] of byName) {
     yield;
     const list = Array.isArray(found) ? found : [found];
     const before = previous?.nodes.get(name);
-    const same = before !== undefined && before.rrsets.size === list.length && list.every((r) => before.rrsets.get(r.type) === r);
-    nodes.set(name, same ? before : Object.freeze({ name, rrsets: list.length === 1 ? new OneRRset(list[0]!) : new Map(list.map((r) => [r.type, r])) }));
-    addEmptyNonTerminals(nodes, name, origin, previous);
+    const count = children.get(name) ?? 0;
+    const same = before !== undefined && before.children === count && before.rrsets.size === list.length && list.every((r) => before.rrsets.get(r.type) === r);
+    nodes.set(name, same ? before : Object.freeze({ name, rrsets: list.length === 1 ? new OneRRset(list[0]!) : new Map(list.map((r) => [r.type, r])), children: count }));
+    addEmptyNonTerminals(nodes, name, origin, previous, children);
   }
   if (!soa) throw new Error(`buildZone: ${origin} has no SOA`);
   return Object.freeze({ origin, file, soa, nodes, cuts });
 }
 
-function addEmptyNonTerminals(nodes: Map<string, ZoneNode>, name: string, origin: string, previous: Zone | undefined): void {
+/** How many names sit directly below each name (empty non-terminals included): what an update that removes a name reads. */
+function* countChildren(owners: Iterable<string>, origin: string): Generator<void, Map<string, number>> {
+  const counted = new Set<string>();
+  const children = new Map<string, number>();
+  for (const owner of owners) {
+    yield;
+    for (let n = owner; n !== origin && !counted.has(n); ) {
+      const parent = parentName(n);
+      if (parent === undefined) break;
+      counted.add(n);
+      children.set(parent, (children.get(parent) ?? 0) + 1);
+      n = parent;
+    }
+  }
+  return children;
+}
+
+function addEmptyNonTerminals(nodes: Map<string, ZoneNode>, name: string, origin: string, previous: Zone | undefined, children: ReadonlyMap<string, number>): void {
   for (let n = parentName(name); n !== undefined && name !== origin; n = n === origin ? undefined : parentName(n)) {
     if (nodes.has(n)) continue;
     const before = previous?.nodes.get(n);
-    nodes.set(n, before && before.rrsets.size === 0 ? before : Object.freeze({ name: n, rrsets: NO_RRSETS }));
+    const count = children.get(n) ?? 0;
+    nodes.set(n, before && before.rrsets.size === 0 && before.children === count ? before : Object.freeze({ name: n, rrsets: NO_RRSETS, children: count }));
   }
 }
 

@@ -15,6 +15,8 @@ export interface RRset {
 export interface ZoneNode {
   readonly name: string;
   readonly rrsets: ReadonlyMap<number, RRset>;
+  /** Names directly below this one (empty non-terminals included): a name with none and no RRsets is no name. */
+  readonly children: number;
 }
 
 export interface Zone {

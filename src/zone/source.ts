@@ -26,8 +26,15 @@ export interface Pair {
 }
 
 /** Collects diagnostics for one file and turns node offsets into positions. */
+/** Problems listed per file; past this they are counted, so a file of junk costs a bounded report. */
+export const MAX_DIAGNOSTICS_PER_FILE = 1_000;
+
 export class Collector {
   readonly diagnostics: Diagnostic[] = [];
+  /** Problems past MAX_DIAGNOSTICS_PER_FILE, counted only. */
+  private dropped = 0;
+  /** Errors reported, listed or not: what "did this part have a problem" compares. */
+  errors = 0;
   private lines: LineCounter | undefined;
   constructor(
     readonly file: string,
@@ -43,14 +50,39 @@ export class Collector {
     return (this.lines ??= lineCounter(this.text)).linePos(offset);
   }
 
-  /** Everything reported, in the order of the file. */
+  /** Everything reported, in the order of the file; what was only counted, as one last line. */
   sorted(): Diagnostic[] {
-    return [...this.diagnostics].sort((a, b) => a.line - b.line || a.col - b.col);
+    const listed = [...this.diagnostics].sort((a, b) => a.line - b.line || a.col - b.col);
+    if (this.dropped === 0) return listed;
+    const last = listed.at(-1);
+    const message = `${this.dropped} more problem(s) in this file are not listed (the first ${MAX_DIAGNOSTICS_PER_FILE} are)`;
+    const severity = this.errors > listed.filter((d) => d.severity === 'error').length ? 'error' : 'warning';
+    return [...listed, { file: this.file, line: last?.line ?? 1, col: last?.col ?? 1, code: 'TOO_MANY_PROBLEMS', message, severity }];
+  }
+
+  /** Problems reported, listed or not. */
+  get count(): number {
+    return this.diagnostics.length + this.dropped;
   }
 
   report(node: unknown, code: DiagnosticCode, message: string, severity: Severity = 'error'): void {
-    const p = this.at(node);
-    this.diagnostics.push({ file: this.file, line: p.line, col: p.col, code, message, severity });
+    if (severity === 'error') this.errors++;
+    if (this.diagnostics.length >= MAX_DIAGNOSTICS_PER_FILE) {
+      this.dropped++;
+      return;
+    }
+    this.diagnostics.push(this.diagnosticAt(this.at(node), code, message, severity));
+  }
+
+  /** A problem at a known position (the yaml package reports offsets, not nodes). */
+  reportAt(p: Position, code: DiagnosticCode, message: string): void {
+    this.errors++;
+    if (this.diagnostics.length >= MAX_DIAGNOSTICS_PER_FILE) this.dropped++;
+    else this.diagnostics.push(this.diagnosticAt(p, code, message, 'error'));
+  }
+
+  private diagnosticAt(p: Position, code: DiagnosticCode, message: string, severity: Severity): Diagnostic {
+    return { file: this.file, line: p.line, col: p.col, code, message, severity };
   }
 }
 
@@ -87,7 +119,7 @@ export function parseYaml(text: string, file: string, reader: 'fast' | 'yaml' = 
   for (const e of doc.errors) {
     const p = lines.linePos(e.pos[0]);
     const message = e.message.split('\n')[0] ?? e.message;
-    collector.diagnostics.push({ file, line: p.line, col: p.col, code: 'YAML_SYNTAX', message, severity: 'error' });
+    collector.reportAt(p, 'YAML_SYNTAX', message);
   }
   return { root: doc.errors.length > 0 ? undefined : fromDocument(doc.contents), collector, reader: 'yaml' };
 }

@@ -87,3 +87,44 @@ export function rrOf(text: string, cls = 1): RR {
     : type === 'MX' ? { type: 'MX', preference: Number(rest[0]), exchange: rest[1]! } : { type: 'TXT', strings: [rest.join(' ').replace(/^"|"$/g, '')] };
   return { name, type: typeCode(type)!, class: cls, ttl: Number(ttl), data };
 }
+
+/**
+ * Sends `count` queries over UDP from one socket, keeping at most `window` unanswered (a reply or 200 ms frees a
+ * place), and stops after `count` or `timeoutMs`. Resolves with how many were answered.
+ */
+export function blast(port: number, count: number, make: (i: number) => Buffer, options: { window?: number; timeoutMs?: number; source?: string } = {}): Promise<{ sent: number; answered: number }> {
+  const window = options.window ?? 256;
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    let sent = 0;
+    let answered = 0;
+    let outstanding = 0;
+    const deadline = setTimeout(() => finish(), options.timeoutMs ?? 60_000);
+    const finish = (): void => {
+      clearTimeout(deadline);
+      clearInterval(retry);
+      socket.close();
+      resolve({ sent, answered });
+    };
+    const pump = (): void => {
+      while (outstanding < window && sent < count) {
+        outstanding++;
+        socket.send(make(sent++), port, '127.0.0.1');
+      }
+      if (sent >= count && outstanding <= 0) finish();
+    };
+    // When nothing came back for a while, what is outstanding was lost (or dropped on purpose): the loop goes on.
+    let seen = 0;
+    const retry = setInterval(() => {
+      if (answered === seen) outstanding = 0;
+      seen = answered;
+      pump();
+    }, 200);
+    socket.on('message', () => {
+      answered++;
+      outstanding--;
+      pump();
+    });
+    socket.bind(0, options.source ?? '127.0.0.1', pump);
+  });
+}

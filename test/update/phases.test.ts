@@ -1,7 +1,7 @@
 // RFC 2136 phases as tables: prerequisite × zone state → rcode; prescan → rcode; update → changeset.
 import test from 'ava';
 import { formatRR, Rcode, RRClass, type RData, typeCode } from '../../src/core/index.ts';
-import { updateView } from '../../src/state/index.ts';
+import { EMPTY_LIVE, updateView } from '../../src/state/index.ts';
 import { applyUpdates, checkPrerequisites, prescan, type UpdateRR, type UpdateZone } from '../../src/update/index.ts';
 import { snapshotOf } from '../helpers/snapshot.ts';
 
@@ -21,7 +21,7 @@ dyn:
     pools: {p: {values: [{value: 192.0.2.100}, {value: 192.0.2.101}]}}
     rules: [{pool: p}]
 `;
-const zone: UpdateZone = updateView(snapshotOf({ 'up.test.yaml': ZONE }).zones.zones.get('up.test.')!, { serials: new Map(), rrsets: new Map(), members: new Map(), overrides: new Map() });
+const zone: UpdateZone = updateView(snapshotOf({ 'up.test.yaml': ZONE }).zones.zones.get('up.test.')!, EMPTY_LIVE);
 
 const ANY = RRClass.ANY;
 const NONE = RRClass.NONE;

@@ -169,7 +169,8 @@ async function serve(settings: Settings): Promise<number> {
     apiListen: settings.apiListen, apiToken: settings.apiToken, redirectListen: settings.redirectListen, trustedProxies: settings.trustedProxies,
     zonesDir: settings.zones, geoipDir: settings.geoip, dbPath: settings.db, tsigKeys: settings.tsigKeys, dnsListen: settings.dnsListen, tcpIdleTimeoutMs: settings.tcpIdleTimeoutMs,
     tcpMaxConnections: settings.tcpMaxConnections, tcpMaxPerClient: settings.tcpMaxPerClient, maxZoneFileBytes: settings.maxZoneFileBytes,
-    apiMaxBodyBytes: settings.apiMaxBodyBytes, watchZones: true, log: stderrLogger,
+    apiMaxBodyBytes: settings.apiMaxBodyBytes, rateLimit: settings.rateLimit, cookies: settings.cookies, identity: settings.identity, watchZones: true,
+    log: stderrLogger,
   };
   if (settings.workers > 1 && isWorker()) {
     // A DNS worker: the primary stops it (SIGTERM, or by going away); Ctrl-C in a terminal reaches the primary too.

@@ -14,7 +14,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ['core', 'zone'],
   geo: ['core', 'zone'],
   resolve: ['core', 'zone', 'geo'],
-  query: ['core', 'dns', 'resolve'],
+  query: ['core', 'dns', 'resolve', 'rrl'],
+  rrl: ['core'],
   update: ['core', 'dns', 'zone'],
   state: ['core', 'zone', 'resolve', 'update'],
   server: [],
@@ -24,7 +25,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   api: ['core'],
   redirect: ['core'],
 };
-const PURE = ['core', 'dns', 'zone', 'config', 'geo', 'resolve', 'query', 'update', 'state'];
+const PURE = ['core', 'dns', 'zone', 'config', 'geo', 'resolve', 'query', 'rrl', 'update', 'state'];
 const IO_MODULES = /^node:(fs|fs\/promises|dgram|net|http|https|child_process|cluster|worker_threads)$/;
 
 function sourceFiles(dir: string): string[] {

@@ -4,6 +4,7 @@
 // state, which it sends after every committed change (before it acknowledges the change). Workers pass UPDATE messages
 // to the primary and send back its reply; they count their queries, and the primary's /metrics adds them up.
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { formatDiagnostic } from '../core/index.ts';
 import type { MetricsData } from '../metrics/index.ts';
 import type { Snapshot } from '../resolve/index.ts';
@@ -12,13 +13,14 @@ import { collectGarbage, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
 import { serverMetrics } from './metrics.ts';
 import { dnsHandler } from './dns.ts';
+import { protection } from './protect.ts';
 import { LimitedLog } from './log.ts';
 import { type AppOptions, formatAddress, listenAll, type RunningApp, startApp } from './server.ts';
 import { snapshotOf, type StateChange, withDelta } from './state.ts';
 
 /** Primary → worker. */
 type ToWorker =
-  | { readonly type: 'live'; readonly change: StateChange | { readonly kind: 'initial'; readonly live: PlainLive } }
+  | { readonly type: 'live'; readonly change: StateChange | { readonly kind: 'initial'; readonly live: PlainLive; readonly cookieSecret: string } }
   | { readonly type: 'update-reply'; readonly id: number; readonly reply: Uint8Array }
   | { readonly type: 'metrics'; readonly id: number };
 
@@ -59,8 +61,10 @@ export async function startCluster(options: AppOptions, workers: number): Promis
     return replies.filter((m): m is MetricsData => m !== undefined);
   };
 
+  // One cookie secret for every process, so a cookie one worker made is good at the others.
+  const cookies = { require: options.cookies?.require ?? false, secret: options.cookies?.secret ?? randomBytes(16).toString('hex') };
   const app = await startApp({
-    ...options, dnsListen: [], otherMetrics,
+    ...options, cookies, dnsListen: [], otherMetrics,
     onChange: (change) => {
       for (const worker of running) send(worker, { type: 'live', change });
     },
@@ -73,7 +77,7 @@ export async function startCluster(options: AppOptions, workers: number): Promis
     worker.on('message', (m: ToPrimary) => {
       switch (m.type) {
         case 'hello':
-          send(worker, { type: 'live', change: { kind: 'initial', live: plainLive(app.live()) } });
+          send(worker, { type: 'live', change: { kind: 'initial', live: plainLive(app.live()), cookieSecret: cookies.secret } });
           break;
         case 'ready':
           ready = true;
@@ -173,12 +177,16 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
       current = withDelta(current!, live, c.delta);
     }).catch(unfollowable);
   };
+  let cookieSecret: string | undefined;
   const firstState = new Promise<void>((resolve) => {
     process.on('message', (m: ToWorker) => {
       switch (m.type) {
         case 'live':
           apply(m);
-          if (m.change.kind === 'initial') void reloads.then(resolve);
+          if (m.change.kind === 'initial') {
+            cookieSecret = m.change.cookieSecret;
+            void reloads.then(resolve);
+          }
           break;
         case 'update-reply':
           pendingUpdates.get(m.id)?.(Buffer.from(m.reply));
@@ -199,7 +207,8 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
     toPrimary({ type: 'update', id, message, from });
   });
   const limited = new LimitedLog(log);
-  const dns = await listenAll(options, dnsHandler(() => current!, forward, metrics, limited), log);
+  const guard = protection(options.rateLimit, { require: options.cookies?.require ?? false, secret: cookieSecret }, options.identity);
+  const dns = await listenAll(options, dnsHandler({ snapshot: () => current!, update: forward, metrics, limited, ...guard }), log);
   toPrimary({ type: 'ready' });
   return {
     close: async () => {

@@ -1,6 +1,6 @@
 // The running server, in steps: the served state, the update path, health checks, the DNS listeners, the HTTP
 // listeners (API and redirect tier); closed in the reverse order.
-import type { ListenAddress, TsigKeyConfig } from '../config/index.ts';
+import type { CookieSettings, IdentitySettings, ListenAddress, RateLimitSettings, TsigKeyConfig } from '../config/index.ts';
 import { apiHandler, type HttpListener, jsonError, listenHttp } from '../api/index.ts';
 import { type Cidr, parseCidr } from '../core/index.ts';
 import type { MetricsData } from '../metrics/index.ts';
@@ -13,6 +13,7 @@ import type { TsigKey } from '../dns/index.ts';
 import type { UpdateOutcome } from '../update/index.ts';
 import { apiContext } from './api.ts';
 import { dnsHandler } from './dns.ts';
+import { protection } from './protect.ts';
 import { healthMonitor } from './health.ts';
 import { LimitedLog, type Logger } from './log.ts';
 import { serverMetrics } from './metrics.ts';
@@ -45,6 +46,11 @@ export interface AppOptions {
   readonly maxZoneFileBytes?: number;
   /** API bodies larger than this are refused with 413 (default 64 KiB). */
   readonly apiMaxBodyBytes?: number;
+  /** Response rate limiting (default: 200 per second per class and /24 or /56, loopback exempt). */
+  readonly rateLimit?: RateLimitSettings;
+  /** DNS Cookies; without a secret, one is made at start (and given to worker processes). */
+  readonly cookies?: CookieSettings;
+  readonly identity?: IdentitySettings;
   /** Reload when a file in the zones directory changes (debounced). */
   readonly watchZones: boolean;
   /** Probe the members of records with a health check (default true). */
@@ -112,7 +118,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     await served.close();
   };
   try {
-    const dns = await listenAll(options, dnsHandler(() => served.snapshot(), (m, from) => update(m, from).reply, metrics, limited), log);
+    const guard = protection(options.rateLimit, options.cookies, options.identity);
+    const handler = dnsHandler({ snapshot: () => served.snapshot(), update: (m, from) => update(m, from).reply, metrics, limited, ...guard });
+    const dns = await listenAll(options, handler, log);
     listeners.push(...dns);
     const api = options.apiListen ? await listenApi(options, options.apiListen, apiContext({
       snapshot: () => served.snapshot(), live: () => served.liveState(), commit: (o, c, m) => served.commit(o, c, m), reload,

@@ -18,7 +18,19 @@ export interface RequestEdns {
   readonly version: number;
   readonly dnssecOk: boolean;
   readonly clientSubnet: ClientSubnet | undefined;
+  /** The COOKIE option (RFC 7873 §4): the client cookie, and the server cookie when the client has one. */
+  readonly cookie: RequestCookie | undefined;
+  /** The client asked for our name server identifier (RFC 5001). */
+  readonly nsid: boolean;
 }
+
+export interface RequestCookie {
+  readonly client: Uint8Array; // 8 bytes
+  readonly server: Uint8Array | undefined; // 8 to 32 bytes
+}
+
+export const OPTION_NSID = 3;
+export const OPTION_COOKIE = 10;
 
 export interface RawQuestion {
   readonly bytes: Buffer; // as sent, letter case included
@@ -114,18 +126,27 @@ function rootOwned(buf: Buffer, pos: number): RecordHeader {
   return { name: '.', type: (buf[pos + 1]! << 8) | buf[pos + 2]!, class: (buf[pos + 3]! << 8) | buf[pos + 4]!, ttl: buf.readUInt32BE(pos + 5), rdataStart, rdataLength };
 }
 
-/** The OPT record's fields and its ECS option, walking the options in place (RFC 6891 §6.1.2). */
+/** The OPT record's fields and the options gslb reads (ECS, COOKIE, NSID), walking them in place (RFC 6891 §6.1.2). */
 function readOpt(buf: Buffer, udpSize: number, ttl: number, start: number, length: number): RequestEdns {
   let clientSubnet: ClientSubnet | undefined;
+  let cookie: RequestCookie | undefined;
+  let nsid = false;
   const end = start + length;
   for (let at = start; at < end; ) {
     const len = optionLength(buf, at, end);
-    if (((buf[at]! << 8) | buf[at + 1]!) === OPTION_CLIENT_SUBNET) {
+    const code = (buf[at]! << 8) | buf[at + 1]!;
+    if (code === OPTION_CLIENT_SUBNET) {
       const parsed = parseClientSubnet(buf, at + 4, at + 4 + len);
       if (typeof parsed === 'string') throw new WireError(parsed);
       clientSubnet = parsed;
+    } else if (code === OPTION_COOKIE) {
+      // RFC 7873 §5.2.2: an 8-byte client cookie, then nothing or a server cookie of 8 to 32 bytes.
+      if (len !== 8 && (len < 16 || len > 40)) throw new WireError(`COOKIE option of ${len} bytes`);
+      cookie = { client: buf.subarray(at + 4, at + 12), server: len > 8 ? buf.subarray(at + 12, at + 4 + len) : undefined };
+    } else if (code === OPTION_NSID) {
+      nsid = true;
     }
     at += 4 + len;
   }
-  return { udpSize: Math.max(512, udpSize), version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0, clientSubnet };
+  return { udpSize: Math.max(512, udpSize), version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0, clientSubnet, cookie, nsid };
 }

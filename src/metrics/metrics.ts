@@ -72,6 +72,7 @@ export class Metrics {
   private readonly updates: Tally = new Map();
   private readonly reloads: Tally = new Map();
   private readonly storageErrors: Tally = new Map();
+  private readonly limited: Tally = new Map();
   private readonly probes: Tally = new Map();
   private readonly probeLatency: Histogram;
   private scrape: Promise<{ contentType: string; body: string }> | undefined;
@@ -108,6 +109,7 @@ export class Metrics {
     tallyCounter(r, 'gslb_updates_total', 'Dynamic updates, by source and rcode', ['source', 'rcode'], this.updates);
     tallyCounter(r, 'gslb_reloads_total', 'Zone reloads, by result', ['result'], this.reloads);
     tallyCounter(r, 'gslb_storage_errors_total', 'Writes the store refused (disk full, read-only, I/O error), by operation', ['operation'], this.storageErrors);
+    tallyCounter(r, 'gslb_rate_limited_responses_total', 'UDP responses over the rate limit: dropped, slipped (sent truncated or BADCOOKIE), or exempt (sent: the source is exempt)', ['action'], this.limited);
     tallyCounter(r, 'gslb_health_probes_total', 'Health probes, by protocol and result', ['protocol', 'result'], this.probes);
     this.probeLatency = new Histogram({ name: 'gslb_health_probe_seconds', help: 'Health probe latency', labelNames: ['protocol'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [r] });
     new Gauge({
@@ -148,6 +150,11 @@ export class Metrics {
 
   reload(ok: boolean): void {
     bump(this.reloads, ok ? 'ok' : 'rejected');
+  }
+
+  /** A response over the rate limit, and what became of it. */
+  rateLimited(verdict: 'slip' | 'drop' | 'exempt'): void {
+    bump(this.limited, verdict === 'slip' ? 'slipped' : verdict === 'drop' ? 'dropped' : 'exempt');
   }
 
   storageError(operation: string): void {

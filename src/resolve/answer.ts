@@ -14,6 +14,8 @@ interface Sections {
   readonly trace?: DynamicTrace;
   /** The dynamic record that was decided (the end of any CNAME chain). */
   readonly record?: DynamicRecord;
+  /** The wildcard the answer was made from (RFC 4592), when it was: what rate limiting counts it under. */
+  readonly wildcard?: string;
 }
 
 export type Answer =

@@ -118,11 +118,12 @@ class ReplyTier {
   }
 }
 
-/** One encoded reply; `zone` answered it. */
+/** One encoded reply; `zone` answered it; `responseClass`: what rate limiting counts it as (see query/). */
 export interface EncodedReply {
   readonly bytes: Buffer;
   readonly rcode: number;
   readonly zone: string | undefined;
+  readonly responseClass: number;
 }
 
 /**

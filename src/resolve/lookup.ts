@@ -44,10 +44,11 @@ export function lookup(zones: ZoneSet, query: Query, decide: DecideDynamic): Ans
     const step = lookupName(zone, name, query.type);
     switch (step.kind) {
       case 'records': {
-        if (step.rrset.dynamic) return dynamicAnswer(zone, chain, name, decide(step.rrset));
+        const wildcard = step.rrset.name === name ? undefined : step.rrset.name;
+        if (step.rrset.dynamic) return withWildcard(dynamicAnswer(zone, chain, name, decide(step.rrset)), wildcard);
         // Addresses of in-zone name servers ride along with an NS answer, as NSD and BIND do.
         const extra = step.rrset.type === RRType.NS ? nameServerAddresses(zone, step.rrset.records) : [];
-        return sections('answer', zone, [...chain, ...ownedBy(step.rrset, name)], [], extra);
+        return withWildcard(sections('answer', zone, [...chain, ...ownedBy(step.rrset, name)], [], extra), wildcard);
       }
       case 'nodata':
       case 'nxdomain':
@@ -139,11 +140,15 @@ function nameServerAddresses(zone: Zone, ns: readonly RR[]): RR[] {
   return out;
 }
 
-function dynamicAnswer(zone: Zone, chain: readonly RR[], name: string, decision: DynamicDecision): Answer {
+function dynamicAnswer(zone: Zone, chain: readonly RR[], name: string, decision: DynamicDecision): AnswerWithSections {
   const { scopePrefix, trace, record } = decision;
   if (decision.records.length === 0) return { kind: 'nodata', zone: zone.origin, answer: chain, authority: [negativeSoa(zone)], additional: [], scopePrefix, trace, record };
   const records = decision.records.map((rr) => (rr.name === name ? rr : { ...rr, name }));
   return { kind: 'answer', zone: zone.origin, answer: chain.length === 0 ? records : [...chain, ...records], authority: [], additional: [], scopePrefix, trace, record };
+}
+
+function withWildcard(answer: AnswerWithSections, wildcard: string | undefined): AnswerWithSections {
+  return wildcard === undefined ? answer : { ...answer, wildcard };
 }
 
 function sections(kind: 'answer' | 'nodata' | 'nxdomain', zone: Zone, answer: readonly RR[], authority: readonly RR[], additional: readonly RR[] = []): AnswerWithSections {

@@ -105,7 +105,7 @@ test('dynamic answers through the cache are byte for byte what a fresh decision 
 
 test('the cache holds at most 50,000 replies, however many names and shapes a flood brings', (t) => {
   const cache = new ReplyCache();
-  const entry = (shape: number) => ({ kind: 'reply' as const, shape, bytes: Buffer.alloc(12), rcode: 3, zone: undefined });
+  const entry = (shape: number) => ({ kind: 'reply' as const, shape, bytes: Buffer.alloc(12), rcode: 3, zone: undefined, responseClass: 0 });
   let largest = 0;
   for (let i = 0; i < 120_000; i++) {
     cache.set(`n${i % 40_000}.example.test.`, entry(i % 3)); // 40,000 names, 3 shapes each

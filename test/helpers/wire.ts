@@ -12,7 +12,7 @@ export function buildQuery(name: string, type: string, options: { id?: number; e
 }
 
 /** Sends one datagram; resolves with the reply, or undefined when none comes within `timeoutMs`. */
-export function udpExchange(port: number, payload: Buffer, timeoutMs = 1000, host = '127.0.0.1'): Promise<Buffer | undefined> {
+export function udpExchange(port: number, payload: Buffer, timeoutMs = 1000, host = '127.0.0.1', source?: string): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     const timer = setTimeout(() => finish(undefined), timeoutMs);
@@ -22,7 +22,8 @@ export function udpExchange(port: number, payload: Buffer, timeoutMs = 1000, hos
       resolve(reply);
     };
     socket.on('message', (msg) => finish(msg));
-    socket.send(payload, port, host);
+    if (source) socket.bind(0, source, () => socket.send(payload, port, host));
+    else socket.send(payload, port, host);
   });
 }
 

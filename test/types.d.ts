@@ -1,4 +1,4 @@
-// Types for test-only packages that ship none.
+// Types for test-only packages that ship none (siphash: the reference the hand-written SipHash is checked against).
 declare module 'parse-prometheus-text-format' {
   interface Sample {
     labels?: Record<string, string>;
@@ -14,4 +14,12 @@ declare module 'parse-prometheus-text-format' {
     metrics: Sample[];
   }
   export default function parsePrometheusTextFormat(text: string): Family[];
+}
+
+declare module 'siphash' {
+  const siphash: {
+    /** The 64-bit hash of `message` under a 128-bit key given as four little-endian 32-bit words. */
+    hash(key: Uint32Array, message: Uint8Array): { h: number; l: number };
+  };
+  export default siphash;
 }

@@ -127,12 +127,14 @@ export function apiHandler(ctx: ApiContext): HttpHandler {
 }
 
 /**
- * The path and query of a request target: origin form ("/a/b?c=d", "//x" included) or absolute form
- * ("http://host/a"); undefined for anything else ("*", "//[" as an authority, "x").
+ * The path and query of a request target: origin form ("/a/b?c=d") or absolute form ("http://host/a"); undefined
+ * for anything else ("*", "x", a path with characters a URI may not hold, "//[").
  */
 function requestTarget(url: string | undefined): { pathname: string; searchParams: URLSearchParams } | undefined {
   if (url === undefined) return undefined;
   if (url.startsWith('/')) {
+    // RFC 3986 §3.3, §3.4: a path and query hold pchar, "/" and "?" only; "[", "]", "{", "|", ... must be encoded.
+    if (!/^[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*$/.test(url)) return undefined;
     const q = url.indexOf('?');
     return { pathname: q < 0 ? url : url.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
   }

@@ -213,6 +213,7 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
   return {
     close: async () => {
       await Promise.all(dns.map((l) => l.close()));
+      guard.stop();
       limited.close();
       process.disconnect?.(); // the IPC channel would keep this process alive
     },

@@ -19,12 +19,13 @@ export interface DnsHandlerParts {
   readonly limited: LimitedLog;
   /** Response rate limiting of UDP replies; a client with a valid server cookie is not limited. */
   readonly limiter: RateLimiter;
+  readonly clock: { readonly seconds: number };
   readonly respondOptions: RespondOptions;
 }
 
 /** A thrown error answers SERVFAIL and is logged (a few lines a minute per source prefix, the rest counted). */
 export function dnsHandler(parts: DnsHandlerParts): DnsHandler {
-  const { snapshot, update, metrics, limited, limiter, respondOptions } = parts;
+  const { snapshot, update, metrics, limited, limiter, clock, respondOptions } = parts;
   const chooser = randomChooser();
   return (request, ctx) => {
     try {
@@ -37,7 +38,7 @@ export function dnsHandler(parts: DnsHandlerParts): DnsHandler {
       count(metrics, out, ctx.transport);
       // TCP sources are real (the handshake proved them), and so are those that return our cookie.
       if (ctx.transport === 'tcp' || out.cookie?.status === 'valid') return out.reply;
-      const verdict = limiter.check(ctx.remoteAddress, out.responseClass, Date.now() / 1000);
+      const verdict = limiter.check(ctx.remoteAddress, out.responseClass, clock.seconds);
       if (verdict === 'send') return out.reply;
       metrics.rateLimited(verdict);
       if (verdict === 'exempt') return out.reply;

@@ -10,22 +10,33 @@ export const DEFAULT_RATE_LIMIT: RateLimitSettings = { responsesPerSecond: 200, 
 
 export interface Protection {
   readonly limiter: RateLimiter;
+  /** The time in whole seconds, as the limiter and cookies read it: kept by a timer, not asked of the system per query. */
+  readonly clock: { readonly seconds: number };
   readonly respondOptions: RespondOptions;
   /** The cookie secret in use (hex): what worker processes are given, so their cookies are this process's. */
   readonly cookieSecret: string;
+  stop(): void;
 }
+
+const CLOCK_TICK_MS = 250;
 
 export function protection(rateLimit: RateLimitSettings | undefined, cookies: CookieSettings | undefined, identity: IdentitySettings | undefined): Protection {
   const limits = rateLimit ?? DEFAULT_RATE_LIMIT;
   // Entries were checked as CIDRs when the config was read.
   const exempt = limits.exempt.map((c) => parseCidr(c)).filter((c): c is Cidr => typeof c !== 'string');
   const cookieSecret = cookies?.secret ?? randomBytes(16).toString('hex');
+  const clock = { seconds: Math.floor(Date.now() / 1000) };
+  const tick = setInterval(() => (clock.seconds = Math.floor(Date.now() / 1000)), CLOCK_TICK_MS);
+  tick.unref();
   return {
     limiter: new RateLimiter({ ...limits, exempt }),
+    clock,
     respondOptions: {
       cookies: { secret: new CookieSecret(Buffer.from(cookieSecret, 'hex')), require: cookies?.require ?? false },
       identity: { nsid: identity?.nsid, version: identity?.version },
+      nowSeconds: () => clock.seconds,
     },
     cookieSecret,
+    stop: () => clearInterval(tick),
   };
 }

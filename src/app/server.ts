@@ -108,17 +108,18 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     return outcome;
   };
 
+  const guard = protection(options.rateLimit, options.cookies, options.identity);
   const listeners: { close(): Promise<void> }[] = [];
   const watcher = options.watchZones ? watchDir(options.zonesDir, () => void reload(), log) : undefined;
   const close = async (): Promise<void> => {
     watcher?.close();
     monitor.stop();
     await Promise.all(listeners.map((l) => l.close()));
+    guard.stop();
     limited.close();
     await served.close();
   };
   try {
-    const guard = protection(options.rateLimit, options.cookies, options.identity);
     const handler = dnsHandler({ snapshot: () => served.snapshot(), update: (m, from) => update(m, from).reply, metrics, limited, ...guard });
     const dns = await listenAll(options, handler, log);
     listeners.push(...dns);

@@ -1,6 +1,6 @@
 // DNS Cookies (RFC 7873) with interoperable server cookies (RFC 9018): the nodes of a cluster that share the secret
 // accept each other's cookies.
-import siphash from 'siphash';
+import { SipHash24 } from './siphash.ts';
 
 /** Version 1, reserved, a 4-byte timestamp and an 8-byte SipHash-2-4 (RFC 9018 §4.2). */
 export const SERVER_COOKIE_BYTES = 16;
@@ -16,6 +16,7 @@ export type CookieCheck = 'valid' | 'renew' | 'invalid';
 export class CookieSecret {
   private readonly key = new Uint32Array(4);
   private readonly input = new Uint8Array(8 + 8 + 16); // client cookie | version, reserved, time | client address
+  private readonly sip = new SipHash24();
 
   constructor(secret: Uint8Array) {
     if (secret.length !== 16) throw new Error('a cookie secret is 16 bytes');
@@ -54,10 +55,6 @@ export class CookieSecret {
     input.set(client.subarray(0, 8), 0);
     input.set(head, 8);
     input.set(address, 16);
-    const h = siphash.hash(this.key, input.subarray(0, 16 + address.length));
-    for (let i = 0; i < 4; i++) {
-      out[at + i] = (h.l >>> (8 * i)) & 0xff;
-      out[at + 4 + i] = (h.h >>> (8 * i)) & 0xff;
-    }
+    this.sip.hash(this.key, input, 16 + address.length, out, at);
   }
 }

@@ -35,17 +35,18 @@ export class RateLimiter {
   private readonly v4Mask: number;
   private readonly v6Bytes: number;
   private readonly v6LastMask: number;
-  private readonly exempt4: readonly [number, number][];
+  /** Exempt IPv4 networks as (network, mask) pairs, side by side. */
+  private readonly exempt4: Int32Array;
   private readonly exempt6: readonly Cidr[];
 
   constructor(private readonly options: RateLimitOptions) {
     this.v4Mask = options.ipv4Prefix === 0 ? 0 : (0xffffffff << (32 - options.ipv4Prefix)) | 0;
     this.v6Bytes = Math.ceil(options.ipv6Prefix / 8);
     this.v6LastMask = options.ipv6Prefix % 8 === 0 ? 0xff : (0xff << (8 - (options.ipv6Prefix % 8))) & 0xff;
-    this.exempt4 = options.exempt.filter((c) => c.bytes.length === 4).map((c) => {
+    this.exempt4 = Int32Array.from(options.exempt.filter((c) => c.bytes.length === 4).flatMap((c) => {
       const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) | 0;
       return [int32(c.bytes) & mask, mask];
-    });
+    }));
     this.exempt6 = options.exempt.filter((c) => c.bytes.length === 16);
   }
 
@@ -59,7 +60,8 @@ export class RateLimiter {
     let exempt: boolean;
     if (v4 !== undefined) {
       key = mix(mix(responseClass, v4 & this.v4Mask), 4);
-      exempt = this.exempt4.some(([net, mask]) => (v4 & mask) === net);
+      exempt = false;
+      for (let i = 0; i < this.exempt4.length && !exempt; i += 2) exempt = (v4 & this.exempt4[i + 1]!) === this.exempt4[i];
     } else {
       const bytes = addressBytes(source);
       if (!bytes) return 'send';

@@ -2,6 +2,7 @@
 // worker follows each change within 100 ms, and reloads; UPDATE through a worker; /metrics adds the workers up; a
 // dead worker is replaced.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -153,6 +154,23 @@ test.serial('a reload of the zone files reaches every worker', async (t) => {
   t.deepEqual([...new Set(answers)], ['192.0.2.88']);
   // The health-checked record and the state kept over the files (the nsupdate above) come through the reload too.
   t.deepEqual([...new Set(await burst('new.workers.test.', 100, 16))], ['192.0.2.77']);
+});
+
+test.serial('bad request targets on the API stop neither the primary nor its workers', async (t) => {
+  const before = await workerPids();
+  for (const target of ['//[', 'http://[::1', '//x:99999', 'http://a:b@[']) {
+    const status = await new Promise<number>((resolve) => {
+      const socket = net.connect({ port: server.apiPort, host: '127.0.0.1' }, () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1])));
+      socket.on('error', () => resolve(0));
+    });
+    t.true(status >= 400 && status < 500, `${target}: ${status}`);
+  }
+  t.is(server.child.exitCode, null);
+  t.deepEqual(await workerPids(), before, 'the same workers');
+  t.true((await burst('svc.workers.test.', 50, 5)).every((a) => a !== 'timeout'));
 });
 
 test.serial('a worker that dies is replaced, and the others answer meanwhile', async (t) => {

@@ -72,29 +72,31 @@ function receive(req: http.IncomingMessage, res: http.ServerResponse, handle: Ht
   req.on('error', () => res.destroy());
 }
 
-/** After an early answer, what is left of a body is read and dropped this long (at most this much), then cut. */
+/** After an early answer, what is left of a body is read and dropped for this long (at most this much), then cut. */
 const LINGER_MS = 2000;
 const LINGER_BYTES = 4 * 1024 * 1024;
 
 /**
- * Answers an error and closes the connection without keeping what is left of the body. The close lingers: the
- * client's remaining bytes are read and dropped for a moment, so the answer is not lost to a reset.
+ * Answers an error without keeping what is left of the body. The connection is not closed at once: the client's
+ * remaining bytes are read and dropped for a moment (an answer followed by a close with bytes unread would be lost to
+ * a reset), then it is cut if the body is still coming.
  */
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, options: HttpOptions, status: number, code: string, message: string): void {
   req.removeAllListeners('data');
   const body = options.errorBody(status, code, message);
-  res.writeHead(status, { 'content-type': body.contentType, 'content-length': Buffer.byteLength(body.text), connection: 'close', 'cache-control': 'no-store' });
-  res.end(body.text, () => {
-    const socket = req.socket;
-    let dropped = 0;
-    req.on('data', (c: Buffer) => {
-      dropped += c.length;
-      if (dropped > LINGER_BYTES) socket.destroy();
-    });
-    req.resume();
-    socket.end();
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  res.writeHead(status, { 'content-type': body.contentType, 'content-length': Buffer.byteLength(body.text), 'cache-control': 'no-store' });
+  res.end(body.text);
+  const socket = req.socket;
+  let dropped = 0;
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  cut.unref();
+  req.on('data', (c: Buffer) => {
+    dropped += c.length;
+    if (dropped > LINGER_BYTES) socket.destroy();
   });
+  req.on('end', () => clearTimeout(cut));
+  req.on('close', () => clearTimeout(cut));
+  req.resume();
 }
 
 function failed(e: unknown, req: http.IncomingMessage, res: http.ServerResponse, options: HttpOptions): void {

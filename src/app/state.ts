@@ -4,7 +4,7 @@ import { type Diagnostic, formatDiagnostic } from '../core/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
 import {
-  healthView, type JournalEntry, type LiveDelta, liveFromStored, type LiveState, materialize, plainLive, type PlainLive, planChanges, reconcile,
+  EMPTY_LIVE, healthView, type JournalEntry, type LiveDelta, liveFromStored, type LiveState, materialize, plainLive, type PlainLive, planChanges, reconcile,
   zoneWithDelta,
 } from '../state/index.ts';
 import { Store } from '../store/index.ts';
@@ -50,13 +50,14 @@ export class ServedState {
   private readonly stopping = new AbortController();
   private storageHealth: StorageHealth = { ok: true, failures: 0, lastError: undefined, lastErrorAt: undefined };
 
+  private live: LiveState = EMPTY_LIVE;
+
   private constructor(
     private readonly store: Store,
     private files: LoadedData,
-    private live: LiveState,
     private readonly options: ServedStateOptions,
   ) {
-    this.current = snapshotOf(files, live);
+    this.current = cachingSnapshot({ zones: { zones: new Map() }, geo: undefined, health: healthView(EMPTY_LIVE) }); // until open() has read the store
   }
 
   /** Opens the store and loads the files; throws (with the store closed) when they do not load. */
@@ -70,7 +71,7 @@ export class ServedState {
       throw new Error(`zones in ${options.zonesDir} or GeoIP data in ${options.geoipDir ?? '-'} have errors; nothing served`);
     }
     const stored = liveFromStored(store.load());
-    const state = new ServedState(store, first.data, stored, options);
+    const state = new ServedState(store, first.data, options);
     const adopted = state.adopt(first.data, stored);
     if (adopted.ok) state.live = adopted.live;
     else state.live = reconcile(first.data.zones, stored, Date.now()).live; // served all the same; recorded at a later start

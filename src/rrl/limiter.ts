@@ -59,7 +59,7 @@ export class RateLimiter {
     let key: number;
     let exempt: boolean;
     if (v4 !== undefined) {
-      key = mix(mix(responseClass, v4 & this.v4Mask), 4);
+      key = mix(responseClass ^ Math.imul(v4 & this.v4Mask, 0x9e3779b1), 4);
       exempt = false;
       for (let i = 0; i < this.exempt4.length && !exempt; i += 2) exempt = (v4 & this.exempt4[i + 1]!) === this.exempt4[i];
     } else {

@@ -91,7 +91,7 @@ test.serial('a huge declared body is refused with 413 before it is sent; a chunk
     };
     pump();
   });
-  t.is(sent.status, 413);
+  t.is(sent.status, 413, `after ${sent.bytes} bytes sent`);
   await alive(t, 'huge bodies');
 });
 

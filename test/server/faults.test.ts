@@ -32,9 +32,11 @@ ${extra}`;
 /** `n` records whose values depend on `round`, so a reload cannot take them from the zones in service. */
 const bulk = (n: number, round: number): string => Array.from({ length: n }, (_, i) => `h${i}: {type: A, value: 10.${round}.${(i >> 8) & 255}.${i & 255}}`).join('\n');
 
+const TOKEN = 'faults-test-token';
+
 async function start(dir: string, db: string, extraArgs: string[] = []): Promise<ServerProcess> {
   await writeFile(join(dir, 'gslb.yaml'), `tsig_keys:\n  - {name: ops, algorithm: hmac-sha256, secret: "${SECRET}"}\n`);
-  return spawnServer(['--config', join(dir, 'gslb.yaml'), '--zones', join(dir, 'zones'), '--db', db, ...extraArgs]);
+  return spawnServer(['--config', join(dir, 'gslb.yaml'), '--zones', join(dir, 'zones'), '--db', db, ...extraArgs], { GSLB_API_TOKEN: TOKEN });
 }
 
 const add = (port: number, name: string): Promise<{ code: number; output: string }> =>
@@ -69,6 +71,12 @@ test.serial('a full disk: reloads and updates fail and say so, DNS answers throu
     t.is(await www(server.port), 'NOERROR', 'DNS answers from memory');
     t.is((await dig(server.port, ['during.faults.test.', 'A'])).status, 'NXDOMAIN', 'what was not stored is not served');
     t.like(await health(server.apiPort), { status: 'degraded', storage: { ok: false } });
+    const override = await fetch(`http://127.0.0.1:${server.apiPort}/api/v1/zones/faults.test/records/geo/A/members/192.0.2.100`, {
+      method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"status": "down"}',
+    });
+    t.is(override.status, 503, 'an API change the store cannot take');
+    t.is(override.headers.get('retry-after'), '5');
+    t.like(await override.json(), { error: { code: 'STORAGE_ERROR' } });
     const metrics = await (await fetch(`http://127.0.0.1:${server.apiPort}/metrics`)).text();
     t.regex(metrics, /gslb_storage_ok 0/);
     t.regex(metrics, /gslb_storage_errors_total\{operation="commit"\} [1-9]/);

@@ -3,7 +3,8 @@
 // Usage: node --import=tsx bench/big-zone.ts OUTFILE [RECORDS=100000] [DYNAMIC=10000] [ORIGIN=big.test]
 import { createWriteStream } from 'node:fs';
 
-const [out, recordsText = '100000', dynamicText = '10000', origin = 'big.test'] = process.argv.slice(2);
+const [out, recordsText = '100000', dynamicText = '10000', origin = 'big.test'] =
+  process.argv.slice(2);
 if (!out) {
   console.error('usage: big-zone.ts OUTFILE [RECORDS] [DYNAMIC] [ORIGIN]');
   process.exit(2);
@@ -22,11 +23,19 @@ const three = (i: number): string => `${(i >> 16) & 255}.${two(i)}`;
 for (let i = 0; i < records - dynamic; i++) lines.push(`h${i}: {type: A, value: 10.${three(i)}}`);
 for (let i = 0; i < dynamic; i++) {
   lines.push(
-    `d${i}:`, '  type: A', `  values: [172.16.${two(i)}]`, '  dynamic:', '    pools:',
+    `d${i}:`,
+    '  type: A',
+    `  values: [172.16.${two(i)}]`,
+    '  dynamic:',
+    '    pools:',
     `      eu: {fallback: na, values: [{value: 172.17.${two(i)}, weight: 2}, {value: 172.18.${two(i)}}]}`,
     `      na: {values: [{value: 172.19.${two(i)}}]}`,
-    '    rules:', '      - {geos: [EU], pool: eu}', '      - {pool: na}',
+    '    rules:',
+    '      - {geos: [EU], pool: eu}',
+    '      - {pool: na}',
   );
 }
 file.end(`${lines.join('\n')}\n`);
-file.on('finish', () => console.log(`${records} records (${dynamic} dynamic) in ${origin} -> ${out}`));
+file.on('finish', () =>
+  console.log(`${records} records (${dynamic} dynamic) in ${origin} -> ${out}`),
+);

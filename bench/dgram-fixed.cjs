@@ -6,11 +6,14 @@
 const dgram = require('node:dgram');
 const port = Number(process.argv[2]);
 const addr = process.argv[3] || '127.0.0.1';
-if (!(port > 1024 && port < 65536)) { console.error('need a high port'); process.exit(2); }
+if (!(port > 1024 && port < 65536)) {
+  console.error('need a high port');
+  process.exit(2);
+}
 
 function encodeName(n) {
   const parts = n.split('.').filter(Boolean);
-  const bufs = parts.map(p => Buffer.concat([Buffer.from([p.length]), Buffer.from(p, 'ascii')]));
+  const bufs = parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p, 'ascii')]));
   return Buffer.concat([...bufs, Buffer.from([0])]);
 }
 const header = Buffer.from([0, 0, 0x84, 0x00, 0, 1, 0, 1, 0, 0, 0, 0]); // QR AA, 1 q, 1 an
@@ -23,10 +26,16 @@ sock.on('message', (msg, rinfo) => {
   if (msg.length < 12) return;
   const out = Buffer.allocUnsafe(template.length);
   template.copy(out);
-  out[0] = msg[0]; out[1] = msg[1];
+  out[0] = msg[0];
+  out[1] = msg[1];
   out[2] |= msg[2] & 0x01; // copy RD
   sock.send(out, rinfo.port, rinfo.address);
 });
-sock.on('error', e => { console.error(e); process.exit(1); });
-sock.bind(port, addr, () => console.log(`dgram-fixed listening on ${addr}:${port} pid ${process.pid}`));
+sock.on('error', (e) => {
+  console.error(e);
+  process.exit(1);
+});
+sock.bind(port, addr, () =>
+  console.log(`dgram-fixed listening on ${addr}:${port} pid ${process.pid}`),
+);
 process.on('SIGTERM', () => sock.close(() => process.exit(0)));

@@ -5,7 +5,12 @@
 // Usage: node --import=tsx bench/ecs-queries.ts NAME OUTFILE
 import { writeFileSync } from 'node:fs';
 import { RRType } from '../src/core/index.ts';
-import { EDNS_UDP_SIZE, encodeClientSubnet, encodeMessage, OPTION_CLIENT_SUBNET } from '../src/dns/index.ts';
+import {
+  EDNS_UDP_SIZE,
+  encodeClientSubnet,
+  encodeMessage,
+  OPTION_CLIENT_SUBNET,
+} from '../src/dns/index.ts';
 
 const [given, out] = process.argv.slice(2);
 const name = given?.endsWith('.') ? given : `${given}.`;
@@ -18,22 +23,46 @@ const subnets: [number, number, number][] = [];
 for (const b of places) for (let c = 0; c < 256; c++) subnets.push([127, b, c]);
 for (let c = 0; c < 256; c++) subnets.push([100, 64, c]);
 let seed = 0x9e3779b9;
-const random = (): number => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+const random = (): number =>
+  (seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
 for (let i = subnets.length - 1; i > 0; i--) {
   const j = Math.floor(random() * (i + 1));
   [subnets[i], subnets[j]] = [subnets[j]!, subnets[i]!];
 }
 const chunks: Buffer[] = [];
 for (const [a, b, c] of subnets) {
-  const ecs = encodeClientSubnet({ family: 1, sourcePrefix: 24, scopePrefix: 0, address: new Uint8Array([a, b, c, 0]) }, 0);
+  const ecs = encodeClientSubnet(
+    { family: 1, sourcePrefix: 24, scopePrefix: 0, address: new Uint8Array([a, b, c, 0]) },
+    0,
+  );
   const query = encodeMessage({
-    id: 0, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, ad: false, cd: false, rcode: 0,
-    question: [{ name, type: RRType.A, class: 1 }], answer: [], authority: [], additional: [],
-    edns: { udpSize: EDNS_UDP_SIZE, extendedRcode: 0, version: 0, dnssecOk: false, options: [{ code: OPTION_CLIENT_SUBNET, data: ecs }] },
+    id: 0,
+    qr: false,
+    opcode: 0,
+    aa: false,
+    tc: false,
+    rd: false,
+    ra: false,
+    ad: false,
+    cd: false,
+    rcode: 0,
+    question: [{ name, type: RRType.A, class: 1 }],
+    answer: [],
+    authority: [],
+    additional: [],
+    edns: {
+      udpSize: EDNS_UDP_SIZE,
+      extendedRcode: 0,
+      version: 0,
+      dnssecOk: false,
+      options: [{ code: OPTION_CLIENT_SUBNET, data: ecs }],
+    },
   });
   const length = Buffer.alloc(2);
   length.writeUInt16BE(query.length);
   chunks.push(length, query);
 }
 writeFileSync(out, Buffer.concat(chunks));
-console.log(`${subnets.length} queries for ${name} (${new Set(subnets.map((s) => s.join('.'))).size} distinct /24 subnets) -> ${out}`);
+console.log(
+  `${subnets.length} queries for ${name} (${new Set(subnets.map((s) => s.join('.'))).size} distinct /24 subnets) -> ${out}`,
+);

@@ -8,19 +8,58 @@ import { NO_HEALTH, type Snapshot } from '../src/resolve/index.ts';
 import { loadZones } from '../src/zone/index.ts';
 import { encodeMessage } from '../src/dns/index.ts';
 
-const zones = loadZones([{ path: 'example.com.yaml', text: readFileSync(new URL('../zones/example.com.yaml', import.meta.url), 'utf8') }], { defaultSerial: 1 }).zoneSet!;
-const geo = loadGeoDatabase({ networks: undefined, databases: ['sample-City.mmdb', 'sample-ASN.mmdb'].map((n) => ({ path: n, bytes: readFileSync(new URL(`../geoip/${n}`, import.meta.url)) })) }).geo;
+const zones = loadZones(
+  [
+    {
+      path: 'example.com.yaml',
+      text: readFileSync(new URL('../zones/example.com.yaml', import.meta.url), 'utf8'),
+    },
+  ],
+  { defaultSerial: 1 },
+).zoneSet!;
+const geo = loadGeoDatabase({
+  networks: undefined,
+  databases: ['sample-City.mmdb', 'sample-ASN.mmdb'].map((n) => ({
+    path: n,
+    bytes: readFileSync(new URL(`../geoip/${n}`, import.meta.url)),
+  })),
+}).geo;
 const snapshot: Snapshot = { zones, geo, health: NO_HEALTH };
 const chooser = { random: Math.random, next: () => 0 };
-const metrics = new Metrics({ membersUp: () => [], serials: () => [] }, { types: new Map([[1, 'A']]), rcode: String, record: String });
-const query = (name: string): Buffer => encodeMessage({ id: 1, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, ad: false, cd: false, rcode: 0, question: [{ name, type: 1, class: 1 }], answer: [], authority: [], additional: [], edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [] } });
+const metrics = new Metrics(
+  { membersUp: () => [], serials: () => [] },
+  { types: new Map([[1, 'A']]), rcode: String, record: String },
+);
+const query = (name: string): Buffer =>
+  encodeMessage({
+    id: 1,
+    qr: false,
+    opcode: 0,
+    aa: false,
+    tc: false,
+    rd: false,
+    ra: false,
+    ad: false,
+    cd: false,
+    rcode: 0,
+    question: [{ name, type: 1, class: 1 }],
+    answer: [],
+    authority: [],
+    additional: [],
+    edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [] },
+  });
 const workloads = { static: query('www.example.com.'), dynamic: query('app.example.com.') };
 const N = 200_000;
 
 function round(packet: Buffer, counting: boolean): number {
   const start = process.hrtime.bigint();
   for (let i = 0; i < N; i++) {
-    const out = respond(packet, { transport: 'udp', remoteAddress: '127.10.0.1' }, snapshot, chooser);
+    const out = respond(
+      packet,
+      { transport: 'udp', remoteAddress: '127.10.0.1' },
+      snapshot,
+      chooser,
+    );
     if (!counting) continue;
     // The same calls as count() in src/app/metrics.ts.
     metrics.query(out.zone ?? 'other', out.qtype ?? 0, out.rcode, false, out.ecs);
@@ -38,7 +77,10 @@ for (const [name, packet] of Object.entries(workloads)) {
     plain.push(round(packet, false));
     counted.push(round(packet, true));
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]): number =>
+    [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const [p, c] = [median(plain), median(counted)];
-  console.log(`${name.padEnd(8)} respond ${(p / 1000).toFixed(2)} µs/query, with counting ${(c / 1000).toFixed(2)} µs/query: ${c >= p ? "+" : ""}${(((c - p) / p) * 100).toFixed(1)} %`);
+  console.log(
+    `${name.padEnd(8)} respond ${(p / 1000).toFixed(2)} µs/query, with counting ${(c / 1000).toFixed(2)} µs/query: ${c >= p ? '+' : ''}${(((c - p) / p) * 100).toFixed(1)} %`,
+  );
 }

@@ -9,7 +9,9 @@ const N = 100_000;
 const names = Array.from({ length: N }, (_, i) => `host${i}.example.com.`);
 const plain = new Map(names.map((n, i) => [n, i]));
 const persistent = PersistentMap.from(names.map((n, i): [string, number] => [n, i]));
-const layered = LayeredMap.over(plain).with(names.slice(0, 10_000).map((n, i): [string, number] => [n, -i])); // 10,000 names updated
+const layered = LayeredMap.over(plain).with(
+  names.slice(0, 10_000).map((n, i): [string, number] => [n, -i]),
+); // 10,000 names updated
 const immutable = ImmutableMap(names.map((n, i): [string, number] => [n, i]));
 const fresh = (): string[] => names.map((n) => ` ${n}`.slice(1)); // a new string per query, as parsed from a datagram
 
@@ -35,9 +37,13 @@ function perUpdate(update: (i: number) => unknown): number {
 console.log(`read, ns per name (best of 5 rounds over ${N} names):`);
 console.log(`  Map              ${perRead((k) => plain.get(k)).toFixed(0)}`);
 console.log(`  PersistentMap    ${perRead((k) => persistent.get(k)).toFixed(0)}`);
-console.log(`  LayeredMap       ${perRead((k) => layered.get(k)).toFixed(0)}  (a Map with 10,000 names changed over it)`);
+console.log(
+  `  LayeredMap       ${perRead((k) => layered.get(k)).toFixed(0)}  (a Map with 10,000 names changed over it)`,
+);
 console.log(`  immutable.js Map ${perRead((k) => immutable.get(k)).toFixed(0)}`);
 console.log('one name changed, µs per new version:');
-console.log(`  copy of the Map  ${perUpdate((i) => i < 100 && new Map(plain).set(names[i]!, -1)).toFixed(1)}  (100 copies only)`);
+console.log(
+  `  copy of the Map  ${perUpdate((i) => i < 100 && new Map(plain).set(names[i]!, -1)).toFixed(1)}  (100 copies only)`,
+);
 console.log(`  PersistentMap    ${perUpdate((i) => persistent.set(names[i]!, -1)).toFixed(1)}`);
 console.log(`  immutable.js Map ${perUpdate((i) => immutable.set(names[i]!, -1)).toFixed(1)}`);

@@ -25,5 +25,7 @@ for (let round = 0; round < 3; round++) {
   clearInterval(timer);
   longest = Math.max(longest, performance.now() - last);
   const series = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
-  console.log(`scrape ${(performance.now() - started).toFixed(0)} ms, ${series} series, longest stretch without a turn ${longest.toFixed(1)} ms`);
+  console.log(
+    `scrape ${(performance.now() - started).toFixed(0)} ms, ${series} series, longest stretch without a turn ${longest.toFixed(1)} ms`,
+  );
 }

@@ -26,7 +26,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   redirect: ['core'],
 };
 const PURE = ['core', 'dns', 'zone', 'config', 'geo', 'resolve', 'query', 'rrl', 'update', 'state'];
-const IO_MODULES = /^node:(fs|fs\/promises|dgram|net|http|https|child_process|cluster|worker_threads)$/;
+const IO_MODULES =
+  /^node:(fs|fs\/promises|dgram|net|http|https|child_process|cluster|worker_threads)$/;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -60,9 +61,12 @@ test('rooms import other rooms only through index.ts, and only along allowed edg
         const target = relative(SRC, join(SRC, f, '..', spec));
         const targetRoom = target.split('/')[0]!;
         if (targetRoom === room) continue;
-        if (target === 'app.ts' || target === 'cli.ts' || targetRoom === 'app') violations.push(`${f} imports ${target}`);
-        else if (!target.endsWith('/index.ts')) violations.push(`${f} reaches into ${target} (use ${targetRoom}/index.ts)`);
-        else if (!ALLOWED[room]!.includes(targetRoom)) violations.push(`${f} imports room ${targetRoom}`);
+        if (target === 'app.ts' || target === 'cli.ts' || targetRoom === 'app')
+          violations.push(`${f} imports ${target}`);
+        else if (!target.endsWith('/index.ts'))
+          violations.push(`${f} reaches into ${target} (use ${targetRoom}/index.ts)`);
+        else if (!ALLOWED[room]!.includes(targetRoom))
+          violations.push(`${f} imports room ${targetRoom}`);
       } else if (PURE.includes(room) && IO_MODULES.test(spec) && spec !== 'node:net') {
         violations.push(`pure room file ${f} imports ${spec}`);
       }
@@ -75,18 +79,31 @@ test('pure rooms use node:net only for address parsing, not sockets', (t) => {
   for (const f of files.filter((x) => PURE.includes(x.split('/')[0]!))) {
     const text = readFileSync(join(SRC, f), 'utf8');
     const m = /import \{([^}]*)\} from 'node:net'/.exec(text);
-    if (m) t.deepEqual(m[1]!.split(',').map((s) => s.trim()).filter((s) => !/^isIP(v4|v6)?$/.test(s)), [], f);
+    if (m)
+      t.deepEqual(
+        m[1]!
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => !/^isIP(v4|v6)?$/.test(s)),
+        [],
+        f,
+      );
   }
   t.pass();
 });
 
 test('no module-level mutable state outside app.ts', (t) => {
-  const offenders = files.filter((f) => f !== 'app.ts' && /^(let|var) /m.test(readFileSync(join(SRC, f), 'utf8')));
+  const offenders = files.filter(
+    (f) => f !== 'app.ts' && /^(let|var) /m.test(readFileSync(join(SRC, f), 'utf8')),
+  );
   t.deepEqual(offenders, []);
 });
 
 test('the README lists every diagnostic code', async (t) => {
   const { DiagnosticCodes } = await import('../src/core/index.ts');
   const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
-  t.deepEqual(Object.keys(DiagnosticCodes).filter((code) => !readme.includes(`| \`${code}\` |`)), []);
+  t.deepEqual(
+    Object.keys(DiagnosticCodes).filter((code) => !readme.includes(`| \`${code}\` |`)),
+    [],
+  );
 });

@@ -9,13 +9,27 @@ import { run } from './helpers/tools.ts';
 const gslb = (...args: string[]) => run(process.execPath, [CLI, ...args]);
 
 test('explain shows the facts, each rule tried, the pools, the pick, TTL and scope', async (t) => {
-  const r = await gslb('explain', 'app.example.com', 'A', '--client', '192.0.2.1', '--ecs', '127.2.0.0/24');
+  const r = await gslb(
+    'explain',
+    'app.example.com',
+    'A',
+    '--client',
+    '192.0.2.1',
+    '--ecs',
+    '127.2.0.0/24',
+  );
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /^app\.example\.com\. A asked by 192\.0\.2\.1 with ECS 127\.2\.0\.0\/24$/m);
   t.regex(r.stdout, /client: geo AS-CN-SH \(sample-City\.mmdb 127\.2\.0\.0\/16\), AS 4837/);
-  t.regex(r.stdout, /1\. → cn-telecom: no \(client geo AS-CN-SH is in AS-CN, but AS4837 is not in 4134, 4812\)/);
+  t.regex(
+    r.stdout,
+    /1\. → cn-telecom: no \(client geo AS-CN-SH is in AS-CN, but AS4837 is not in 4134, 4812\)/,
+  );
   t.regex(r.stdout, /2\. → apac: MATCH \(client geo AS-CN-SH is in AS\)/);
-  t.regex(r.stdout, /outcome: pool; method weighted; candidates 203\.0\.113\.1\(1\) 203\.0\.113\.2\(1\)/);
+  t.regex(
+    r.stdout,
+    /outcome: pool; method weighted; candidates 203\.0\.113\.1\(1\) 203\.0\.113\.2\(1\)/,
+  );
   t.regex(r.stdout, /result: NOERROR from zone example\.com\., ECS scope \/16/);
   t.regex(r.stdout, /app\.example\.com\. 60 IN A 203\.0\.113\.[12]/);
 });
@@ -52,14 +66,21 @@ test('the bundle npm run build writes serves what the sources serve', async (t) 
   await mkdir(cache, { recursive: true });
   const dir = await mkdtemp(`${cache}gslb-bundle-`);
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const built = await run('npm', ['run', 'build', '--silent', '--', `--outfile=${dir}/gslb.mjs`], 60_000);
+  const built = await run(
+    'npm',
+    ['run', 'build', '--silent', '--', `--outfile=${dir}/gslb.mjs`],
+    60_000,
+  );
   t.is(built.code, 0, built.stderr);
   const check = await run(process.execPath, [`${dir}/gslb.mjs`, 'check']);
   t.is(check.code, 0, check.stderr);
   t.regex(check.stdout, /zone\(s\) OK/);
   const server = await spawnServer(['--db', `${dir}/state.sqlite`], {}, `${dir}/gslb.mjs`);
   t.teardown(() => server.stop());
-  t.deepEqual((await dig(server.port, ['www.example.com', 'A'])).answer.sort(), ['www.example.com. 60 IN A 192.0.2.10', 'www.example.com. 60 IN A 192.0.2.11']);
+  t.deepEqual((await dig(server.port, ['www.example.com', 'A'])).answer.sort(), [
+    'www.example.com. 60 IN A 192.0.2.10',
+    'www.example.com. 60 IN A 192.0.2.11',
+  ]);
   const app = await dig(server.port, ['app.example.com', 'A', '+subnet=127.2.0.0/24']);
   t.regex(app.answer.join('\n'), /^app\.example\.com\. 60 IN A 203\.0\.113\.[12]$/);
   t.true(app.flags.has('aa'));

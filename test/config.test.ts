@@ -23,13 +23,24 @@ tsig_keys:
 test('the example config of SPEC §2 loads', (t) => {
   const { settings, diagnostics } = parseSettings(SPEC_EXAMPLE, 'gslb.yaml');
   t.deepEqual(diagnostics, []);
-  t.deepEqual(settings.dnsListen, [{ host: '127.0.0.1', port: 5353 }, { host: '::1', port: 5353 }]);
+  t.deepEqual(settings.dnsListen, [
+    { host: '127.0.0.1', port: 5353 },
+    { host: '::1', port: 5353 },
+  ]);
   t.is(settings.apiToken, 'change-me');
-  t.deepEqual(settings.tsigKeys, [{ name: 'ops-key.', algorithm: 'hmac-sha256', secret: 'c2VjcmV0IGtleQ==', zones: ['example.com.'] }]);
+  t.deepEqual(settings.tsigKeys, [
+    {
+      name: 'ops-key.',
+      algorithm: 'hmac-sha256',
+      secret: 'c2VjcmV0IGtleQ==',
+      zones: ['example.com.'],
+    },
+  ]);
 });
 
 test('every problem is reported with its position', (t) => {
-  const text = 'zones: ./zones\ndns_listen: [127.0.0.1:99999, "::1:53"]\nlisten: 1\ntsig_keys:\n  - {name: k, algorithm: md5, secret: abc}\n';
+  const text =
+    'zones: ./zones\ndns_listen: [127.0.0.1:99999, "::1:53"]\nlisten: 1\ntsig_keys:\n  - {name: k, algorithm: md5, secret: abc}\n';
   const lines = parseSettings(text, 'gslb.yaml').diagnostics.map(formatDiagnostic);
   t.deepEqual(lines, [
     'gslb.yaml:2:14: CONFIG: "127.0.0.1:99999" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)',
@@ -64,7 +75,9 @@ test('gslb serve with a bad config file exits 1 with the position; a bad flag ex
 test('workers: a whole number from 1 to 64, from the file or --workers', async (t) => {
   t.is(parseSettings('workers: 4\n', 'gslb.yaml').settings.workers, 4);
   t.is(parseSettings('zones: ./zones\n', 'gslb.yaml').settings.workers, 1);
-  t.deepEqual(parseSettings('workers: 0\n', 'gslb.yaml').diagnostics.map(formatDiagnostic), ['gslb.yaml:1:10: CONFIG: workers must be an integer from 1 to 64, not 0']);
+  t.deepEqual(parseSettings('workers: 0\n', 'gslb.yaml').diagnostics.map(formatDiagnostic), [
+    'gslb.yaml:1:10: CONFIG: workers must be an integer from 1 to 64, not 0',
+  ]);
   const r = await run(process.execPath, [CLI, 'serve', '--workers', 'two']);
   t.is(r.code, 1);
   t.regex(r.stderr, /--workers: two is not a whole number from 1 to 64/);

@@ -11,4 +11,6 @@ for (const d of built.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\
 if (built.diagnostics.some((d) => d.severity === 'error')) process.exit(1);
 writeFileSync(`${dir}sample-City.mmdb`, built.city);
 writeFileSync(`${dir}sample-ASN.mmdb`, built.asn);
-process.stdout.write(`wrote sample-City.mmdb (${built.city.length} bytes) and sample-ASN.mmdb (${built.asn.length} bytes)\n`);
+process.stdout.write(
+  `wrote sample-City.mmdb (${built.city.length} bytes) and sample-ASN.mmdb (${built.asn.length} bytes)\n`,
+);

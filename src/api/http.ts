@@ -12,13 +12,21 @@ export interface HttpListener {
 }
 
 /** A request with its whole body (at most `maxBodyBytes`); it may answer later. */
-export type HttpHandler = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => void | Promise<void>;
+export type HttpHandler = (
+  req: http.IncomingMessage,
+  body: Buffer,
+  res: http.ServerResponse,
+) => void | Promise<void>;
 
 export interface HttpOptions {
   /** Larger bodies are refused (413): from Content-Length before a byte is read, or once a chunked body passes it. */
   readonly maxBodyBytes: number;
   /** How an error the boundary answers is written (the API answers JSON, the redirect tier text). */
-  readonly errorBody: (status: number, code: string, message: string) => { contentType: string; text: string };
+  readonly errorBody: (
+    status: number,
+    code: string,
+    message: string,
+  ) => { contentType: string; text: string };
   /** A request that threw inside the server: our bug, answered 500 and reported here (the caller logs it). */
   readonly onError: (error: unknown, req: http.IncomingMessage) => void;
 }
@@ -26,7 +34,12 @@ export interface HttpOptions {
 /** Open connections beyond this are refused by the kernel's backlog, not held (idle ones close after keepAliveTimeout). */
 const MAX_HTTP_CONNECTIONS = 512;
 
-export async function listenHttp(host: string, port: number, handle: HttpHandler, options: HttpOptions): Promise<HttpListener> {
+export async function listenHttp(
+  host: string,
+  port: number,
+  handle: HttpHandler,
+  options: HttpOptions,
+): Promise<HttpListener> {
   const server = http.createServer((req, res) => receive(req, res, handle, options));
   server.maxConnections = MAX_HTTP_CONNECTIONS;
   server.keepAliveTimeout = 5000;
@@ -38,18 +51,27 @@ export async function listenHttp(host: string, port: number, handle: HttpHandler
   });
   server.on('error', () => undefined); // accept errors (EMFILE) are retried by the next connection
   return {
-    host, port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    host,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
-function receive(req: http.IncomingMessage, res: http.ServerResponse, handle: HttpHandler, options: HttpOptions): void {
-  const fail = (status: number, code: string, message: string): void => refuse(req, res, options, status, code, message);
+function receive(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  handle: HttpHandler,
+  options: HttpOptions,
+): void {
+  const fail = (status: number, code: string, message: string): void =>
+    refuse(req, res, options, status, code, message);
   const declared = req.headers['content-length'];
-  if (declared !== undefined && !/^\d{1,15}$/.test(declared)) return fail(400, 'BAD_REQUEST', 'Content-Length is not a number');
+  if (declared !== undefined && !/^\d{1,15}$/.test(declared))
+    return fail(400, 'BAD_REQUEST', 'Content-Length is not a number');
   if (declared !== undefined && Number(declared) > options.maxBodyBytes) {
     return fail(413, 'BODY_TOO_LARGE', `the body is larger than ${options.maxBodyBytes} bytes`);
   }
@@ -58,7 +80,8 @@ function receive(req: http.IncomingMessage, res: http.ServerResponse, handle: Ht
   req.on('data', (c: Buffer) => {
     size += c.length;
     if (size <= options.maxBodyBytes) chunks.push(c);
-    else if (!res.headersSent) fail(413, 'BODY_TOO_LARGE', `the body is larger than ${options.maxBodyBytes} bytes`);
+    else if (!res.headersSent)
+      fail(413, 'BODY_TOO_LARGE', `the body is larger than ${options.maxBodyBytes} bytes`);
   });
   req.on('end', () => {
     if (size > options.maxBodyBytes) return;
@@ -81,10 +104,21 @@ const LINGER_BYTES = 4 * 1024 * 1024;
  * remaining bytes are read and dropped for a moment (an answer followed by a close with bytes unread would be lost to
  * a reset), then it is cut if the body is still coming.
  */
-function refuse(req: http.IncomingMessage, res: http.ServerResponse, options: HttpOptions, status: number, code: string, message: string): void {
+function refuse(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  options: HttpOptions,
+  status: number,
+  code: string,
+  message: string,
+): void {
   req.removeAllListeners('data');
   const body = options.errorBody(status, code, message);
-  res.writeHead(status, { 'content-type': body.contentType, 'content-length': Buffer.byteLength(body.text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': body.contentType,
+    'content-length': Buffer.byteLength(body.text),
+    'cache-control': 'no-store',
+  });
   res.end(body.text);
   const socket = req.socket;
   let dropped = 0;
@@ -99,21 +133,41 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, options: Ht
   req.resume();
 }
 
-function failed(e: unknown, req: http.IncomingMessage, res: http.ServerResponse, options: HttpOptions): void {
+function failed(
+  e: unknown,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  options: HttpOptions,
+): void {
   options.onError(e, req);
   if (res.headersSent) res.destroy();
   else refuse(req, res, options, 500, 'INTERNAL', 'internal error');
 }
 
 /** JSON errors, as every API answer. */
-export function jsonError(_status: number, code: string, message: string): { contentType: string; text: string } {
-  return { contentType: 'application/json; charset=utf-8', text: `${JSON.stringify({ error: { code, message } }, null, 2)}\n` };
+export function jsonError(
+  _status: number,
+  code: string,
+  message: string,
+): { contentType: string; text: string } {
+  return {
+    contentType: 'application/json; charset=utf-8',
+    text: `${JSON.stringify({ error: { code, message } }, null, 2)}\n`,
+  };
 }
 
 export function apiHandler(ctx: ApiContext): HttpHandler {
   return async (req, body, res) => {
     const target = requestTarget(req.url);
-    if (!target) return send(res, { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'the request target is not a path' } } }, false);
+    if (!target)
+      return send(
+        res,
+        {
+          status: 400,
+          body: { error: { code: 'BAD_REQUEST', message: 'the request target is not a path' } },
+        },
+        false,
+      );
     let parsed: unknown;
     let bodyError: string | undefined;
     if (body.length > 0) {
@@ -123,7 +177,14 @@ export function apiHandler(ctx: ApiContext): HttpHandler {
         bodyError = `the body is not JSON: ${(e as Error).message}`;
       }
     }
-    const request: ApiRequest = { method: req.method ?? 'GET', path: target.pathname, query: target.searchParams, authorization: req.headers.authorization, body: parsed, ...(bodyError ? { bodyError } : {}) };
+    const request: ApiRequest = {
+      method: req.method ?? 'GET',
+      path: target.pathname,
+      query: target.searchParams,
+      authorization: req.headers.authorization,
+      body: parsed,
+      ...(bodyError ? { bodyError } : {}),
+    };
     send(res, await route(request, ctx), req.method === 'HEAD');
   };
 }
@@ -132,13 +193,18 @@ export function apiHandler(ctx: ApiContext): HttpHandler {
  * The path and query of a request target: origin form ("/a/b?c=d") or absolute form ("http://host/a"); undefined
  * for anything else ("*", "x", a path with characters a URI may not hold, "//[").
  */
-function requestTarget(url: string | undefined): { pathname: string; searchParams: URLSearchParams } | undefined {
+function requestTarget(
+  url: string | undefined,
+): { pathname: string; searchParams: URLSearchParams } | undefined {
   if (url === undefined) return undefined;
   if (url.startsWith('/')) {
     // RFC 3986 §3.3, §3.4: a path and query hold pchar, "/" and "?" only; "[", "]", "{", "|", ... must be encoded.
     if (!/^[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*$/.test(url)) return undefined;
     const q = url.indexOf('?');
-    return { pathname: q < 0 ? url : url.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
+    return {
+      pathname: q < 0 ? url : url.slice(0, q),
+      searchParams: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+    };
   }
   if (!/^https?:\/\//i.test(url)) return undefined;
   try {
@@ -151,6 +217,11 @@ function requestTarget(url: string | undefined): { pathname: string; searchParam
 
 function send(res: http.ServerResponse, r: ApiResponse, head: boolean): void {
   const text = typeof r.body === 'string' ? r.body : `${JSON.stringify(r.body, null, 2)}\n`;
-  res.writeHead(r.status, { ...r.headers, 'content-type': r.contentType ?? 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(r.status, {
+    ...r.headers,
+    'content-type': r.contentType ?? 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(head ? undefined : text);
 }

@@ -1,4 +1,11 @@
 // Public surface of api: the HTTP API's routes (testable without sockets) and its listener.
-export { apiHandler, type HttpHandler, type HttpListener, type HttpOptions, jsonError, listenHttp } from './http.ts';
+export {
+  apiHandler,
+  type HttpHandler,
+  type HttpListener,
+  type HttpOptions,
+  jsonError,
+  listenHttp,
+} from './http.ts';
 export { route } from './routes.ts';
 export type { ApiContext, ApiRequest, ApiResponse, OverrideRequest, Status } from './types.ts';

@@ -1,80 +1,185 @@
 // The API's routes (SPEC §6): each a small function of request and context. Mutations need the bearer token.
 import { timingSafeEqual } from 'node:crypto';
-import { absoluteName, addressBytes, formatDiagnostic, nameProblem, parseCidr, typeCode } from '../core/index.ts';
+import {
+  absoluteName,
+  addressBytes,
+  formatDiagnostic,
+  nameProblem,
+  parseCidr,
+  typeCode,
+} from '../core/index.ts';
 import { type ApiContext, type ApiRequest, type ApiResponse, error, type Status } from './types.ts';
 
-type Handler = (req: ApiRequest, ctx: ApiContext, params: string[]) => Promise<ApiResponse> | ApiResponse;
+type Handler = (
+  req: ApiRequest,
+  ctx: ApiContext,
+  params: string[],
+) => Promise<ApiResponse> | ApiResponse;
 
 const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; handle: Handler }[] = [
-  { method: 'GET', pattern: /^\/healthz$/, mutates: false, handle: (_r, ctx) => ({ status: 200, body: ctx.health() }) },
-  { method: 'GET', pattern: /^\/metrics$/, mutates: false, handle: async (_r, ctx) => {
-    const m = await ctx.metrics();
-    return { status: 200, body: m.body, contentType: m.contentType };
-  } },
-  { method: 'GET', pattern: /^\/api\/v1\/zones$/, mutates: false, handle: (_r, ctx) => ({ status: 200, body: { zones: ctx.zones() } }) },
-  { method: 'GET', pattern: /^\/api\/v1\/zones\/([^/]+)$/, mutates: false, handle: (_r, ctx, [zone]) => {
-    const found = ctx.zone(fqdn(zone!));
-    return found ? { status: 200, body: found } : error(404, 'UNKNOWN_ZONE', `no zone ${fqdn(zone!)}`);
-  } },
-  { method: 'GET', pattern: /^\/api\/v1\/members$/, mutates: false, handle: (_r, ctx) => ({ status: 200, body: { members: ctx.members() } }) },
-  { method: 'PUT', pattern: /^\/api\/v1\/zones\/([^/]+)\/records\/([^/]+)\/([^/]+)\/(members|pools)\/([^/]+)$/, mutates: true, handle: putOverride },
-  { method: 'POST', pattern: /^\/api\/v1\/reload$/, mutates: true, handle: async (_r, ctx) => {
-    const r = await ctx.reload();
-    const problems = r.diagnostics.map(formatDiagnostic);
-    if (!r.ok && r.error) return unavailable('RELOAD_FAILED', `${r.error}; the zones in service are unchanged`);
-    if (!r.ok) return error(400, 'ZONE_ERRORS', 'the zone files have errors; the zones in service are unchanged', { problems });
-    return { status: 200, body: { ok: true, zones: r.zones, warnings: problems } };
-  } },
+  {
+    method: 'GET',
+    pattern: /^\/healthz$/,
+    mutates: false,
+    handle: (_r, ctx) => ({ status: 200, body: ctx.health() }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/metrics$/,
+    mutates: false,
+    handle: async (_r, ctx) => {
+      const m = await ctx.metrics();
+      return { status: 200, body: m.body, contentType: m.contentType };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/v1\/zones$/,
+    mutates: false,
+    handle: (_r, ctx) => ({ status: 200, body: { zones: ctx.zones() } }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/v1\/zones\/([^/]+)$/,
+    mutates: false,
+    handle: (_r, ctx, [zone]) => {
+      const found = ctx.zone(fqdn(zone!));
+      return found
+        ? { status: 200, body: found }
+        : error(404, 'UNKNOWN_ZONE', `no zone ${fqdn(zone!)}`);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/v1\/members$/,
+    mutates: false,
+    handle: (_r, ctx) => ({ status: 200, body: { members: ctx.members() } }),
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/api\/v1\/zones\/([^/]+)\/records\/([^/]+)\/([^/]+)\/(members|pools)\/([^/]+)$/,
+    mutates: true,
+    handle: putOverride,
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/v1\/reload$/,
+    mutates: true,
+    handle: async (_r, ctx) => {
+      const r = await ctx.reload();
+      const problems = r.diagnostics.map(formatDiagnostic);
+      if (!r.ok && r.error)
+        return unavailable('RELOAD_FAILED', `${r.error}; the zones in service are unchanged`);
+      if (!r.ok)
+        return error(
+          400,
+          'ZONE_ERRORS',
+          'the zone files have errors; the zones in service are unchanged',
+          { problems },
+        );
+      return { status: 200, body: { ok: true, zones: r.zones, warnings: problems } };
+    },
+  },
   { method: 'GET', pattern: /^\/api\/v1\/resolve$/, mutates: false, handle: getResolve },
-  { method: 'GET', pattern: /^\/api\/v1\/events$/, mutates: false, handle: (req, ctx) => {
-    const since = intParam(req, 'since', 0);
-    const limit = intParam(req, 'limit', 500);
-    if (typeof since === 'string' || typeof limit === 'string') return error(400, 'BAD_PARAMETER', (typeof since === 'string' ? since : limit) as string);
-    const events = ctx.events(since, Math.min(limit, 5000)) as { id: number }[];
-    return { status: 200, body: { events, next: events.at(-1)?.id ?? since } };
-  } },
+  {
+    method: 'GET',
+    pattern: /^\/api\/v1\/events$/,
+    mutates: false,
+    handle: (req, ctx) => {
+      const since = intParam(req, 'since', 0);
+      const limit = intParam(req, 'limit', 500);
+      if (typeof since === 'string' || typeof limit === 'string')
+        return error(400, 'BAD_PARAMETER', (typeof since === 'string' ? since : limit) as string);
+      const events = ctx.events(since, Math.min(limit, 5000)) as { id: number }[];
+      return { status: 200, body: { events, next: events.at(-1)?.id ?? since } };
+    },
+  },
 ];
 
 export async function route(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
   const matches = ROUTES.filter((r) => r.pattern.test(req.path));
   if (matches.length === 0) return error(404, 'NOT_FOUND', `no route ${req.path.slice(0, 200)}`);
-  const r = matches.find((m) => m.method === req.method || (req.method === 'HEAD' && m.method === 'GET'));
-  if (!r) return error(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use ${matches.map((m) => m.method).join(', ')}`);
+  const r = matches.find(
+    (m) => m.method === req.method || (req.method === 'HEAD' && m.method === 'GET'),
+  );
+  if (!r)
+    return error(
+      405,
+      'METHOD_NOT_ALLOWED',
+      `${req.method} is not allowed on ${req.path}; use ${matches.map((m) => m.method).join(', ')}`,
+    );
   if (r.mutates) {
     const denied = authorize(req, ctx.token);
     if (denied) return denied;
   }
   const params = r.pattern.exec(req.path)!.slice(1).map(percentDecoded);
-  if (params.includes(undefined)) return error(400, 'BAD_PARAMETER', `bad percent-encoding in ${req.path.slice(0, 200)}`);
+  if (params.includes(undefined))
+    return error(400, 'BAD_PARAMETER', `bad percent-encoding in ${req.path.slice(0, 200)}`);
   return r.handle(req, ctx, params as string[]);
 }
 
 /** Bearer token, compared in constant time; with no token configured the API is read-only. */
 function authorize(req: ApiRequest, token: string | undefined): ApiResponse | undefined {
-  if (!token) return error(403, 'READ_ONLY', 'this API has no token configured (api_token or GSLB_API_TOKEN), so it accepts no changes');
+  if (!token)
+    return error(
+      403,
+      'READ_ONLY',
+      'this API has no token configured (api_token or GSLB_API_TOKEN), so it accepts no changes',
+    );
   const m = /^Bearer (.+)$/.exec(req.authorization ?? '');
   const given = Buffer.from(m?.[1] ?? '');
   const wanted = Buffer.from(token);
-  if (!m || given.length !== wanted.length || !timingSafeEqual(given, wanted)) return error(401, 'UNAUTHORIZED', 'a valid Authorization: Bearer token is required');
+  if (!m || given.length !== wanted.length || !timingSafeEqual(given, wanted))
+    return error(401, 'UNAUTHORIZED', 'a valid Authorization: Bearer token is required');
   return undefined;
 }
 
-function putOverride(req: ApiRequest, ctx: ApiContext, [zoneText, nameText, typeText, kind, key]: string[]): ApiResponse {
+function putOverride(
+  req: ApiRequest,
+  ctx: ApiContext,
+  [zoneText, nameText, typeText, kind, key]: string[],
+): ApiResponse {
   const zone = fqdn(zoneText!);
-  const name = nameText === '@' || nameText === '' ? zone : nameText!.endsWith('.') ? nameText!.toLowerCase() : absoluteName(nameText!, zone);
+  const name =
+    nameText === '@' || nameText === ''
+      ? zone
+      : nameText!.endsWith('.')
+        ? nameText!.toLowerCase()
+        : absoluteName(nameText!, zone);
   const type = typeCode(typeText!);
   if (nameProblem(name)) return error(400, 'BAD_PARAMETER', `name: ${nameProblem(name)}`);
-  if (type !== 1 && type !== 28) return error(400, 'BAD_PARAMETER', `type: "${typeText}" must be A or AAAA`);
+  if (type !== 1 && type !== 28)
+    return error(400, 'BAD_PARAMETER', `type: "${typeText}" must be A or AAAA`);
   if (req.bodyError) return error(400, 'BAD_BODY', req.bodyError);
   const body = req.body;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return error(400, 'BAD_BODY', 'the body must be a JSON object like {"status": "down", "reason": "..."}');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return error(
+      400,
+      'BAD_BODY',
+      'the body must be a JSON object like {"status": "down", "reason": "..."}',
+    );
   const unknown = Object.keys(body).filter((k) => k !== 'status' && k !== 'reason');
-  if (unknown.length > 0) return error(400, 'BAD_BODY', `unknown field "${unknown[0]}"; expected status and reason`, { field: unknown[0] });
+  if (unknown.length > 0)
+    return error(400, 'BAD_BODY', `unknown field "${unknown[0]}"; expected status and reason`, {
+      field: unknown[0],
+    });
   const { status, reason } = body as { status?: unknown; reason?: unknown };
-  if (status !== 'up' && status !== 'down' && status !== 'obey') return error(400, 'BAD_BODY', 'status must be "up", "down" or "obey"', { field: 'status' });
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500)) return error(400, 'BAD_BODY', 'reason must be a string of at most 500 characters', { field: 'reason' });
+  if (status !== 'up' && status !== 'down' && status !== 'obey')
+    return error(400, 'BAD_BODY', 'status must be "up", "down" or "obey"', { field: 'status' });
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
+    return error(400, 'BAD_BODY', 'reason must be a string of at most 500 characters', {
+      field: 'reason',
+    });
   const target = kind === 'members' ? 'member' : 'pool';
-  const r = ctx.override({ zone, name, type, target, key: target === 'member' ? key!.toLowerCase() : key!, status: status as Status, reason: (reason as string | undefined) ?? '' });
+  const r = ctx.override({
+    zone,
+    name,
+    type,
+    target,
+    key: target === 'member' ? key!.toLowerCase() : key!,
+    status: status as Status,
+    reason: (reason as string | undefined) ?? '',
+  });
   if ('notFound' in r) return error(404, 'NOT_FOUND', r.notFound);
   if ('unavailable' in r) return unavailable('STORAGE_ERROR', r.unavailable);
   return { status: 200, body: r.state };
@@ -88,10 +193,20 @@ function getResolve(req: ApiRequest, ctx: ApiContext): ApiResponse {
   const ecsText = req.query.get('ecs') ?? undefined;
   const ecs = ecsText === undefined ? undefined : parseCidr(ecsText);
   if (!name) return error(400, 'BAD_PARAMETER', 'name is required', { field: 'name' });
-  if (type === undefined) return error(400, 'BAD_PARAMETER', `unknown type ${req.query.get('type')}`, { field: 'type' });
-  if (!client) return error(400, 'BAD_PARAMETER', 'client must be an IPv4 or IPv6 address', { field: 'client' });
+  if (type === undefined)
+    return error(400, 'BAD_PARAMETER', `unknown type ${req.query.get('type')}`, { field: 'type' });
+  if (!client)
+    return error(400, 'BAD_PARAMETER', 'client must be an IPv4 or IPv6 address', {
+      field: 'client',
+    });
   if (typeof ecs === 'string') return error(400, 'BAD_PARAMETER', `ecs: ${ecs}`, { field: 'ecs' });
-  const body = ctx.resolve({ name: absoluteName(name.replace(/\.$/, ''), '.'), type, client, clientText, ecs: ecs && { ...ecs, text: ecsText! } });
+  const body = ctx.resolve({
+    name: absoluteName(name.replace(/\.$/, ''), '.'),
+    type,
+    client,
+    clientText,
+    ecs: ecs && { ...ecs, text: ecsText! },
+  });
   return { status: 200, body };
 }
 

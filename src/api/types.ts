@@ -42,14 +42,30 @@ export interface ApiContext {
    */
   override(r: OverrideRequest): { state: unknown } | { notFound: string } | { unavailable: string };
   /** `error`: why a reload with no zone-file problem failed (the store could not record it). */
-  reload(): Promise<{ ok: boolean; zones: number; diagnostics: readonly Diagnostic[]; error?: string }>;
+  reload(): Promise<{
+    ok: boolean;
+    zones: number;
+    diagnostics: readonly Diagnostic[];
+    error?: string;
+  }>;
   /** Liveness and what is degraded (the store). */
   health(): { status: 'ok' | 'degraded'; storage: unknown };
-  resolve(q: { name: string; type: number; client: Uint8Array; clientText: string; ecs: { bytes: Uint8Array; prefix: number; text: string } | undefined }): unknown;
+  resolve(q: {
+    name: string;
+    type: number;
+    client: Uint8Array;
+    clientText: string;
+    ecs: { bytes: Uint8Array; prefix: number; text: string } | undefined;
+  }): unknown;
   events(sinceId: number, limit: number): unknown[];
   metrics(): Promise<{ contentType: string; body: string }>;
 }
 
-export function error(status: number, code: string, message: string, extra: Record<string, unknown> = {}): ApiResponse {
+export function error(
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): ApiResponse {
   return { status, body: { error: { code, message, ...extra } } };
 }

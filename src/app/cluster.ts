@@ -8,7 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { formatDiagnostic } from '../core/index.ts';
 import type { MetricsData } from '../metrics/index.ts';
 import type { Snapshot } from '../resolve/index.ts';
-import { applyDelta, EMPTY_LIVE, liveFromPlain, type LiveState, plainLive, type PlainLive } from '../state/index.ts';
+import {
+  applyDelta,
+  EMPTY_LIVE,
+  liveFromPlain,
+  type LiveState,
+  plainLive,
+  type PlainLive,
+} from '../state/index.ts';
 import { collectGarbage, loadData, type LoadedData } from './data.ts';
 import type { Logger } from './log.ts';
 import { serverMetrics } from './metrics.ts';
@@ -20,7 +27,12 @@ import { snapshotOf, type StateChange, withDelta } from './state.ts';
 
 /** Primary → worker. */
 type ToWorker =
-  | { readonly type: 'live'; readonly change: StateChange | { readonly kind: 'initial'; readonly live: PlainLive; readonly cookieSecret: string } }
+  | {
+      readonly type: 'live';
+      readonly change:
+        | StateChange
+        | { readonly kind: 'initial'; readonly live: PlainLive; readonly cookieSecret: string };
+    }
   | { readonly type: 'update-reply'; readonly id: number; readonly reply: Uint8Array }
   | { readonly type: 'metrics'; readonly id: number };
 
@@ -28,7 +40,12 @@ type ToWorker =
 type ToPrimary =
   | { readonly type: 'hello' }
   | { readonly type: 'ready' }
-  | { readonly type: 'update'; readonly id: number; readonly message: Uint8Array; readonly from: string }
+  | {
+      readonly type: 'update';
+      readonly id: number;
+      readonly message: Uint8Array;
+      readonly from: string;
+    }
   | { readonly type: 'metrics-reply'; readonly id: number; readonly metrics: MetricsData };
 
 const METRICS_TIMEOUT_MS = 2_000;
@@ -46,63 +63,97 @@ export async function startCluster(options: AppOptions, workers: number): Promis
   const running = new Set<Worker>();
   let stopping = false;
   let requests = 0;
-  const waiting = new Map<number, { worker: Worker; resolve: (m: MetricsData | undefined) => void }>();
+  const waiting = new Map<
+    number,
+    { worker: Worker; resolve: (m: MetricsData | undefined) => void }
+  >();
 
   const send = (worker: Worker, message: ToWorker): void => {
     if (worker.isConnected()) worker.send(message);
   };
   const otherMetrics = async (): Promise<MetricsData[]> => {
-    const replies = await Promise.all([...running].map((worker) => new Promise<MetricsData | undefined>((resolve) => {
-      const id = ++requests;
-      const timer = setTimeout(() => (waiting.delete(id), resolve(undefined)), METRICS_TIMEOUT_MS);
-      waiting.set(id, { worker, resolve: (m) => (clearTimeout(timer), waiting.delete(id), resolve(m)) });
-      send(worker, { type: 'metrics', id });
-    })));
+    const replies = await Promise.all(
+      [...running].map(
+        (worker) =>
+          new Promise<MetricsData | undefined>((resolve) => {
+            const id = ++requests;
+            const timer = setTimeout(
+              () => (waiting.delete(id), resolve(undefined)),
+              METRICS_TIMEOUT_MS,
+            );
+            waiting.set(id, {
+              worker,
+              resolve: (m) => (clearTimeout(timer), waiting.delete(id), resolve(m)),
+            });
+            send(worker, { type: 'metrics', id });
+          }),
+      ),
+    );
     return replies.filter((m): m is MetricsData => m !== undefined);
   };
 
   // One cookie secret for every process, so a cookie one worker made is good at the others.
-  const cookies = { require: options.cookies?.require ?? false, secret: options.cookies?.secret ?? randomBytes(16).toString('hex') };
+  const cookies = {
+    require: options.cookies?.require ?? false,
+    secret: options.cookies?.secret ?? randomBytes(16).toString('hex'),
+  };
   const app = await startApp({
-    ...options, cookies, dnsListen: [], otherMetrics,
+    ...options,
+    cookies,
+    dnsListen: [],
+    otherMetrics,
     onChange: (change) => {
       for (const worker of running) send(worker, { type: 'live', change });
     },
   });
 
-  const fork = (): Promise<void> => new Promise((resolve, reject) => {
-    const worker = cluster.fork();
-    running.add(worker);
-    let ready = false;
-    worker.on('message', (m: ToPrimary) => {
-      switch (m.type) {
-        case 'hello':
-          send(worker, { type: 'live', change: { kind: 'initial', live: plainLive(app.live()), cookieSecret: cookies.secret } });
-          break;
-        case 'ready':
-          ready = true;
-          resolve();
-          break;
-        case 'update': {
-          // app.update commits and tells every worker (onChange) before this reply goes back.
-          const { reply } = app.update(Buffer.from(m.message), m.from);
-          send(worker, { type: 'update-reply', id: m.id, reply });
-          break;
+  const fork = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork();
+      running.add(worker);
+      let ready = false;
+      worker.on('message', (m: ToPrimary) => {
+        switch (m.type) {
+          case 'hello':
+            send(worker, {
+              type: 'live',
+              change: {
+                kind: 'initial',
+                live: plainLive(app.live()),
+                cookieSecret: cookies.secret,
+              },
+            });
+            break;
+          case 'ready':
+            ready = true;
+            resolve();
+            break;
+          case 'update': {
+            // app.update commits and tells every worker (onChange) before this reply goes back.
+            const { reply } = app.update(Buffer.from(m.message), m.from);
+            send(worker, { type: 'update-reply', id: m.id, reply });
+            break;
+          }
+          case 'metrics-reply':
+            waiting.get(m.id)?.resolve(m.metrics);
+            break;
         }
-        case 'metrics-reply':
-          waiting.get(m.id)?.resolve(m.metrics);
-          break;
-      }
+      });
+      worker.on('exit', (code, signal) => {
+        running.delete(worker);
+        for (const w of waiting.values()) if (w.worker === worker) w.resolve(undefined);
+        if (!ready)
+          return reject(
+            new Error(`DNS worker ${worker.id} exited before it was ready (${signal ?? code})`),
+          );
+        if (stopping) return;
+        log.error(`DNS worker ${worker.id} exited (${signal ?? code}); starting another`);
+        setTimeout(
+          () => stopping || void fork().catch((e: unknown) => log.error((e as Error).message)),
+          RESTART_DELAY_MS,
+        );
+      });
     });
-    worker.on('exit', (code, signal) => {
-      running.delete(worker);
-      for (const w of waiting.values()) if (w.worker === worker) w.resolve(undefined);
-      if (!ready) return reject(new Error(`DNS worker ${worker.id} exited before it was ready (${signal ?? code})`));
-      if (stopping) return;
-      log.error(`DNS worker ${worker.id} exited (${signal ?? code}); starting another`);
-      setTimeout(() => stopping || void fork().catch((e: unknown) => log.error((e as Error).message)), RESTART_DELAY_MS);
-    });
-  });
 
   try {
     await Promise.all(Array.from({ length: workers }, fork));
@@ -112,7 +163,9 @@ export async function startCluster(options: AppOptions, workers: number): Promis
     await app.close();
     throw e;
   }
-  log.info(`${workers} DNS worker process(es) serving ${options.dnsListen.map(formatAddress).join(', ')}`);
+  log.info(
+    `${workers} DNS worker process(es) serving ${options.dnsListen.map(formatAddress).join(', ')}`,
+  );
   return {
     ...app,
     close: async () => {
@@ -124,17 +177,23 @@ export async function startCluster(options: AppOptions, workers: number): Promis
 }
 
 function stopWorkers(workers: Set<Worker>): Promise<void> {
-  return Promise.all([...workers].map((worker) => new Promise<void>((resolve) => {
-    if (worker.isDead()) return resolve();
-    worker.once('exit', () => resolve());
-    worker.process.kill('SIGTERM');
-  }))).then(() => undefined);
+  return Promise.all(
+    [...workers].map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.isDead()) return resolve();
+          worker.once('exit', () => resolve());
+          worker.process.kill('SIGTERM');
+        }),
+    ),
+  ).then(() => undefined);
 }
 
 /** A worker: loads the files, waits for the primary's live state, then serves DNS until told to stop. */
 export async function runWorker(options: AppOptions): Promise<{ close(): Promise<void> }> {
   const log = prefixed(options.log, `worker ${cluster.worker?.id ?? '?'}: `);
-  const limits = options.maxZoneFileBytes === undefined ? {} : { maxZoneFileBytes: options.maxZoneFileBytes };
+  const limits =
+    options.maxZoneFileBytes === undefined ? {} : { maxZoneFileBytes: options.maxZoneFileBytes };
   const first = await loadData(options.zonesDir, options.geoipDir, limits);
   if (!first.data) {
     first.diagnostics.forEach((d) => log.error(formatDiagnostic(d)));
@@ -159,23 +218,30 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
     const c = change.change;
     if (c.kind === 'reload' || c.kind === 'initial') {
       // Files are read again in order with other changes, so a commit never lands on an older zone set.
-      reloads = reloads.then(async () => {
-        if (c.kind === 'reload') {
-          const loaded = await loadData(options.zonesDir, options.geoipDir, { ...limits, previous: files });
-          if (loaded.data) files = loaded.data;
-          else log.error('reload: the files no longer load here; serving the previous ones');
-        }
-        live = liveFromPlain(c.live);
-        current = snapshotOf(files, live);
-        collectGarbage();
-      }).catch(unfollowable);
+      reloads = reloads
+        .then(async () => {
+          if (c.kind === 'reload') {
+            const loaded = await loadData(options.zonesDir, options.geoipDir, {
+              ...limits,
+              previous: files,
+            });
+            if (loaded.data) files = loaded.data;
+            else log.error('reload: the files no longer load here; serving the previous ones');
+          }
+          live = liveFromPlain(c.live);
+          current = snapshotOf(files, live);
+          collectGarbage();
+        })
+        .catch(unfollowable);
       return;
     }
-    reloads.then(() => {
-      // The primary's own delta, applied the way it applied it: only what the change touched is built again.
-      live = applyDelta(live, c.delta);
-      current = withDelta(current!, live, c.delta);
-    }).catch(unfollowable);
+    reloads
+      .then(() => {
+        // The primary's own delta, applied the way it applied it: only what the change touched is built again.
+        live = applyDelta(live, c.delta);
+        current = withDelta(current!, live, c.delta);
+      })
+      .catch(unfollowable);
   };
   let cookieSecret: string | undefined;
   const firstState = new Promise<void>((resolve) => {
@@ -193,7 +259,9 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
           pendingUpdates.delete(m.id);
           break;
         case 'metrics':
-          void metrics.data().then((data) => toPrimary({ type: 'metrics-reply', id: m.id, metrics: data }));
+          void metrics
+            .data()
+            .then((data) => toPrimary({ type: 'metrics-reply', id: m.id, metrics: data }));
           break;
       }
     });
@@ -201,14 +269,23 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
   toPrimary({ type: 'hello' });
   await firstState;
 
-  const forward = (message: Buffer, from: string): Promise<Buffer> => new Promise((resolve) => {
-    const id = ++updates;
-    pendingUpdates.set(id, resolve);
-    toPrimary({ type: 'update', id, message, from });
-  });
+  const forward = (message: Buffer, from: string): Promise<Buffer> =>
+    new Promise((resolve) => {
+      const id = ++updates;
+      pendingUpdates.set(id, resolve);
+      toPrimary({ type: 'update', id, message, from });
+    });
   const limited = new LimitedLog(log);
-  const guard = protection(options.rateLimit, { require: options.cookies?.require ?? false, secret: cookieSecret }, options.identity);
-  const dns = await listenAll(options, dnsHandler({ snapshot: () => current!, update: forward, metrics, limited, ...guard }), log);
+  const guard = protection(
+    options.rateLimit,
+    { require: options.cookies?.require ?? false, secret: cookieSecret },
+    options.identity,
+  );
+  const dns = await listenAll(
+    options,
+    dnsHandler({ snapshot: () => current!, update: forward, metrics, limited, ...guard }),
+    log,
+  );
   toPrimary({ type: 'ready' });
   return {
     close: async () => {
@@ -221,5 +298,9 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
 }
 
 function prefixed(log: Logger, prefix: string): Logger {
-  return { info: (m) => log.info(prefix + m), warn: (m) => log.warn(prefix + m), error: (m) => log.error(prefix + m) };
+  return {
+    info: (m) => log.info(prefix + m),
+    warn: (m) => log.warn(prefix + m),
+    error: (m) => log.error(prefix + m),
+  };
 }

@@ -30,7 +30,10 @@ export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promi
     names = (await readdir(dir)).filter((n) => n.endsWith('.yaml')).sort();
   } catch (e) {
     const message = `cannot read the zones directory: ${(e as Error).message}`;
-    return { zoneSet: undefined, diagnostics: [{ file: dir, line: 1, col: 1, code: 'CONFIG', message, severity: 'error' }] };
+    return {
+      zoneSet: undefined,
+      diagnostics: [{ file: dir, line: 1, col: 1, code: 'CONFIG', message, severity: 'error' }],
+    };
   }
   const maxBytes = options.maxZoneFileBytes ?? DEFAULT_MAX_ZONE_FILE_BYTES;
   const files: ZoneFile[] = [];
@@ -38,19 +41,36 @@ export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promi
   for (const n of names) {
     const path = join(dir, n);
     const read = await readBounded(path, maxBytes);
-    if (typeof read === 'string') diagnostics.push({ file: path, line: 1, col: 1, code: 'FILE_TOO_LARGE', message: read, severity: 'error' });
+    if (typeof read === 'string')
+      diagnostics.push({
+        file: path,
+        line: 1,
+        col: 1,
+        code: 'FILE_TOO_LARGE',
+        message: read,
+        severity: 'error',
+      });
     else files.push({ path, text: read.text });
   }
   if (diagnostics.length > 0) return { zoneSet: undefined, diagnostics };
   // A reload shares the process with queries in service; a first load (check, start) runs straight through.
   const nowSeconds = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-  const steps = loadZoneSteps(files, { defaultSerial: nowSeconds >>> 0, ...(options.previous ? { previous: options.previous } : {}) });
-  return (await stepwise(steps, options.previous !== undefined, options.signal)) ?? { zoneSet: undefined, diagnostics: [] };
+  const steps = loadZoneSteps(files, {
+    defaultSerial: nowSeconds >>> 0,
+    ...(options.previous ? { previous: options.previous } : {}),
+  });
+  return (
+    (await stepwise(steps, options.previous !== undefined, options.signal)) ?? {
+      zoneSet: undefined,
+      diagnostics: [],
+    }
+  );
 }
 
 /** A file's text, or why it is not read: larger than `maxBytes` (checked before reading, and again while reading). */
 async function readBounded(path: string, maxBytes: number): Promise<{ text: string } | string> {
-  const tooLarge = (size: number): string => `the file is ${size} bytes, more than max_zone_file_bytes (${maxBytes}); it was not read`;
+  const tooLarge = (size: number): string =>
+    `the file is ${size} bytes, more than max_zone_file_bytes (${maxBytes}); it was not read`;
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
@@ -75,7 +95,11 @@ const YIELD_MS = 2;
  * while it reloads. A long load asks for a collection when the heap has grown half again since the last one (see
  * collectGarbage). An aborted `signal` ends it at the next slice, with no result.
  */
-async function stepwise<T>(steps: Generator<void, T>, giveWay: boolean, signal: AbortSignal | undefined): Promise<T | undefined> {
+async function stepwise<T>(
+  steps: Generator<void, T>,
+  giveWay: boolean,
+  signal: AbortSignal | undefined,
+): Promise<T | undefined> {
   let sliceStart = performance.now();
   let checked = sliceStart;
   const heap = new HeapWatch();
@@ -121,9 +145,13 @@ class HeapWatch {
  * reload leaves the heap hundreds of MB above what is live.
  */
 export function collectGarbage(): void {
-  const gc = (globalThis as { gc?: (options: { type: 'major'; execution: 'async' }) => Promise<void> }).gc;
+  const gc = (
+    globalThis as { gc?: (options: { type: 'major'; execution: 'async' }) => Promise<void> }
+  ).gc;
   // A second collection a moment later returns to the system the pages the first one emptied (RSS, not only heap).
-  void gc?.({ type: 'major', execution: 'async' }).then(() => setTimeout(() => void gc({ type: 'major', execution: 'async' }), RELEASE_AFTER_MS).unref());
+  void gc?.({ type: 'major', execution: 'async' }).then(() =>
+    setTimeout(() => void gc({ type: 'major', execution: 'async' }), RELEASE_AFTER_MS).unref(),
+  );
 }
 
 const RELEASE_AFTER_MS = 1000;
@@ -132,27 +160,45 @@ const RELEASE_AFTER_MS = 1000;
  * Reads `networks.yaml` and every `*.mmdb` in `dir`; no directory means no GeoIP (every client is unknown), unless
  * `required` (a reload of a server that has GeoIP data: a directory that vanished is an error, not "no data").
  */
-export async function loadGeoDir(dir: string | undefined, required = false): Promise<{ geo: GeoDatabase | undefined; diagnostics: readonly Diagnostic[] }> {
+export async function loadGeoDir(
+  dir: string | undefined,
+  required = false,
+): Promise<{ geo: GeoDatabase | undefined; diagnostics: readonly Diagnostic[] }> {
   if (dir === undefined) return { geo: undefined, diagnostics: [] };
   let names: string[];
   try {
     names = (await readdir(dir)).sort();
   } catch (e) {
     const message = `cannot read the GeoIP directory: ${(e as Error).message}; the GeoIP data in service is kept`;
-    return { geo: undefined, diagnostics: required ? [{ file: dir, line: 1, col: 1, code: 'GEOIP', message, severity: 'error' }] : [] };
+    return {
+      geo: undefined,
+      diagnostics: required
+        ? [{ file: dir, line: 1, col: 1, code: 'GEOIP', message, severity: 'error' }]
+        : [],
+    };
   }
   const networksPath = join(dir, 'networks.yaml');
-  const networks = names.includes('networks.yaml') ? { path: networksPath, text: await readFile(networksPath, 'utf8') } : undefined;
-  const databases = await Promise.all(names.filter((n) => n.endsWith('.mmdb')).map(async (n) => ({ path: join(dir, n), bytes: await readFile(join(dir, n)) })));
+  const networks = names.includes('networks.yaml')
+    ? { path: networksPath, text: await readFile(networksPath, 'utf8') }
+    : undefined;
+  const databases = await Promise.all(
+    names
+      .filter((n) => n.endsWith('.mmdb'))
+      .map(async (n) => ({ path: join(dir, n), bytes: await readFile(join(dir, n)) })),
+  );
   return loadGeoDatabase({ networks, databases });
 }
 
 /** Zones and GeoIP data, loaded together; nothing when either has an error. `previous`: the data in service (a reload). */
 export async function loadData(
-  zonesDir: string, geoipDir: string | undefined, options: Omit<LoadOptions, 'previous'> & { previous?: LoadedData } = {},
+  zonesDir: string,
+  geoipDir: string | undefined,
+  options: Omit<LoadOptions, 'previous'> & { previous?: LoadedData } = {},
 ): Promise<{ data: LoadedData | undefined; diagnostics: readonly Diagnostic[] }> {
   const { previous, ...rest } = options;
-  const hadGeo = previous?.geo !== undefined && (previous.geo.databases.length > 0 || previous.geo.networkCount > 0);
+  const hadGeo =
+    previous?.geo !== undefined &&
+    (previous.geo.databases.length > 0 || previous.geo.networkCount > 0);
   const [zones, geo] = await Promise.all([
     loadZoneDir(zonesDir, { ...rest, ...(previous ? { previous: previous.zones } : {}) }),
     loadGeoDir(geoipDir, hadGeo),
@@ -163,7 +209,8 @@ export async function loadData(
 }
 
 export function geoSummary(geo: GeoDatabase | undefined, dir: string | undefined): string {
-  if (!geo || (geo.databases.length === 0 && geo.networkCount === 0)) return `no GeoIP data${dir ? ` in ${dir}` : ''}: rules with geos, asns or isps match no client`;
+  if (!geo || (geo.databases.length === 0 && geo.networkCount === 0))
+    return `no GeoIP data${dir ? ` in ${dir}` : ''}: rules with geos, asns or isps match no client`;
   const dbs = geo.databases.map((d) => `${d.name} (${d.databaseType})`).join(', ');
   return `GeoIP: ${geo.networkCount} custom network(s)${dbs ? `, ${dbs}` : ''}`;
 }

@@ -1,7 +1,13 @@
 // The DNS handler the listeners call: queries through respond(), UPDATE to the update path, rate limiting of UDP
 // responses, and the edge's safety net.
 import type { Metrics } from '../metrics/index.ts';
-import { requestOpcode, respond, type RespondOptions, servfailFor, slipReply } from '../query/index.ts';
+import {
+  requestOpcode,
+  respond,
+  type RespondOptions,
+  servfailFor,
+  slipReply,
+} from '../query/index.ts';
 import type { Snapshot } from '../resolve/index.ts';
 import type { RateLimiter } from '../rrl/index.ts';
 import type { DnsHandler } from '../server/index.ts';
@@ -42,9 +48,16 @@ export function dnsHandler(parts: DnsHandlerParts): DnsHandler {
       if (verdict === 'send') return out.reply;
       metrics.rateLimited(verdict);
       if (verdict === 'exempt') return out.reply;
-      return verdict === 'slip' && out.question ? slipReply(request, out.question, out.cookie) : undefined;
+      return verdict === 'slip' && out.question
+        ? slipReply(request, out.question, out.cookie)
+        : undefined;
     } catch (e) {
-      limited.write('error', 'request failed', ctx.remoteAddress, `request from ${ctx.remoteAddress} failed: ${(e as Error).stack ?? String(e)}`);
+      limited.write(
+        'error',
+        'request failed',
+        ctx.remoteAddress,
+        `request from ${ctx.remoteAddress} failed: ${(e as Error).stack ?? String(e)}`,
+      );
       return servfailFor(request);
     }
   };

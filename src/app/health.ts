@@ -6,10 +6,16 @@ import type { Metrics } from '../metrics/index.ts';
 import { buildAddressUpdate, type UpdateOutcome } from '../update/index.ts';
 import type { Logger } from './log.ts';
 
-export function healthMonitor(key: TsigKey, update: (message: Buffer) => { reply: Buffer; outcome: UpdateOutcome }, metrics: Metrics, log: Logger): HealthMonitor {
+export function healthMonitor(
+  key: TsigKey,
+  update: (message: Buffer) => { reply: Buffer; outcome: UpdateOutcome },
+  metrics: Metrics,
+  log: Logger,
+): HealthMonitor {
   let id = 0;
   return new HealthMonitor({
-    random: Math.random, now: Date.now,
+    random: Math.random,
+    now: Date.now,
     observe: (spec, result) => metrics.probe(spec.protocol, result.ok, result.latencyMs / 1000),
     report: (transitions) => {
       const unrecorded: Transition[] = [];
@@ -17,11 +23,18 @@ export function healthMonitor(key: TsigKey, update: (message: Buffer) => { reply
         const inZone = transitions.filter((t) => t.zone === zone);
         const changes = inZone.map((t) => ({ ...t, add: t.up }));
         id = (id + 1) & 0xffff;
-        const { reply, outcome } = update(buildAddressUpdate(zone, changes, key, Math.floor(Date.now() / 1000), id));
+        const { reply, outcome } = update(
+          buildAddressUpdate(zone, changes, key, Math.floor(Date.now() / 1000), id),
+        );
         const rcode = reply.readUInt16BE(2) & 0xf; // SERVFAIL when the store did not take it
-        const what = changes.map((c) => `${c.name} ${c.address} ${c.add ? 'up' : 'down'}`).join(', ');
+        const what = changes
+          .map((c) => `${c.name} ${c.address} ${c.add ? 'up' : 'down'}`)
+          .join(', ');
         if (rcode === Rcode.SERVFAIL) unrecorded.push(...inZone);
-        if (rcode !== Rcode.NOERROR) log.error(`health update not applied (${rcode}: ${outcome.reason || 'the store failed'}): ${what}`);
+        if (rcode !== Rcode.NOERROR)
+          log.error(
+            `health update not applied (${rcode}: ${outcome.reason || 'the store failed'}): ${what}`,
+          );
         else log.info(`health: ${what} (${inZone[0]?.detail})`);
       }
       return unrecorded;

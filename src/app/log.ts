@@ -22,7 +22,12 @@ export interface LimitedLogOptions {
   readonly now: () => number;
 }
 
-const DEFAULTS: LimitedLogOptions = { linesPerPeriod: 5, periodMs: 60_000, maxKeys: 1_000, now: Date.now };
+const DEFAULTS: LimitedLogOptions = {
+  linesPerPeriod: 5,
+  periodMs: 60_000,
+  maxKeys: 1_000,
+  now: Date.now,
+};
 
 /**
  * Lines about what unauthenticated peers send (unsigned updates, bad TSIG, bad HTTP requests, our own bugs they
@@ -32,7 +37,10 @@ const DEFAULTS: LimitedLogOptions = { linesPerPeriod: 5, periodMs: 60_000, maxKe
  */
 export class LimitedLog {
   private readonly options: LimitedLogOptions;
-  private counts = new Map<string, { kind: string; prefix: string; level: keyof Logger; written: number; suppressed: number }>();
+  private counts = new Map<
+    string,
+    { kind: string; prefix: string; level: keyof Logger; written: number; suppressed: number }
+  >();
   private periodStart: number;
   private readonly timer: NodeJS.Timeout;
 
@@ -50,9 +58,20 @@ export class LimitedLog {
     if (this.options.now() - this.periodStart >= this.options.periodMs) this.flush();
     const prefix = sourcePrefix(source);
     let key = `${kind}\u0000${prefix}`;
-    if (!this.counts.has(key) && this.counts.size >= this.options.maxKeys) key = `${kind}\u0000other`;
+    if (!this.counts.has(key) && this.counts.size >= this.options.maxKeys)
+      key = `${kind}\u0000other`;
     let entry = this.counts.get(key);
-    if (!entry) this.counts.set(key, (entry = { kind, prefix: key.endsWith('other') ? 'other sources' : prefix, level, written: 0, suppressed: 0 }));
+    if (!entry)
+      this.counts.set(
+        key,
+        (entry = {
+          kind,
+          prefix: key.endsWith('other') ? 'other sources' : prefix,
+          level,
+          written: 0,
+          suppressed: 0,
+        }),
+      );
     if (entry.written < this.options.linesPerPeriod) {
       entry.written++;
       this.log[level](message);
@@ -64,9 +83,15 @@ export class LimitedLog {
   /** Ends the period: one summary line per kind and prefix that had lines held back. */
   flush(): void {
     const minutes = Math.round(this.options.periodMs / 60_000);
-    const span = minutes === 1 ? 'the last minute' : minutes > 1 ? `the last ${minutes} minutes` : `the last ${this.options.periodMs} ms`;
+    const span =
+      minutes === 1
+        ? 'the last minute'
+        : minutes > 1
+          ? `the last ${minutes} minutes`
+          : `the last ${this.options.periodMs} ms`;
     for (const e of this.counts.values()) {
-      if (e.suppressed > 0) this.log[e.level](`${e.suppressed} more like this from ${e.prefix} in ${span}: ${e.kind}`);
+      if (e.suppressed > 0)
+        this.log[e.level](`${e.suppressed} more like this from ${e.prefix} in ${span}: ${e.kind}`);
     }
     this.counts = new Map();
     this.periodStart = this.options.now();

@@ -8,30 +8,50 @@ import { soaSerial } from '../zone/index.ts';
 /** Types counted under their own name: the ones gslb knows, and a few more that resolvers ask about. */
 const COUNTED_TYPES = new Map<number, string>([
   ...Object.entries(RRType).map(([name, code]): [number, string] => [code, name]),
-  [35, 'NAPTR'], [50, 'NSEC3'], [51, 'NSEC3PARAM'], [52, 'TLSA'], [59, 'CDS'], [60, 'CDNSKEY'], [64, 'SVCB'], [65, 'HTTPS'], [99, 'SPF'],
+  [35, 'NAPTR'],
+  [50, 'NSEC3'],
+  [51, 'NSEC3PARAM'],
+  [52, 'TLSA'],
+  [59, 'CDS'],
+  [60, 'CDNSKEY'],
+  [64, 'SVCB'],
+  [65, 'HTTPS'],
+  [99, 'SPF'],
 ]);
 
 /** `storage`: the store's state, in the process that owns the store (workers have none). */
 export function serverMetrics(snapshot: () => Snapshot, storage?: () => { ok: boolean }): Metrics {
-  return new Metrics({
-    ...(storage ? { storageOk: () => storage().ok } : {}),
-    membersUp: () => membersUp(snapshot()),
-    serials: () => [...snapshot().zones.zones.values()].map((z) => ({ zone: z.origin, serial: soaSerial(z) })),
-  }, { types: COUNTED_TYPES, rcode: rcodeName, record: recordLabel });
+  return new Metrics(
+    {
+      ...(storage ? { storageOk: () => storage().ok } : {}),
+      membersUp: () => membersUp(snapshot()),
+      serials: () =>
+        [...snapshot().zones.zones.values()].map((z) => ({ zone: z.origin, serial: soaSerial(z) })),
+    },
+    { types: COUNTED_TYPES, rcode: rcodeName, record: recordLabel },
+  );
 }
 
 /**
  * Members up in every pool, a name at a time: `undefined` for a name with no dynamic record, so the scrape, which reads
  * this in slices, can stop between any two names of a large zone.
  */
-function* membersUp(s: Snapshot): Generator<{ zone: string; record: string; pool: string; up: number } | undefined> {
+function* membersUp(
+  s: Snapshot,
+): Generator<{ zone: string; record: string; pool: string; up: number } | undefined> {
   for (const zone of s.zones.zones.values()) {
     for (const node of zone.nodes.values()) {
       yield undefined;
       for (const rrset of node.rrsets.values()) {
         if (!rrset.dynamic) continue;
         const record = `${rrset.name} ${typeName(rrset.type)}`;
-        for (const p of describePools(rrset.dynamic, s.health)) yield { zone: zone.origin, record, pool: p.name, up: p.members.filter((m) => m.up).length };
+        for (const p of describePools(rrset.dynamic, s.health))
+          yield {
+            zone: zone.origin,
+            record,
+            pool: p.name,
+            up: p.members.filter((m) => m.up).length,
+          };
       }
     }
   }

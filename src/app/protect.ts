@@ -6,7 +6,14 @@ import { CookieSecret } from '../dns/index.ts';
 import type { RespondOptions } from '../query/index.ts';
 import { RateLimiter } from '../rrl/index.ts';
 
-export const DEFAULT_RATE_LIMIT: RateLimitSettings = { responsesPerSecond: 200, slip: 2, windowSeconds: 15, ipv4Prefix: 24, ipv6Prefix: 56, exempt: ['127.0.0.0/8', '::1/128'] };
+export const DEFAULT_RATE_LIMIT: RateLimitSettings = {
+  responsesPerSecond: 200,
+  slip: 2,
+  windowSeconds: 15,
+  ipv4Prefix: 24,
+  ipv6Prefix: 56,
+  exempt: ['127.0.0.0/8', '::1/128'],
+};
 
 export interface Protection {
   readonly limiter: RateLimiter;
@@ -20,10 +27,16 @@ export interface Protection {
 
 const CLOCK_TICK_MS = 250;
 
-export function protection(rateLimit: RateLimitSettings | undefined, cookies: CookieSettings | undefined, identity: IdentitySettings | undefined): Protection {
+export function protection(
+  rateLimit: RateLimitSettings | undefined,
+  cookies: CookieSettings | undefined,
+  identity: IdentitySettings | undefined,
+): Protection {
   const limits = rateLimit ?? DEFAULT_RATE_LIMIT;
   // Entries were checked as CIDRs when the config was read.
-  const exempt = limits.exempt.map((c) => parseCidr(c)).filter((c): c is Cidr => typeof c !== 'string');
+  const exempt = limits.exempt
+    .map((c) => parseCidr(c))
+    .filter((c): c is Cidr => typeof c !== 'string');
   const cookieSecret = cookies?.secret ?? randomBytes(16).toString('hex');
   const clock = { seconds: Math.floor(Date.now() / 1000) };
   const tick = setInterval(() => (clock.seconds = Math.floor(Date.now() / 1000)), CLOCK_TICK_MS);
@@ -32,7 +45,10 @@ export function protection(rateLimit: RateLimitSettings | undefined, cookies: Co
     limiter: new RateLimiter({ ...limits, exempt }),
     clock,
     respondOptions: {
-      cookies: { secret: new CookieSecret(Buffer.from(cookieSecret, 'hex')), require: cookies?.require ?? false },
+      cookies: {
+        secret: new CookieSecret(Buffer.from(cookieSecret, 'hex')),
+        require: cookies?.require ?? false,
+      },
       identity: { nsid: identity?.nsid, version: identity?.version },
       nowSeconds: () => clock.seconds,
     },

@@ -4,22 +4,40 @@ import type { RedirectChoice } from '../redirect/index.ts';
 import { decideForHttp, findZone, type Snapshot } from '../resolve/index.ts';
 import { randomChooser } from './chooser.ts';
 
-export function redirectChooser(snapshot: () => Snapshot): (host: string, client: Uint8Array) => RedirectChoice {
+export function redirectChooser(
+  snapshot: () => Snapshot,
+): (host: string, client: Uint8Array) => RedirectChoice {
   const chooser = randomChooser();
   return (host, client) => {
     const s = snapshot();
     const name = `${host}.`;
     const zone = findZone(s.zones, name, RRType.A);
     const node = zone?.nodes.get(name);
-    const record = [RRType.A, RRType.AAAA].map((t) => node?.rrsets.get(t)?.dynamic).find((d) => d?.redirect);
+    const record = [RRType.A, RRType.AAAA]
+      .map((t) => node?.rrsets.get(t)?.dynamic)
+      .find((d) => d?.redirect);
     if (!record?.redirect) return { kind: 'unknown-host' };
-    const decision = decideForHttp(record, { address: client, prefix: client.length * 8 }, s, chooser);
+    const decision = decideForHttp(
+      record,
+      { address: client, prefix: client.length * 8 },
+      s,
+      chooser,
+    );
     const picked = decision.trace.picked[0];
     if (decision.records.length === 0 || picked === undefined) {
-      return { kind: 'none', fallbackUrl: record.redirect.fallbackUrl, retryAfterSeconds: Math.max(1, record.ttlDegraded) };
+      return {
+        kind: 'none',
+        fallbackUrl: record.redirect.fallbackUrl,
+        retryAfterSeconds: Math.max(1, record.ttlDegraded),
+      };
     }
-    const member = [...record.pools.values()].flatMap((p) => p.members).find((m) => m.address === picked);
+    const member = [...record.pools.values()]
+      .flatMap((p) => p.members)
+      .find((m) => m.address === picked);
     const target = member?.host ?? (picked.includes(':') ? `[${picked}]` : picked);
-    return { kind: 'member', location: `${record.redirect.scheme}://${target}${record.redirect.port ? `:${record.redirect.port}` : ''}` };
+    return {
+      kind: 'member',
+      location: `${record.redirect.scheme}://${target}${record.redirect.port ? `:${record.redirect.port}` : ''}`,
+    };
   };
 }

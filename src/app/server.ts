@@ -1,6 +1,12 @@
 // The running server, in steps: the served state, the update path, health checks, the DNS listeners, the HTTP
 // listeners (API and redirect tier); closed in the reverse order.
-import type { CookieSettings, IdentitySettings, ListenAddress, RateLimitSettings, TsigKeyConfig } from '../config/index.ts';
+import type {
+  CookieSettings,
+  IdentitySettings,
+  ListenAddress,
+  RateLimitSettings,
+  TsigKeyConfig,
+} from '../config/index.ts';
 import { apiHandler, type HttpListener, jsonError, listenHttp } from '../api/index.ts';
 import { type Cidr, parseCidr } from '../core/index.ts';
 import type { MetricsData } from '../metrics/index.ts';
@@ -92,14 +98,23 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const { log } = options;
   const limited = new LimitedLog(log);
   let state: ServedState | undefined;
-  const metrics = serverMetrics(() => state!.snapshot(), () => state!.storage());
+  const metrics = serverMetrics(
+    () => state!.snapshot(),
+    () => state!.storage(),
+  );
   state = await ServedState.open({ ...options, metrics, log });
   const served = state;
   const updates = updateService(served, options.tsigKeys, metrics, log, limited);
-  const update = (message: Buffer, from: string = HEALTH_ORIGIN): { reply: Buffer; outcome: UpdateOutcome } => updates.handle(message, from);
+  const update = (
+    message: Buffer,
+    from: string = HEALTH_ORIGIN,
+  ): { reply: Buffer; outcome: UpdateOutcome } => updates.handle(message, from);
   const monitor = healthMonitor(updates.healthKey, (m) => update(m), metrics, log);
   const syncHealth = (): void => {
-    if (options.healthChecks !== false) monitor.sync(healthTargets(served.snapshot().zones.zones.values(), healthView(served.liveState()).check));
+    if (options.healthChecks !== false)
+      monitor.sync(
+        healthTargets(served.snapshot().zones.zones.values(), healthView(served.liveState()).check),
+      );
   };
   syncHealth();
   const reload = async (): Promise<ReloadOutcome> => {
@@ -110,7 +125,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
 
   const guard = protection(options.rateLimit, options.cookies, options.identity);
   const listeners: { close(): Promise<void> }[] = [];
-  const watcher = options.watchZones ? watchDir(options.zonesDir, () => void reload(), log) : undefined;
+  const watcher = options.watchZones
+    ? watchDir(options.zonesDir, () => void reload(), log)
+    : undefined;
   const close = async (): Promise<void> => {
     watcher?.close();
     monitor.stop();
@@ -120,20 +137,47 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     await served.close();
   };
   try {
-    const handler = dnsHandler({ snapshot: () => served.snapshot(), update: (m, from) => update(m, from).reply, metrics, limited, ...guard });
+    const handler = dnsHandler({
+      snapshot: () => served.snapshot(),
+      update: (m, from) => update(m, from).reply,
+      metrics,
+      limited,
+      ...guard,
+    });
     const dns = await listenAll(options, handler, log);
     listeners.push(...dns);
-    const api = options.apiListen ? await listenApi(options, options.apiListen, apiContext({
-      snapshot: () => served.snapshot(), live: () => served.liveState(), commit: (o, c, m) => served.commit(o, c, m), reload,
-      journal: (since, limit) => served.journalOf(since, limit), healthStatus: () => monitor.status(), storage: () => served.storage(),
-      metrics, token: options.apiToken, ...(options.otherMetrics ? { otherMetrics: options.otherMetrics } : {}),
-    }), limited) : undefined;
+    const api = options.apiListen
+      ? await listenApi(
+          options,
+          options.apiListen,
+          apiContext({
+            snapshot: () => served.snapshot(),
+            live: () => served.liveState(),
+            commit: (o, c, m) => served.commit(o, c, m),
+            reload,
+            journal: (since, limit) => served.journalOf(since, limit),
+            healthStatus: () => monitor.status(),
+            storage: () => served.storage(),
+            metrics,
+            token: options.apiToken,
+            ...(options.otherMetrics ? { otherMetrics: options.otherMetrics } : {}),
+          }),
+          limited,
+        )
+      : undefined;
     if (api) listeners.push(api);
-    const redirect = options.redirectListen ? await listenRedirect(options, options.redirectListen, () => served.snapshot(), limited) : undefined;
+    const redirect = options.redirectListen
+      ? await listenRedirect(options, options.redirectListen, () => served.snapshot(), limited)
+      : undefined;
     if (redirect) listeners.push(redirect);
     if (redirect) log.info(`redirect tier listening on ${formatAddress(redirect)}`);
     return {
-      dns, api, redirect, healthKey: updates.healthKey, update, reload,
+      dns,
+      api,
+      redirect,
+      healthKey: updates.healthKey,
+      update,
+      reload,
       snapshot: () => served.snapshot(),
       live: () => served.liveState(),
       journal: (sinceId, limit) => served.journalOf(sinceId, limit),
@@ -147,41 +191,94 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
 }
 
-async function listenApi(options: AppOptions, address: ListenAddress, ctx: ReturnType<typeof apiContext>, limited: LimitedLog): Promise<HttpListener> {
-  if (!options.apiToken && !isLoopback(address.host)) throw new Error(`the API on ${formatAddress(address)} is not loopback: set api_token (or GSLB_API_TOKEN) first`);
+async function listenApi(
+  options: AppOptions,
+  address: ListenAddress,
+  ctx: ReturnType<typeof apiContext>,
+  limited: LimitedLog,
+): Promise<HttpListener> {
+  if (!options.apiToken && !isLoopback(address.host))
+    throw new Error(
+      `the API on ${formatAddress(address)} is not loopback: set api_token (or GSLB_API_TOKEN) first`,
+    );
   const api = await listenHttp(address.host, address.port, apiHandler(ctx), {
-    maxBodyBytes: options.apiMaxBodyBytes ?? DEFAULT_API_MAX_BODY_BYTES, errorBody: jsonError,
-    onError: (e, req) => limited.write('error', 'API request failed', req.socket.remoteAddress ?? '', `API ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(e as Error).stack ?? String(e)}`),
+    maxBodyBytes: options.apiMaxBodyBytes ?? DEFAULT_API_MAX_BODY_BYTES,
+    errorBody: jsonError,
+    onError: (e, req) =>
+      limited.write(
+        'error',
+        'API request failed',
+        req.socket.remoteAddress ?? '',
+        `API ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(e as Error).stack ?? String(e)}`,
+      ),
   });
-  options.log.info(`api listening on ${formatAddress(api)}${options.apiToken ? '' : ' (read-only: no api_token)'}`);
+  options.log.info(
+    `api listening on ${formatAddress(api)}${options.apiToken ? '' : ' (read-only: no api_token)'}`,
+  );
   return api;
 }
 
-function listenRedirect(options: AppOptions, address: ListenAddress, snapshot: () => Snapshot, limited: LimitedLog): Promise<HttpListener> {
+function listenRedirect(
+  options: AppOptions,
+  address: ListenAddress,
+  snapshot: () => Snapshot,
+  limited: LimitedLog,
+): Promise<HttpListener> {
   // Entries were checked as CIDRs when the config was read.
-  const trustedProxies = (options.trustedProxies ?? []).map((t) => parseCidr(t)).filter((c): c is Cidr => typeof c !== 'string');
-  return listenHttp(address.host, address.port, redirectHandler({ choose: redirectChooser(snapshot), trustedProxies }), {
-    maxBodyBytes: 0, errorBody: (_status, _code, message) => ({ contentType: 'text/plain; charset=utf-8', text: `${message}\n` }),
-    onError: (e, req) => limited.write('error', 'redirect request failed', req.socket.remoteAddress ?? '', `redirect ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(e as Error).stack ?? String(e)}`),
-  });
+  const trustedProxies = (options.trustedProxies ?? [])
+    .map((t) => parseCidr(t))
+    .filter((c): c is Cidr => typeof c !== 'string');
+  return listenHttp(
+    address.host,
+    address.port,
+    redirectHandler({ choose: redirectChooser(snapshot), trustedProxies }),
+    {
+      maxBodyBytes: 0,
+      errorBody: (_status, _code, message) => ({
+        contentType: 'text/plain; charset=utf-8',
+        text: `${message}\n`,
+      }),
+      onError: (e, req) =>
+        limited.write(
+          'error',
+          'redirect request failed',
+          req.socket.remoteAddress ?? '',
+          `redirect ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(e as Error).stack ?? String(e)}`,
+        ),
+    },
+  );
 }
 
 /**
  * A DNS listener on every address of `dnsListen`, each logged (with a UDP receive buffer too small to ride out a
  * pause); if one cannot be opened, those already open are closed and the error thrown.
  */
-export async function listenAll(options: Pick<AppOptions, 'dnsListen' | 'tcpIdleTimeoutMs' | 'tcpMaxConnections' | 'tcpMaxPerClient'>, handle: DnsHandler, log: Logger): Promise<DnsListener[]> {
+export async function listenAll(
+  options: Pick<
+    AppOptions,
+    'dnsListen' | 'tcpIdleTimeoutMs' | 'tcpMaxConnections' | 'tcpMaxPerClient'
+  >,
+  handle: DnsHandler,
+  log: Logger,
+): Promise<DnsListener[]> {
   const dns: DnsListener[] = [];
   try {
     for (const address of options.dnsListen) {
-      const listener = await listenDns({
-        ...address, tcpIdleTimeoutMs: options.tcpIdleTimeoutMs, tcpMaxConnections: options.tcpMaxConnections,
-        tcpMaxPerClient: options.tcpMaxPerClient ?? DEFAULT_TCP_MAX_PER_CLIENT,
-      }, handle);
+      const listener = await listenDns(
+        {
+          ...address,
+          tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
+          tcpMaxConnections: options.tcpMaxConnections,
+          tcpMaxPerClient: options.tcpMaxPerClient ?? DEFAULT_TCP_MAX_PER_CLIENT,
+        },
+        handle,
+      );
       dns.push(listener);
       log.info(`dns listening on ${formatAddress(listener)} (udp, tcp)`);
       if (listener.udpReceiveBuffer < MIN_UDP_RECEIVE_BUFFER) {
-        log.warn(`the UDP receive buffer on ${formatAddress(listener)} is ${listener.udpReceiveBuffer} bytes: queries arriving during a pause may be dropped (raise net.core.rmem_max to 4194304)`);
+        log.warn(
+          `the UDP receive buffer on ${formatAddress(listener)} is ${listener.udpReceiveBuffer} bytes: queries arriving during a pause may be dropped (raise net.core.rmem_max to 4194304)`,
+        );
       }
     }
     return dns;

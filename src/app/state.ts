@@ -4,7 +4,17 @@ import { type Diagnostic, formatDiagnostic } from '../core/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
 import {
-  EMPTY_LIVE, healthView, type JournalEntry, type LiveDelta, liveFromStored, type LiveState, materialize, plainLive, type PlainLive, planChanges, reconcile,
+  EMPTY_LIVE,
+  healthView,
+  type JournalEntry,
+  type LiveDelta,
+  liveFromStored,
+  type LiveState,
+  materialize,
+  plainLive,
+  type PlainLive,
+  planChanges,
+  reconcile,
   zoneWithDelta,
 } from '../state/index.ts';
 import { Store } from '../store/index.ts';
@@ -13,7 +23,9 @@ import { collectGarbage, geoSummary, loadData, type LoadedData } from './data.ts
 import type { Logger } from './log.ts';
 
 /** A committed change to one zone's live state, or a reload of every file with the state that followed. */
-export type StateChange = { readonly kind: 'commit'; readonly delta: LiveDelta } | { readonly kind: 'reload'; readonly live: PlainLive };
+export type StateChange =
+  | { readonly kind: 'commit'; readonly delta: LiveDelta }
+  | { readonly kind: 'reload'; readonly live: PlainLive };
 
 export interface ReloadOutcome {
   readonly ok: boolean;
@@ -22,7 +34,8 @@ export interface ReloadOutcome {
   readonly error?: string;
 }
 
-export type CommitOutcome = { readonly ok: true; readonly serial: number } | { readonly ok: false; readonly error: string };
+export type CommitOutcome =
+  { readonly ok: true; readonly serial: number } | { readonly ok: false; readonly error: string };
 
 /** The store as the operations found it: a failed write is reported here until a later one succeeds. */
 export interface StorageHealth {
@@ -48,7 +61,12 @@ export class ServedState {
   private running: Promise<ReloadOutcome> | undefined;
   private next: Promise<ReloadOutcome> | undefined;
   private readonly stopping = new AbortController();
-  private storageHealth: StorageHealth = { ok: true, failures: 0, lastError: undefined, lastErrorAt: undefined };
+  private storageHealth: StorageHealth = {
+    ok: true,
+    failures: 0,
+    lastError: undefined,
+    lastErrorAt: undefined,
+  };
 
   private live: LiveState = EMPTY_LIVE;
 
@@ -57,7 +75,11 @@ export class ServedState {
     private files: LoadedData,
     private readonly options: ServedStateOptions,
   ) {
-    this.current = cachingSnapshot({ zones: { zones: new Map() }, geo: undefined, health: healthView(EMPTY_LIVE) }); // until open() has read the store
+    this.current = cachingSnapshot({
+      zones: { zones: new Map() },
+      geo: undefined,
+      health: healthView(EMPTY_LIVE),
+    }); // until open() has read the store
   }
 
   /** Opens the store and loads the files; throws (with the store closed) when they do not load. */
@@ -65,10 +87,14 @@ export class ServedState {
     const { log } = options;
     const store = Store.open(options.dbPath);
     const first = await loadData(options.zonesDir, options.geoipDir, loadLimits(options));
-    first.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
+    first.diagnostics.forEach((d) =>
+      (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)),
+    );
     if (!first.data) {
       store.close();
-      throw new Error(`zones in ${options.zonesDir} or GeoIP data in ${options.geoipDir ?? '-'} have errors; nothing served`);
+      throw new Error(
+        `zones in ${options.zonesDir} or GeoIP data in ${options.geoipDir ?? '-'} have errors; nothing served`,
+      );
     }
     const stored = liveFromStored(store.load());
     const state = new ServedState(store, first.data, options);
@@ -100,8 +126,18 @@ export class ServedState {
   }
 
   /** The one write path (updates, health, API): committed to the store, then swapped in. */
-  commit(origin: string, changes: readonly Change[], meta: { source: 'update' | 'health' | 'api'; reason: string }): CommitOutcome {
-    const plan = planChanges(this.current.zones.zones.get(origin)!, this.files.zones.zones.get(origin), this.live, changes, { ...meta, nowMs: Date.now() });
+  commit(
+    origin: string,
+    changes: readonly Change[],
+    meta: { source: 'update' | 'health' | 'api'; reason: string },
+  ): CommitOutcome {
+    const plan = planChanges(
+      this.current.zones.zones.get(origin)!,
+      this.files.zones.zones.get(origin),
+      this.live,
+      changes,
+      { ...meta, nowMs: Date.now() },
+    );
     const stored = this.write('commit', () => this.store.commit(plan.commit));
     if (stored !== undefined) return { ok: false, error: stored };
     this.live = plan.live;
@@ -115,7 +151,8 @@ export class ServedState {
    * become one more reload after it (a burst of SIGHUPs costs two, not one each).
    */
   reload(): Promise<ReloadOutcome> {
-    if (this.stopping.signal.aborted) return Promise.resolve({ ok: false, diagnostics: [], error: 'the server is stopping' });
+    if (this.stopping.signal.aborted)
+      return Promise.resolve({ ok: false, diagnostics: [], error: 'the server is stopping' });
     if (!this.running) {
       const run = this.reloadOnce().finally(() => {
         if (this.running === run) this.running = undefined;
@@ -139,9 +176,16 @@ export class ServedState {
 
   private async reloadOnce(): Promise<ReloadOutcome> {
     const { log, metrics } = this.options;
-    const result = await loadData(this.options.zonesDir, this.options.geoipDir, { ...loadLimits(this.options), previous: this.files, signal: this.stopping.signal });
-    if (this.stopping.signal.aborted) return { ok: false, diagnostics: [], error: 'the server is stopping' };
-    result.diagnostics.forEach((d) => (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)));
+    const result = await loadData(this.options.zonesDir, this.options.geoipDir, {
+      ...loadLimits(this.options),
+      previous: this.files,
+      signal: this.stopping.signal,
+    });
+    if (this.stopping.signal.aborted)
+      return { ok: false, diagnostics: [], error: 'the server is stopping' };
+    result.diagnostics.forEach((d) =>
+      (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)),
+    );
     if (!result.data) {
       metrics?.reload(false);
       collectGarbage(); // what the rejected files took
@@ -152,7 +196,11 @@ export class ServedState {
     if (!adopted.ok) {
       metrics?.reload(false);
       log.error(`reload not recorded (${adopted.error}): the zones in service are unchanged`);
-      return { ok: false, diagnostics: result.diagnostics, error: `the store could not record the reload: ${adopted.error}` };
+      return {
+        ok: false,
+        diagnostics: result.diagnostics,
+        error: `the store could not record the reload: ${adopted.error}`,
+      };
     }
     metrics?.reload(true);
     this.files = result.data;
@@ -165,9 +213,24 @@ export class ServedState {
   }
 
   /** Reconciles stored state with freshly loaded zone files and records what that changed. */
-  private adopt(files: LoadedData, live: LiveState): { ok: true; live: LiveState } | { ok: false; error: string } {
+  private adopt(
+    files: LoadedData,
+    live: LiveState,
+  ): { ok: true; live: LiveState } | { ok: false; error: string } {
     const r = reconcile(files.zones, live, Date.now());
-    const journal = [...(r.commit.journal ?? []), { at: Date.now(), source: 'reload' as const, zone: null, name: null, type: null, before: null, after: `${files.zones.zones.size} zone(s)`, reason: 'zone files loaded' }];
+    const journal = [
+      ...(r.commit.journal ?? []),
+      {
+        at: Date.now(),
+        source: 'reload' as const,
+        zone: null,
+        name: null,
+        type: null,
+        before: null,
+        after: `${files.zones.zones.size} zone(s)`,
+        reason: 'zone files loaded',
+      },
+    ];
     const error = this.write('reload', () => this.store.commit({ ...r.commit, journal }));
     return error === undefined ? { ok: true, live: r.live } : { ok: false, error };
   }
@@ -176,12 +239,20 @@ export class ServedState {
   private write(operation: string, run: () => void): string | undefined {
     try {
       run();
-      if (!this.storageHealth.ok) this.options.log.info(`storage: ${operation} written; the store works again`);
+      if (!this.storageHealth.ok)
+        this.options.log.info(`storage: ${operation} written; the store works again`);
       this.storageHealth = { ...this.storageHealth, ok: true };
       return undefined;
     } catch (e) {
-      const error = (e as { code?: string }).code ? `${(e as { code: string }).code}: ${(e as Error).message}` : String(e);
-      this.storageHealth = { ok: false, failures: this.storageHealth.failures + 1, lastError: error, lastErrorAt: Date.now() };
+      const error = (e as { code?: string }).code
+        ? `${(e as { code: string }).code}: ${(e as Error).message}`
+        : String(e);
+      this.storageHealth = {
+        ok: false,
+        failures: this.storageHealth.failures + 1,
+        lastError: error,
+        lastErrorAt: Date.now(),
+      };
       this.options.metrics?.storageError(operation);
       this.options.log.error(`storage: ${operation} failed: ${error}`);
       return error;
@@ -190,17 +261,25 @@ export class ServedState {
 }
 
 function loadLimits(options: ServedStateOptions): { maxZoneFileBytes?: number } {
-  return options.maxZoneFileBytes === undefined ? {} : { maxZoneFileBytes: options.maxZoneFileBytes };
+  return options.maxZoneFileBytes === undefined
+    ? {}
+    : { maxZoneFileBytes: options.maxZoneFileBytes };
 }
 
 /** The snapshot of the files with the live state over them, its caches empty. */
 export function snapshotOf(files: LoadedData, live: LiveState): Snapshot {
-  return cachingSnapshot({ zones: materialize(files.zones, live), geo: files.geo, health: healthView(live) });
+  return cachingSnapshot({
+    zones: materialize(files.zones, live),
+    geo: files.geo,
+    health: healthView(live),
+  });
 }
 
 /** The snapshot after a change to one zone's live state: only what the change touched is built again. */
 export function withDelta(current: Snapshot, live: LiveState, delta: LiveDelta): Snapshot {
   const zone = current.zones.zones.get(delta.origin);
-  const zones = zone ? new Map(current.zones.zones).set(delta.origin, zoneWithDelta(zone, delta)) : current.zones.zones;
+  const zones = zone
+    ? new Map(current.zones.zones).set(delta.origin, zoneWithDelta(zone, delta))
+    : current.zones.zones;
   return cachingSnapshot({ geo: current.geo, zones: { zones }, health: healthView(live) });
 }

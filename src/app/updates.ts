@@ -21,9 +21,28 @@ export interface UpdateService {
   handle(message: Buffer, from: UpdateOrigin): { reply: Buffer; outcome: UpdateOutcome };
 }
 
-export function updateService(state: ServedState, tsigKeys: readonly TsigKeyConfig[], metrics: Metrics, log: Logger, limited: LimitedLog): UpdateService {
-  const healthKey: TsigKey = { name: 'gslb-health.', algorithm: 'hmac-sha256', secret: randomBytes(32) };
-  const keys = new Map<string, UpdateKey>(tsigKeys.map((k) => [k.name, { key: { name: k.name, algorithm: k.algorithm, secret: Buffer.from(k.secret, 'base64') }, source: 'update', zones: k.zones }]));
+export function updateService(
+  state: ServedState,
+  tsigKeys: readonly TsigKeyConfig[],
+  metrics: Metrics,
+  log: Logger,
+  limited: LimitedLog,
+): UpdateService {
+  const healthKey: TsigKey = {
+    name: 'gslb-health.',
+    algorithm: 'hmac-sha256',
+    secret: randomBytes(32),
+  };
+  const keys = new Map<string, UpdateKey>(
+    tsigKeys.map((k) => [
+      k.name,
+      {
+        key: { name: k.name, algorithm: k.algorithm, secret: Buffer.from(k.secret, 'base64') },
+        source: 'update',
+        zones: k.zones,
+      },
+    ]),
+  );
   keys.set(healthKey.name, { key: healthKey, source: 'health', zones: undefined });
   const replays = new ReplayGuard();
   return {
@@ -42,7 +61,10 @@ export function updateService(state: ServedState, tsigKeys: readonly TsigKeyConf
       let rcode = outcome.rcode;
       if (rcode === Rcode.NOERROR && outcome.changes.length > 0) {
         const source = outcome.source ?? 'update';
-        const committed = state.commit(outcome.zone!, outcome.changes, { source, reason: `${source} signed by ${outcome.keyName}` });
+        const committed = state.commit(outcome.zone!, outcome.changes, {
+          source,
+          reason: `${source} signed by ${outcome.keyName}`,
+        });
         if (!committed.ok) rcode = Rcode.SERVFAIL;
       }
       metrics.update(outcome.source ?? 'unsigned', rcodeName(rcode));
@@ -52,15 +74,28 @@ export function updateService(state: ServedState, tsigKeys: readonly TsigKeyConf
   };
 }
 
-function logUpdate(outcome: UpdateOutcome, rcode: number, from: UpdateOrigin, log: Logger, limited: LimitedLog): void {
+function logUpdate(
+  outcome: UpdateOutcome,
+  rcode: number,
+  from: UpdateOrigin,
+  log: Logger,
+  limited: LimitedLog,
+): void {
   const skipped = outcome.skipped.slice(0, 5).map((s) => `skipped: ${s}`);
   if (outcome.skipped.length > 5) skipped.push(`${outcome.skipped.length - 5} more skipped`);
   const note = [outcome.reason, ...skipped].filter(Boolean).join('; ');
   const line = `update ${outcome.zone ?? '?'} from ${from} by ${outcome.keyName ?? 'unsigned'}: rcode ${rcode}${outcome.changes.length ? `, ${outcome.changes.length} change(s)` : ''}${note ? ` (${note})` : ''}`;
   // A peer that did not prove a key (unsigned, unknown key, bad MAC) or replays an old message gets a few lines a minute.
-  const authenticated = outcome.source !== undefined && outcome.tsigError === 0 && !outcome.replayed;
+  const authenticated =
+    outcome.source !== undefined && outcome.tsigError === 0 && !outcome.replayed;
   if (authenticated) (rcode === Rcode.NOERROR ? log.info : log.warn)(line);
-  else limited.write('warn', outcome.replayed ? 'replayed update' : 'unauthenticated update', from, line.slice(0, 300));
+  else
+    limited.write(
+      'warn',
+      outcome.replayed ? 'replayed update' : 'unauthenticated update',
+      from,
+      line.slice(0, 300),
+    );
 }
 
 /**

@@ -36,14 +36,21 @@ export function watchDir(dir: string, onChange: () => void, log: Logger): DirWat
     } catch (e) {
       watcher = undefined;
       identity = id;
-      if (!warned) log.warn(`not watching ${dir} for changes: ${(e as Error).message}; reload with SIGHUP`);
+      if (!warned)
+        log.warn(`not watching ${dir} for changes: ${(e as Error).message}; reload with SIGHUP`);
       warned = true;
     }
   };
   const check = async (): Promise<void> => {
-    const id = await stat(dir).then((s) => (s.isDirectory() ? `${s.dev}:${s.ino}` : undefined), () => undefined);
+    const id = await stat(dir).then(
+      (s) => (s.isDirectory() ? `${s.dev}:${s.ino}` : undefined),
+      () => undefined,
+    );
     if (id === undefined) {
-      if (!missing) log.warn(`the zones directory ${dir} is gone; serving the zones loaded, and watching for it to come back`);
+      if (!missing)
+        log.warn(
+          `the zones directory ${dir} is gone; serving the zones loaded, and watching for it to come back`,
+        );
       missing = true;
       watcher?.close();
       watcher = undefined;
@@ -57,7 +64,10 @@ export function watchDir(dir: string, onChange: () => void, log: Logger): DirWat
     start(id);
     if (replaced) changed();
   };
-  void stat(dir).then((s) => start(`${s.dev}:${s.ino}`), () => void check());
+  void stat(dir).then(
+    (s) => start(`${s.dev}:${s.ino}`),
+    () => void check(),
+  );
   const interval = setInterval(() => void check(), RECHECK_MS);
   interval.unref();
   return {

@@ -1,7 +1,15 @@
 // Server settings: defaults, the optional config file (SPEC §2), then command-line flags on top.
 import { isIP } from 'node:net';
 import { type Diagnostic, parseCidr } from '../core/index.ts';
-import { type Collector, parseYaml, readInteger, readMapping, readString, scalarValue, seqItems } from '../zone/index.ts';
+import {
+  type Collector,
+  parseYaml,
+  readInteger,
+  readMapping,
+  readString,
+  scalarValue,
+  seqItems,
+} from '../zone/index.ts';
 
 export interface ListenAddress {
   readonly host: string;
@@ -67,13 +75,27 @@ export interface IdentitySettings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  zones: './zones', geoip: './geoip', db: './data/gslb.sqlite',
+  zones: './zones',
+  geoip: './geoip',
+  db: './data/gslb.sqlite',
   dnsListen: [{ host: '127.0.0.1', port: 5353 }],
   apiListen: { host: '127.0.0.1', port: 8053 },
   redirectListen: { host: '127.0.0.1', port: 8080 },
-  apiToken: undefined, trustedProxies: [], tsigKeys: [],
-  tcpIdleTimeoutMs: 10_000, tcpMaxConnections: 256, tcpMaxPerClient: 16, workers: 1,
-  rateLimit: { responsesPerSecond: 200, slip: 2, windowSeconds: 15, ipv4Prefix: 24, ipv6Prefix: 56, exempt: ['127.0.0.0/8', '::1/128'] },
+  apiToken: undefined,
+  trustedProxies: [],
+  tsigKeys: [],
+  tcpIdleTimeoutMs: 10_000,
+  tcpMaxConnections: 256,
+  tcpMaxPerClient: 16,
+  workers: 1,
+  rateLimit: {
+    responsesPerSecond: 200,
+    slip: 2,
+    windowSeconds: 15,
+    ipv4Prefix: 24,
+    ipv6Prefix: 56,
+    exempt: ['127.0.0.0/8', '::1/128'],
+  },
   cookies: { secret: undefined, require: false },
   identity: { nsid: undefined, version: undefined },
   maxZoneFileBytes: 64 * 1024 * 1024,
@@ -87,27 +109,52 @@ export function parseListenAddress(text: string): ListenAddress | string {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
   const host = m?.[1] ?? m?.[2];
   const port = Number(m?.[3]);
-  if (!m || host === undefined || port > 65535) return `"${text}" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)`;
+  if (!m || host === undefined || port > 65535)
+    return `"${text}" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)`;
   if (!isIP(host)) return `"${host}" is not an IP address`;
-  if (isIP(host) === 6 && m[1] === undefined) return `IPv6 address "${host}" must be written in brackets: [${host}]:${port}`;
+  if (isIP(host) === 6 && m[1] === undefined)
+    return `IPv6 address "${host}" must be written in brackets: [${host}]:${port}`;
   return { host, port };
 }
 
 const KEYS = [
-  'zones', 'geoip', 'db', 'dns_listen', 'api_listen', 'redirect_listen', 'api_token', 'trusted_proxies', 'tsig_keys', 'tcp_idle_timeout_ms',
-  'tcp_max_connections', 'tcp_max_per_client', 'workers', 'rate_limit', 'cookies', 'identity', 'max_zone_file_bytes', 'api_max_body_bytes',
+  'zones',
+  'geoip',
+  'db',
+  'dns_listen',
+  'api_listen',
+  'redirect_listen',
+  'api_token',
+  'trusted_proxies',
+  'tsig_keys',
+  'tcp_idle_timeout_ms',
+  'tcp_max_connections',
+  'tcp_max_per_client',
+  'workers',
+  'rate_limit',
+  'cookies',
+  'identity',
+  'max_zone_file_bytes',
+  'api_max_body_bytes',
 ];
 
 /** Reads a config file's text on top of `base`; every problem is collected with its position. */
-export function parseSettings(text: string, file: string, base: Settings = DEFAULT_SETTINGS): { settings: Settings; diagnostics: readonly Diagnostic[] } {
+export function parseSettings(
+  text: string,
+  file: string,
+  base: Settings = DEFAULT_SETTINGS,
+): { settings: Settings; diagnostics: readonly Diagnostic[] } {
   const { root, collector: c } = parseYaml(text, file);
-  const keys = root === undefined || root === null ? undefined : readMapping(c, root, KEYS, 'the config file');
+  const keys =
+    root === undefined || root === null ? undefined : readMapping(c, root, KEYS, 'the config file');
   if (!keys) return { settings: base, diagnostics: c.diagnostics };
   const out: { -readonly [K in keyof Settings]: Settings[K] } = { ...base };
   for (const [key, pair] of keys) {
     const node = pair.value;
     switch (key) {
-      case 'zones': case 'geoip': case 'db':
+      case 'zones':
+      case 'geoip':
+      case 'db':
         out[key] = readString(c, node, key) ?? base[key];
         break;
       case 'api_token':
@@ -115,7 +162,9 @@ export function parseSettings(text: string, file: string, base: Settings = DEFAU
         break;
       case 'dns_listen': {
         const items = seqItems(node) ?? [node];
-        out.dnsListen = items.map((n) => readListen(c, n)).filter((a): a is ListenAddress => a !== undefined);
+        out.dnsListen = items
+          .map((n) => readListen(c, n))
+          .filter((a): a is ListenAddress => a !== undefined);
         break;
       }
       case 'api_listen':
@@ -128,16 +177,21 @@ export function parseSettings(text: string, file: string, base: Settings = DEFAU
         out.trustedProxies = readCidrs(c, node, key);
         break;
       case 'tsig_keys':
-        out.tsigKeys = (seqItems(node) ?? []).map((n) => readTsigKey(c, n)).filter((k): k is TsigKeyConfig => k !== undefined);
+        out.tsigKeys = (seqItems(node) ?? [])
+          .map((n) => readTsigKey(c, n))
+          .filter((k): k is TsigKeyConfig => k !== undefined);
         break;
       case 'tcp_idle_timeout_ms':
-        out.tcpIdleTimeoutMs = readInteger(c, node, 100, 3_600_000, key, 'CONFIG') ?? base.tcpIdleTimeoutMs;
+        out.tcpIdleTimeoutMs =
+          readInteger(c, node, 100, 3_600_000, key, 'CONFIG') ?? base.tcpIdleTimeoutMs;
         break;
       case 'tcp_max_connections':
-        out.tcpMaxConnections = readInteger(c, node, 1, 100_000, key, 'CONFIG') ?? base.tcpMaxConnections;
+        out.tcpMaxConnections =
+          readInteger(c, node, 1, 100_000, key, 'CONFIG') ?? base.tcpMaxConnections;
         break;
       case 'tcp_max_per_client':
-        out.tcpMaxPerClient = readInteger(c, node, 1, 100_000, key, 'CONFIG') ?? base.tcpMaxPerClient;
+        out.tcpMaxPerClient =
+          readInteger(c, node, 1, 100_000, key, 'CONFIG') ?? base.tcpMaxPerClient;
         break;
       case 'workers':
         out.workers = readInteger(c, node, 1, MAX_WORKERS, key, 'CONFIG') ?? base.workers;
@@ -152,10 +206,12 @@ export function parseSettings(text: string, file: string, base: Settings = DEFAU
         out.identity = readIdentity(c, node, base.identity);
         break;
       case 'max_zone_file_bytes':
-        out.maxZoneFileBytes = readInteger(c, node, 1024, 2 ** 31, key, 'CONFIG') ?? base.maxZoneFileBytes;
+        out.maxZoneFileBytes =
+          readInteger(c, node, 1024, 2 ** 31, key, 'CONFIG') ?? base.maxZoneFileBytes;
         break;
       case 'api_max_body_bytes':
-        out.apiMaxBodyBytes = readInteger(c, node, 1024, 64 * 1024 * 1024, key, 'CONFIG') ?? base.apiMaxBodyBytes;
+        out.apiMaxBodyBytes =
+          readInteger(c, node, 1024, 64 * 1024 * 1024, key, 'CONFIG') ?? base.apiMaxBodyBytes;
         break;
     }
   }
@@ -178,11 +234,18 @@ function readCidrs(c: Collector, node: unknown, what: string): string[] {
 }
 
 function readRateLimit(c: Collector, node: unknown, base: RateLimitSettings): RateLimitSettings {
-  const keys = readMapping(c, node, ['responses_per_second', 'slip', 'window', 'ipv4_prefix', 'ipv6_prefix', 'exempt'], 'rate_limit');
+  const keys = readMapping(
+    c,
+    node,
+    ['responses_per_second', 'slip', 'window', 'ipv4_prefix', 'ipv6_prefix', 'exempt'],
+    'rate_limit',
+  );
   const out: { -readonly [K in keyof RateLimitSettings]: RateLimitSettings[K] } = { ...base };
   for (const [key, { value }] of keys ?? []) {
-    const int = (min: number, max: number): number | undefined => readInteger(c, value, min, max, `rate_limit.${key}`, 'CONFIG');
-    if (key === 'responses_per_second') out.responsesPerSecond = int(0, 1_000_000) ?? base.responsesPerSecond;
+    const int = (min: number, max: number): number | undefined =>
+      readInteger(c, value, min, max, `rate_limit.${key}`, 'CONFIG');
+    if (key === 'responses_per_second')
+      out.responsesPerSecond = int(0, 1_000_000) ?? base.responsesPerSecond;
     else if (key === 'slip') out.slip = int(0, 10) ?? base.slip;
     else if (key === 'window') out.windowSeconds = int(1, 3600) ?? base.windowSeconds;
     else if (key === 'ipv4_prefix') out.ipv4Prefix = int(8, 32) ?? base.ipv4Prefix;
@@ -199,13 +262,15 @@ function readCookies(c: Collector, node: unknown, base: CookieSettings): CookieS
   const secretNode = keys?.get('secret')?.value;
   if (secretNode !== undefined) {
     const text = readString(c, secretNode, 'cookies.secret');
-    if (text !== undefined && !/^[0-9a-fA-F]{32}$/.test(text)) c.report(secretNode, 'CONFIG', 'cookies.secret must be 32 hex digits (16 bytes)');
+    if (text !== undefined && !/^[0-9a-fA-F]{32}$/.test(text))
+      c.report(secretNode, 'CONFIG', 'cookies.secret must be 32 hex digits (16 bytes)');
     else secret = text?.toLowerCase();
   }
   const requireNode = keys?.get('require')?.value;
   if (requireNode !== undefined) {
     const v = scalarValue(requireNode);
-    if (typeof v !== 'boolean') c.report(requireNode, 'CONFIG', 'cookies.require must be true or false');
+    if (typeof v !== 'boolean')
+      c.report(requireNode, 'CONFIG', 'cookies.require must be true or false');
     else required = v;
   }
   return { secret, require: required };
@@ -218,7 +283,8 @@ function readIdentity(c: Collector, node: unknown, base: IdentitySettings): Iden
     if (!pair) return base[key];
     if (scalarValue(pair.value) === null) return undefined;
     const v = readString(c, pair.value, `identity.${key}`);
-    if (v !== undefined && (v.length === 0 || Buffer.byteLength(v) > 255)) c.report(pair.value, 'CONFIG', `identity.${key} must be 1 to 255 bytes`);
+    if (v !== undefined && (v.length === 0 || Buffer.byteLength(v) > 255))
+      c.report(pair.value, 'CONFIG', `identity.${key} must be 1 to 255 bytes`);
     return v !== undefined && v.length > 0 && Buffer.byteLength(v) <= 255 ? v : undefined;
   };
   return { nsid: text('nsid'), version: text('version') };
@@ -245,7 +311,11 @@ function readTsigKey(c: Collector, node: unknown): TsigKeyConfig | undefined {
   const algorithm = field('algorithm');
   const secret = field('secret');
   if (algorithm !== undefined && !(ALGORITHMS as readonly string[]).includes(algorithm)) {
-    c.report(keys?.get('algorithm')?.value, 'CONFIG', `algorithm "${algorithm}" is not one of ${ALGORITHMS.join(', ')}`);
+    c.report(
+      keys?.get('algorithm')?.value,
+      'CONFIG',
+      `algorithm "${algorithm}" is not one of ${ALGORITHMS.join(', ')}`,
+    );
     return undefined;
   }
   if (secret !== undefined && !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
@@ -253,7 +323,15 @@ function readTsigKey(c: Collector, node: unknown): TsigKeyConfig | undefined {
     return undefined;
   }
   const zonesNode = keys?.get('zones')?.value;
-  const zones = zonesNode === undefined ? undefined : (seqItems(zonesNode) ?? []).map((n) => (readString(c, n, 'zone') ?? '').toLowerCase());
+  const zones =
+    zonesNode === undefined
+      ? undefined
+      : (seqItems(zonesNode) ?? []).map((n) => (readString(c, n, 'zone') ?? '').toLowerCase());
   if (name === undefined || algorithm === undefined || secret === undefined) return undefined;
-  return { name: name.toLowerCase().replace(/\.?$/, '.'), algorithm: algorithm as TsigKeyConfig['algorithm'], secret, zones };
+  return {
+    name: name.toLowerCase().replace(/\.?$/, '.'),
+    algorithm: algorithm as TsigKeyConfig['algorithm'],
+    secret,
+    zones,
+  };
 }

@@ -34,7 +34,7 @@ export function ipv6Text(bytes: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -81,7 +81,8 @@ export function addressBytes(address: string): Uint8Array | undefined {
   if (v4) return v4;
   if (!isIPv6(address) || address.includes('%')) return undefined;
   const bytes = ipv6Bytes(address);
-  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  const mapped =
+    bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
   return mapped ? bytes.slice(12) : bytes;
 }
 
@@ -118,18 +119,26 @@ export interface Cidr {
 export function parseCidr(text: string): Cidr | string {
   const slash = text.indexOf('/');
   const address = slash < 0 ? text : text.slice(0, slash);
-  const bytes = isIPv4(address) ? ipv4Bytes(address) : isIPv6(address) && !address.includes('%') ? ipv6Bytes(address) : undefined;
+  const bytes = isIPv4(address)
+    ? ipv4Bytes(address)
+    : isIPv6(address) && !address.includes('%')
+      ? ipv6Bytes(address)
+      : undefined;
   if (!bytes) return `"${address}" is not an IP address`;
   const max = bytes.length * 8;
   const prefix = slash < 0 ? max : Number(text.slice(slash + 1));
-  if (!/^\d{1,3}$/.test(slash < 0 ? String(max) : text.slice(slash + 1)) || prefix > max) return `"${text}" has a prefix length outside 0..${max}`;
-  if (commonPrefixLength(bytes, maskAddress(bytes, prefix)) < max) return `"${text}" has host bits set (did you mean ${addressText(maskAddress(bytes, prefix))}/${prefix}?)`;
+  if (!/^\d{1,3}$/.test(slash < 0 ? String(max) : text.slice(slash + 1)) || prefix > max)
+    return `"${text}" has a prefix length outside 0..${max}`;
+  if (commonPrefixLength(bytes, maskAddress(bytes, prefix)) < max)
+    return `"${text}" has host bits set (did you mean ${addressText(maskAddress(bytes, prefix))}/${prefix}?)`;
   return { bytes, prefix };
 }
 
 /** True when `address` (same family) lies inside `cidr`. */
 export function cidrContains(cidr: Cidr, address: Uint8Array): boolean {
-  return address.length === cidr.bytes.length && commonPrefixLength(cidr.bytes, address) >= cidr.prefix;
+  return (
+    address.length === cidr.bytes.length && commonPrefixLength(cidr.bytes, address) >= cidr.prefix
+  );
 }
 
 /** True when `text` is an address of the family of record type A (IPv4) or AAAA (IPv6). */

@@ -23,7 +23,8 @@ export const DiagnosticCodes = {
   OCCLUDED_DATA: 'data below a delegation point that is not glue and would never be served',
   UNKNOWN_POOL: 'a rule or fallback names a pool that is not defined',
   FALLBACK_CYCLE: 'fallback pools that lead back to themselves',
-  RULE_AFTER_CATCHALL: 'a rule after the catch-all rule (one with no geos, subnets, asns or isps) can never match',
+  RULE_AFTER_CATCHALL:
+    'a rule after the catch-all rule (one with no geos, subnets, asns or isps) can never match',
   BAD_GEO: 'a geo code that is not CONTINENT, CONTINENT-COUNTRY or CONTINENT-COUNTRY-SUBDIVISION',
   BAD_WEIGHT: 'a member weight outside 0..100',
   DUPLICATE_MEMBER: 'the same address twice in one pool',
@@ -32,7 +33,8 @@ export const DiagnosticCodes = {
   TOO_MANY_PROBLEMS: 'a file with more problems than are listed (the first 1,000 are)',
   FILE_TOO_LARGE: 'a zone file larger than max_zone_file_bytes; it is rejected before it is read',
   CONFIG: 'a server configuration value is wrong',
-  GEOIP: 'a file in the GeoIP directory cannot be used (not a MaxMind DB, or an unknown database type)',
+  GEOIP:
+    'a file in the GeoIP directory cannot be used (not a MaxMind DB, or an unknown database type)',
 } as const;
 export type DiagnosticCode = keyof typeof DiagnosticCodes;
 

@@ -32,7 +32,10 @@ export function parentName(name: string): string | undefined {
 /** True when `name` equals `ancestor` or lies below it. */
 export function isAtOrBelow(name: string, ancestor: string): boolean {
   if (ancestor === '.') return true;
-  return name === ancestor || (name.endsWith(ancestor) && name.charCodeAt(name.length - ancestor.length - 1) === 46);
+  return (
+    name === ancestor ||
+    (name.endsWith(ancestor) && name.charCodeAt(name.length - ancestor.length - 1) === 46)
+  );
 }
 
 /** Describes what is wrong with a fully qualified name, or returns undefined when it is valid. */
@@ -41,11 +44,14 @@ export function nameProblem(name: string): string | undefined {
   if (name === '.') return undefined;
   for (const label of nameLabels(name)) {
     if (label.length === 0) return `"${name}" has an empty label`;
-    if (label.length > MAX_LABEL_BYTES) return `label "${label.slice(0, 20)}..." is ${label.length} bytes; the limit is ${MAX_LABEL_BYTES}`;
-    if (!/^[A-Za-z0-9_*/-]+$/.test(label)) return `label "${label}" has characters outside letters, digits, '-', '_', '/' and '*'`;
+    if (label.length > MAX_LABEL_BYTES)
+      return `label "${label.slice(0, 20)}..." is ${label.length} bytes; the limit is ${MAX_LABEL_BYTES}`;
+    if (!/^[A-Za-z0-9_*/-]+$/.test(label))
+      return `label "${label}" has characters outside letters, digits, '-', '_', '/' and '*'`;
     if (label.includes('*') && label !== '*') return `"*" must be a whole label in "${name}"`;
   }
   const wire = nameWireLength(name);
-  if (wire > MAX_NAME_WIRE_BYTES) return `"${name.slice(0, 30)}..." is ${wire} bytes in wire format; the limit is ${MAX_NAME_WIRE_BYTES}`;
+  if (wire > MAX_NAME_WIRE_BYTES)
+    return `"${name.slice(0, 30)}..." is ${wire} bytes in wire format; the limit is ${MAX_NAME_WIRE_BYTES}`;
   return undefined;
 }

@@ -67,7 +67,10 @@ export class PersistentMap<V> implements ReadonlyMap<string, V> {
     return new PersistentMap(width === buckets.length ? buckets : rebucket(buckets, width), size);
   }
 
-  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
+  forEach(
+    fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void,
+    thisArg?: unknown,
+  ): void {
     for (const [k, v] of this) fn.call(thisArg, v, k, this);
   }
 
@@ -88,7 +91,10 @@ export class PersistentMap<V> implements ReadonlyMap<string, V> {
   }
 }
 
-function rebucket<V>(buckets: readonly (ReadonlyMap<string, V> | undefined)[], width: number): (Map<string, V> | undefined)[] {
+function rebucket<V>(
+  buckets: readonly (ReadonlyMap<string, V> | undefined)[],
+  width: number,
+): (Map<string, V> | undefined)[] {
   const out: (Map<string, V> | undefined)[] = new Array(width).fill(undefined);
   for (const bucket of buckets) {
     for (const [k, v] of bucket ?? []) {
@@ -119,7 +125,9 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
 
   /** `base` with no changes (a LayeredMap's own base, when it is one). */
   static over<V>(base: ReadonlyMap<string, V>): LayeredMap<V> {
-    return base instanceof LayeredMap ? (base as LayeredMap<V>) : new LayeredMap(base, PersistentMap.empty(), base.size);
+    return base instanceof LayeredMap
+      ? (base as LayeredMap<V>)
+      : new LayeredMap(base, PersistentMap.empty(), base.size);
   }
 
   /** How many names differ from the base. */
@@ -157,7 +165,10 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
     return new LayeredMap(this.base, this.changes.with(layer), size);
   }
 
-  forEach(fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
+  forEach(
+    fn: (value: V, key: string, map: ReadonlyMap<string, V>) => void,
+    thisArg?: unknown,
+  ): void {
     for (const [k, v] of this) fn.call(thisArg, v, k, this);
   }
 

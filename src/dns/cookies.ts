@@ -25,7 +25,13 @@ export class CookieSecret {
   }
 
   /** A fresh server cookie for this client cookie and client address, written at `out[at..at+16]`. */
-  write(out: Uint8Array, at: number, client: Uint8Array, address: Uint8Array, nowSeconds: number): void {
+  write(
+    out: Uint8Array,
+    at: number,
+    client: Uint8Array,
+    address: Uint8Array,
+    nowSeconds: number,
+  ): void {
     out[at] = VERSION;
     out[at + 1] = out[at + 2] = out[at + 3] = 0;
     out[at + 4] = (nowSeconds >>> 24) & 0xff;
@@ -36,7 +42,12 @@ export class CookieSecret {
   }
 
   /** Whether `server` is a cookie this secret made for this client cookie and address, and still good. */
-  check(server: Uint8Array, client: Uint8Array, address: Uint8Array, nowSeconds: number): CookieCheck {
+  check(
+    server: Uint8Array,
+    client: Uint8Array,
+    address: Uint8Array,
+    nowSeconds: number,
+  ): CookieCheck {
     if (server.length !== SERVER_COOKIE_BYTES || server[0] !== VERSION) return 'invalid';
     const time = ((server[4]! << 24) | (server[5]! << 16) | (server[6]! << 8) | server[7]!) >>> 0;
     const age = (nowSeconds - time) | 0; // RFC 1982 serial arithmetic on the 32-bit clock
@@ -50,7 +61,13 @@ export class CookieSecret {
   }
 
   /** SipHash-2-4(client cookie | version | reserved | timestamp | client address), little-endian (RFC 9018 §4.4). */
-  private mac(out: Uint8Array, at: number, client: Uint8Array, head: Uint8Array, address: Uint8Array): void {
+  private mac(
+    out: Uint8Array,
+    at: number,
+    client: Uint8Array,
+    head: Uint8Array,
+    address: Uint8Array,
+  ): void {
     const input = this.input;
     input.set(client.subarray(0, 8), 0);
     input.set(head, 8);

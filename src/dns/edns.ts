@@ -28,21 +28,28 @@ export interface ClientSubnet {
  * Parses an ECS option body (`data[start..end]`, all of it by default); a string says why it is malformed (the
  * server answers FORMERR, RFC 7871 §7.1.2).
  */
-export function parseClientSubnet(data: Uint8Array, start = 0, end = data.length): ClientSubnet | string {
+export function parseClientSubnet(
+  data: Uint8Array,
+  start = 0,
+  end = data.length,
+): ClientSubnet | string {
   if (end - start < 4) return 'ECS option shorter than 4 bytes';
   const family = (data[start]! << 8) | data[start + 1]!;
   const sourcePrefix = data[start + 2]!;
   const scopePrefix = data[start + 3]!;
   if (family !== 1 && family !== 2) return `ECS family ${family} is not IPv4 (1) or IPv6 (2)`;
   const maxPrefix = family === 1 ? 32 : 128;
-  if (sourcePrefix > maxPrefix) return `ECS source prefix /${sourcePrefix} is longer than the address`;
+  if (sourcePrefix > maxPrefix)
+    return `ECS source prefix /${sourcePrefix} is longer than the address`;
   const addressBytes = end - start - 4;
-  if (addressBytes !== (sourcePrefix + 7) >> 3) return 'ECS address length does not match the source prefix';
+  if (addressBytes !== (sourcePrefix + 7) >> 3)
+    return 'ECS address length does not match the source prefix';
   const address = new Uint8Array(family === 1 ? 4 : 16);
   for (let i = 0; i < addressBytes; i++) address[i] = data[start + 4 + i]!;
   if (sourcePrefix % 8 !== 0 && addressBytes > 0) {
-    const lastMask = 0xff << (8 - (sourcePrefix % 8)) & 0xff;
-    if ((address[addressBytes - 1]! & ~lastMask) !== 0) return 'ECS address has bits set past the source prefix';
+    const lastMask = (0xff << (8 - (sourcePrefix % 8))) & 0xff;
+    if ((address[addressBytes - 1]! & ~lastMask) !== 0)
+      return 'ECS address has bits set past the source prefix';
   }
   return { family, sourcePrefix, scopePrefix, address };
 }

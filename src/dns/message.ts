@@ -37,13 +37,22 @@ const MAX_RECORDS = 65535;
 export function decodeMessage(buf: Buffer): Message {
   if (buf.length < 12) throw new WireError('message shorter than its 12-byte header');
   const f = buf.readUInt16BE(2);
-  const counts = [4, 6, 8, 10].map((at) => buf.readUInt16BE(at)) as [number, number, number, number];
+  const counts = [4, 6, 8, 10].map((at) => buf.readUInt16BE(at)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   let pos = 12;
   const question: Question[] = [];
   for (let i = 0; i < counts[0]; i++) {
     const q = readName(buf, pos);
     if (q.next + 4 > buf.length) throw new WireError('question runs past the end of the message');
-    question.push({ name: q.name, type: buf.readUInt16BE(q.next), class: buf.readUInt16BE(q.next + 2) });
+    question.push({
+      name: q.name,
+      type: buf.readUInt16BE(q.next),
+      class: buf.readUInt16BE(q.next + 2),
+    });
     pos = q.next + 4;
   }
   const sections: RR[][] = [[], [], []];
@@ -52,7 +61,8 @@ export function decodeMessage(buf: Buffer): Message {
     for (let i = 0; i < counts[s + 1]! && i < MAX_RECORDS; i++) {
       const r = readRecordHeader(buf, pos);
       if (r.type === RRType.OPT) {
-        if (s !== 2 || edns || r.name !== '.') throw new WireError('misplaced or repeated OPT record');
+        if (s !== 2 || edns || r.name !== '.')
+          throw new WireError('misplaced or repeated OPT record');
         edns = readEdns(buf, r.class, r.ttl, r.rdataStart, r.rdataLength);
       } else {
         const data = readRData(buf, r.type, r.rdataStart, r.rdataLength);
@@ -62,15 +72,27 @@ export function decodeMessage(buf: Buffer): Message {
     }
   }
   return {
-    id: buf.readUInt16BE(0), ...flagsOf(f), rcode: (f & 0xf) | ((edns?.extendedRcode ?? 0) << 4),
-    question, answer: sections[0]!, authority: sections[1]!, additional: sections[2]!, edns,
+    id: buf.readUInt16BE(0),
+    ...flagsOf(f),
+    rcode: (f & 0xf) | ((edns?.extendedRcode ?? 0) << 4),
+    question,
+    answer: sections[0]!,
+    authority: sections[1]!,
+    additional: sections[2]!,
+    edns,
   };
 }
 
 export function flagsOf(f: number): Flags {
   return {
-    qr: (f & 0x8000) !== 0, opcode: (f >> 11) & 0xf, aa: (f & 0x400) !== 0, tc: (f & 0x200) !== 0,
-    rd: (f & 0x100) !== 0, ra: (f & 0x80) !== 0, ad: (f & 0x20) !== 0, cd: (f & 0x10) !== 0,
+    qr: (f & 0x8000) !== 0,
+    opcode: (f >> 11) & 0xf,
+    aa: (f & 0x400) !== 0,
+    tc: (f & 0x200) !== 0,
+    rd: (f & 0x100) !== 0,
+    ra: (f & 0x80) !== 0,
+    ad: (f & 0x20) !== 0,
+    cd: (f & 0x10) !== 0,
   };
 }
 
@@ -86,13 +108,19 @@ export interface RecordHeader {
 /** Reads owner, type, class, TTL and rdata bounds of the record at `pos`. */
 export function readRecordHeader(buf: Buffer, pos: number): RecordHeader {
   const n = readName(buf, pos);
-  if (n.next + 10 > buf.length) throw new WireError('record header runs past the end of the message');
+  if (n.next + 10 > buf.length)
+    throw new WireError('record header runs past the end of the message');
   const rdataLength = buf.readUInt16BE(n.next + 8);
   const rdataStart = n.next + 10;
-  if (rdataStart + rdataLength > buf.length) throw new WireError('rdata runs past the end of the message');
+  if (rdataStart + rdataLength > buf.length)
+    throw new WireError('rdata runs past the end of the message');
   return {
-    name: n.name, type: buf.readUInt16BE(n.next), class: buf.readUInt16BE(n.next + 2),
-    ttl: buf.readUInt32BE(n.next + 4), rdataStart, rdataLength,
+    name: n.name,
+    type: buf.readUInt16BE(n.next),
+    class: buf.readUInt16BE(n.next + 2),
+    ttl: buf.readUInt32BE(n.next + 4),
+    rdataStart,
+    rdataLength,
   };
 }
 
@@ -105,15 +133,27 @@ export function optionLength(buf: Buffer, at: number, end: number): number {
 }
 
 /** The OPT pseudo-record's fields (RFC 6891 §6.1.2); options with lengths past the rdata are rejected. */
-export function readEdns(buf: Buffer, udpSize: number, ttl: number, start: number, length: number): Edns {
+export function readEdns(
+  buf: Buffer,
+  udpSize: number,
+  ttl: number,
+  start: number,
+  length: number,
+): Edns {
   const options: EdnsOption[] = [];
   const end = start + length;
-  for (let at = start; at < end; ) {
+  for (let at = start; at < end;) {
     const len = optionLength(buf, at, end);
     options.push({ code: buf.readUInt16BE(at), data: buf.subarray(at + 4, at + 4 + len) });
     at += 4 + len;
   }
-  return { udpSize, extendedRcode: ttl >>> 24, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0, options };
+  return {
+    udpSize,
+    extendedRcode: ttl >>> 24,
+    version: (ttl >>> 16) & 0xff,
+    dnssecOk: (ttl & 0x8000) !== 0,
+    options,
+  };
 }
 
 export interface EncodeOptions {
@@ -190,8 +230,15 @@ export function encodeMessage(m: Message, options: EncodeOptions = {}): Buffer {
 
 function flagsWord(f: Flags, rcodeLow: number): number {
   return (
-    (f.qr ? 0x8000 : 0) | ((f.opcode & 0xf) << 11) | (f.aa ? 0x400 : 0) | (f.tc ? 0x200 : 0) | (f.rd ? 0x100 : 0) |
-    (f.ra ? 0x80 : 0) | (f.ad ? 0x20 : 0) | (f.cd ? 0x10 : 0) | rcodeLow
+    (f.qr ? 0x8000 : 0) |
+    ((f.opcode & 0xf) << 11) |
+    (f.aa ? 0x400 : 0) |
+    (f.tc ? 0x200 : 0) |
+    (f.rd ? 0x100 : 0) |
+    (f.ra ? 0x80 : 0) |
+    (f.ad ? 0x20 : 0) |
+    (f.cd ? 0x10 : 0) |
+    rcodeLow
   );
 }
 
@@ -210,7 +257,9 @@ function writeOpt(w: Writer, edns: Edns, extendedRcode: number): void {
   w.u8(0);
   w.u16(RRType.OPT);
   w.u16(edns.udpSize);
-  w.u32(((extendedRcode & 0xff) << 24) | ((edns.version & 0xff) << 16) | (edns.dnssecOk ? 0x8000 : 0));
+  w.u32(
+    ((extendedRcode & 0xff) << 24) | ((edns.version & 0xff) << 16) | (edns.dnssecOk ? 0x8000 : 0),
+  );
   w.u16(edns.options.reduce((n, o) => n + 4 + o.data.length, 0));
   for (const o of edns.options) {
     w.u16(o.code);

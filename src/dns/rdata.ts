@@ -75,7 +75,8 @@ export function readRData(buf: Buffer, type: number, start: number, length: numb
   const end = start + length;
   if (end > buf.length) throw new WireError('rdata runs past the end of the message');
   const need = (n: number): void => {
-    if (length !== n) throw new WireError(`rdata of type ${type} must be ${n} bytes, not ${length}`);
+    if (length !== n)
+      throw new WireError(`rdata of type ${type} must be ${n} bytes, not ${length}`);
   };
   const nameAt = (at: number): { name: string; next: number } => {
     const r = readName(buf, at);
@@ -94,7 +95,10 @@ export function readRData(buf: Buffer, type: number, start: number, length: numb
     case RRType.PTR: {
       const r = nameAt(start);
       if (r.next !== end) throw new WireError('trailing bytes after name in rdata');
-      return { type: type === RRType.NS ? 'NS' : type === RRType.CNAME ? 'CNAME' : 'PTR', target: r.name };
+      return {
+        type: type === RRType.NS ? 'NS' : type === RRType.CNAME ? 'CNAME' : 'PTR',
+        target: r.name,
+      };
     }
     case RRType.MX: {
       if (length < 3) throw new WireError('MX rdata too short');
@@ -103,7 +107,7 @@ export function readRData(buf: Buffer, type: number, start: number, length: numb
     }
     case RRType.TXT: {
       const strings: string[] = [];
-      for (let at = start; at < end; ) {
+      for (let at = start; at < end;) {
         const len = buf[at]!;
         if (at + 1 + len > end) throw new WireError('TXT string runs past the rdata');
         strings.push(buf.toString('utf8', at + 1, at + 1 + len));
@@ -115,8 +119,11 @@ export function readRData(buf: Buffer, type: number, start: number, length: numb
       if (length < 7) throw new WireError('SRV rdata too short');
       const r = nameAt(start + 6);
       return {
-        type: 'SRV', priority: buf.readUInt16BE(start), weight: buf.readUInt16BE(start + 2),
-        port: buf.readUInt16BE(start + 4), target: r.name,
+        type: 'SRV',
+        priority: buf.readUInt16BE(start),
+        weight: buf.readUInt16BE(start + 2),
+        port: buf.readUInt16BE(start + 4),
+        target: r.name,
       };
     }
     case RRType.CAA: {
@@ -124,7 +131,9 @@ export function readRData(buf: Buffer, type: number, start: number, length: numb
       const tagLen = buf[start + 1]!;
       if (start + 2 + tagLen > end) throw new WireError('CAA tag runs past the rdata');
       return {
-        type: 'CAA', flags: buf[start]!, tag: buf.toString('latin1', start + 2, start + 2 + tagLen),
+        type: 'CAA',
+        flags: buf[start]!,
+        tag: buf.toString('latin1', start + 2, start + 2 + tagLen),
         value: buf.toString('utf8', start + 2 + tagLen, end),
       };
     }
@@ -134,14 +143,23 @@ export function readRData(buf: Buffer, type: number, start: number, length: numb
       if (r.next + 20 !== end) throw new WireError('SOA rdata has the wrong length');
       const at = r.next;
       return {
-        type: 'SOA', mname: m.name, rname: r.name, serial: buf.readUInt32BE(at), refresh: buf.readUInt32BE(at + 4),
-        retry: buf.readUInt32BE(at + 8), expire: buf.readUInt32BE(at + 12), minimum: buf.readUInt32BE(at + 16),
+        type: 'SOA',
+        mname: m.name,
+        rname: r.name,
+        serial: buf.readUInt32BE(at),
+        refresh: buf.readUInt32BE(at + 4),
+        retry: buf.readUInt32BE(at + 8),
+        expire: buf.readUInt32BE(at + 12),
+        minimum: buf.readUInt32BE(at + 16),
       };
     }
     case RRType.DS:
       if (length < 5) throw new WireError('DS rdata too short');
       return {
-        type: 'DS', keyTag: buf.readUInt16BE(start), algorithm: buf[start + 2]!, digestType: buf[start + 3]!,
+        type: 'DS',
+        keyTag: buf.readUInt16BE(start),
+        algorithm: buf[start + 2]!,
+        digestType: buf[start + 3]!,
         digest: buf.toString('hex', start + 4, end),
       };
     default:

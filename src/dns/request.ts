@@ -55,31 +55,58 @@ export type Request =
       readonly question: RawQuestion | undefined;
       readonly edns: RequestEdns | undefined;
     })
-  | (RequestHeader & { readonly kind: 'query'; readonly question: RawQuestion; readonly edns: RequestEdns | undefined });
+  | (RequestHeader & {
+      readonly kind: 'query';
+      readonly question: RawQuestion;
+      readonly edns: RequestEdns | undefined;
+    });
 
 /** Classifies a datagram or TCP frame; never throws. */
 export function parseRequest(buf: Buffer): Request {
   if (buf.length < 12) return { kind: 'drop', reason: 'shorter than a DNS header' };
   const flags = (buf[2]! << 8) | buf[3]!;
   if (flags & 0x8000) return { kind: 'drop', reason: 'QR set in a request' };
-  const header: RequestHeader = { id: (buf[0]! << 8) | buf[1]!, opcode: (flags >> 11) & 0xf, rd: (flags & 0x100) !== 0, cd: (flags & 0x10) !== 0 };
+  const header: RequestHeader = {
+    id: (buf[0]! << 8) | buf[1]!,
+    opcode: (flags >> 11) & 0xf,
+    rd: (flags & 0x100) !== 0,
+    cd: (flags & 0x10) !== 0,
+  };
   const qdcount = (buf[4]! << 8) | buf[5]!;
   const question = qdcount === 1 ? readQuestion(buf) : undefined;
-  if (header.opcode !== Opcode.QUERY) return failure(header, question, Rcode.NOTIMP, `opcode ${header.opcode} is not served`);
-  if (qdcount !== 1) return failure(header, question, Rcode.FORMERR, `QUERY with ${qdcount} questions`);
+  if (header.opcode !== Opcode.QUERY)
+    return failure(header, question, Rcode.NOTIMP, `opcode ${header.opcode} is not served`);
+  if (qdcount !== 1)
+    return failure(header, question, Rcode.FORMERR, `QUERY with ${qdcount} questions`);
   if (!question) return failure(header, question, Rcode.FORMERR, 'question cannot be parsed');
-  if (buf[6]! | buf[7]! | buf[8]! | buf[9]!) return failure(header, question, Rcode.FORMERR, 'QUERY carries answer or authority records');
+  if (buf[6]! | buf[7]! | buf[8]! | buf[9]!)
+    return failure(header, question, Rcode.FORMERR, 'QUERY carries answer or authority records');
   let edns: RequestEdns | undefined;
   try {
     edns = readAdditional(buf, 12 + question.bytes.length, (buf[10]! << 8) | buf[11]!);
   } catch (e) {
     return failure(header, question, Rcode.FORMERR, e instanceof WireError ? e.message : String(e));
   }
-  if (edns && edns.version > 0) return failure(header, question, Rcode.BADVERS, `EDNS version ${edns.version}`, edns);
-  return { kind: 'query', id: header.id, opcode: header.opcode, rd: header.rd, cd: header.cd, question, edns };
+  if (edns && edns.version > 0)
+    return failure(header, question, Rcode.BADVERS, `EDNS version ${edns.version}`, edns);
+  return {
+    kind: 'query',
+    id: header.id,
+    opcode: header.opcode,
+    rd: header.rd,
+    cd: header.cd,
+    question,
+    edns,
+  };
 }
 
-function failure(header: RequestHeader, question: RawQuestion | undefined, rcode: number, reason: string, edns?: RequestEdns): Request {
+function failure(
+  header: RequestHeader,
+  question: RawQuestion | undefined,
+  rcode: number,
+  reason: string,
+  edns?: RequestEdns,
+): Request {
   return { kind: 'error', ...header, rcode, reason, question, edns };
 }
 
@@ -97,8 +124,10 @@ function readQuestion(buf: Buffer): RawQuestion | undefined {
   }
   if (pos + 5 > buf.length) return undefined;
   return {
-    bytes: buf.subarray(12, pos + 5), name: name === '' ? '.' : name,
-    type: buf.readUInt16BE(pos + 1), class: buf.readUInt16BE(pos + 3),
+    bytes: buf.subarray(12, pos + 5),
+    name: name === '' ? '.' : name,
+    type: buf.readUInt16BE(pos + 1),
+    class: buf.readUInt16BE(pos + 3),
   };
 }
 
@@ -108,7 +137,8 @@ function readAdditional(buf: Buffer, start: number, count: number): RequestEdns 
   let edns: RequestEdns | undefined;
   for (let i = 0; i < count; i++) {
     // The OPT record's owner is the root: one zero byte, read without the name reader (its usual form, and fast).
-    const r = buf[pos] === 0 && pos + 11 <= buf.length ? rootOwned(buf, pos) : readRecordHeader(buf, pos);
+    const r =
+      buf[pos] === 0 && pos + 11 <= buf.length ? rootOwned(buf, pos) : readRecordHeader(buf, pos);
     if (r.type === RRType.OPT) {
       if (edns) throw new WireError('more than one OPT record (RFC 6891 §6.1.1)');
       if (r.name !== '.') throw new WireError('OPT record not owned by the root');
@@ -122,17 +152,31 @@ function readAdditional(buf: Buffer, start: number, count: number): RequestEdns 
 function rootOwned(buf: Buffer, pos: number): RecordHeader {
   const rdataLength = (buf[pos + 9]! << 8) | buf[pos + 10]!;
   const rdataStart = pos + 11;
-  if (rdataStart + rdataLength > buf.length) throw new WireError('rdata runs past the end of the message');
-  return { name: '.', type: (buf[pos + 1]! << 8) | buf[pos + 2]!, class: (buf[pos + 3]! << 8) | buf[pos + 4]!, ttl: buf.readUInt32BE(pos + 5), rdataStart, rdataLength };
+  if (rdataStart + rdataLength > buf.length)
+    throw new WireError('rdata runs past the end of the message');
+  return {
+    name: '.',
+    type: (buf[pos + 1]! << 8) | buf[pos + 2]!,
+    class: (buf[pos + 3]! << 8) | buf[pos + 4]!,
+    ttl: buf.readUInt32BE(pos + 5),
+    rdataStart,
+    rdataLength,
+  };
 }
 
 /** The OPT record's fields and the options gslb reads (ECS, COOKIE, NSID), walking them in place (RFC 6891 §6.1.2). */
-function readOpt(buf: Buffer, udpSize: number, ttl: number, start: number, length: number): RequestEdns {
+function readOpt(
+  buf: Buffer,
+  udpSize: number,
+  ttl: number,
+  start: number,
+  length: number,
+): RequestEdns {
   let clientSubnet: ClientSubnet | undefined;
   let cookie: RequestCookie | undefined;
   let nsid = false;
   const end = start + length;
-  for (let at = start; at < end; ) {
+  for (let at = start; at < end;) {
     const len = optionLength(buf, at, end);
     const code = (buf[at]! << 8) | buf[at + 1]!;
     if (code === OPTION_CLIENT_SUBNET) {
@@ -142,11 +186,21 @@ function readOpt(buf: Buffer, udpSize: number, ttl: number, start: number, lengt
     } else if (code === OPTION_COOKIE) {
       // RFC 7873 §5.2.2: an 8-byte client cookie, then nothing or a server cookie of 8 to 32 bytes.
       if (len !== 8 && (len < 16 || len > 40)) throw new WireError(`COOKIE option of ${len} bytes`);
-      cookie = { client: buf.subarray(at + 4, at + 12), server: len > 8 ? buf.subarray(at + 12, at + 4 + len) : undefined };
+      cookie = {
+        client: buf.subarray(at + 4, at + 12),
+        server: len > 8 ? buf.subarray(at + 12, at + 4 + len) : undefined,
+      };
     } else if (code === OPTION_NSID) {
       nsid = true;
     }
     at += 4 + len;
   }
-  return { udpSize: Math.max(512, udpSize), version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0, clientSubnet, cookie, nsid };
+  return {
+    udpSize: Math.max(512, udpSize),
+    version: (ttl >>> 16) & 0xff,
+    dnssecOk: (ttl & 0x8000) !== 0,
+    clientSubnet,
+    cookie,
+    nsid,
+  };
 }

@@ -53,7 +53,16 @@ export class SipHash24 {
   /** SipRound: four additions, rotations by 13, 16, 21 and 17, and two half swaps, on 64-bit values as pairs. */
   private round(): void {
     const v = this.v;
-    let [v0h, v0l, v1h, v1l, v2h, v2l, v3h, v3l] = [v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!];
+    let [v0h, v0l, v1h, v1l, v2h, v2l, v3h, v3l] = [
+      v[0]!,
+      v[1]!,
+      v[2]!,
+      v[3]!,
+      v[4]!,
+      v[5]!,
+      v[6]!,
+      v[7]!,
+    ];
     let l = (v0l + v1l) >>> 0;
     v0h = (v0h + v1h + (l < v0l ? 1 : 0)) >>> 0;
     v0l = l;

@@ -7,7 +7,11 @@ import { readName, WireError, Writer } from './wire.ts';
 export const TsigError = { BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
 export type TsigAlgorithm = 'hmac-sha1' | 'hmac-sha256' | 'hmac-sha512';
 
-const HASH = { 'hmac-sha1': { node: 'sha1', bytes: 20 }, 'hmac-sha256': { node: 'sha256', bytes: 32 }, 'hmac-sha512': { node: 'sha512', bytes: 64 } } as const;
+const HASH = {
+  'hmac-sha1': { node: 'sha1', bytes: 20 },
+  'hmac-sha256': { node: 'sha256', bytes: 32 },
+  'hmac-sha512': { node: 'sha512', bytes: 64 },
+} as const;
 export const DEFAULT_FUDGE_SECONDS = 300;
 
 export interface TsigKey {
@@ -41,7 +45,8 @@ export function findTsig(buf: Buffer): TsigRecord | undefined {
     pos = r.rdataStart + r.rdataLength;
     if (r.type !== RRType.TSIG) continue;
     // RFC 8945 §5.1: the last record of the additional section, so never in the answer or authority sections.
-    if (i !== total - 1 || i < counts[1]! + counts[2]! || r.class !== RRClass.ANY) throw new WireError('TSIG must be the last record of the additional section, of class ANY');
+    if (i !== total - 1 || i < counts[1]! + counts[2]! || r.class !== RRClass.ANY)
+      throw new WireError('TSIG must be the last record of the additional section, of class ANY');
     const alg = readName(buf, r.rdataStart);
     let at = alg.next;
     const end = r.rdataStart + r.rdataLength;
@@ -56,8 +61,15 @@ export function findTsig(buf: Buffer): TsigRecord | undefined {
     const otherLength = buf.readUInt16BE(at + 4);
     if (at + 6 + otherLength !== end) throw new WireError('TSIG other data does not fit the rdata');
     return {
-      keyName: r.name, algorithm: alg.name, timeSigned, fudge, mac, originalId: buf.readUInt16BE(at), error: buf.readUInt16BE(at + 2),
-      otherData: buf.subarray(at + 6, end), offset: start,
+      keyName: r.name,
+      algorithm: alg.name,
+      timeSigned,
+      fudge,
+      mac,
+      originalId: buf.readUInt16BE(at),
+      error: buf.readUInt16BE(at + 2),
+      otherData: buf.subarray(at + 6, end),
+      offset: start,
     };
   }
   return undefined;
@@ -65,26 +77,68 @@ export function findTsig(buf: Buffer): TsigRecord | undefined {
 
 export type TsigVerdict =
   | { readonly ok: true; readonly key: TsigKey; readonly tsig: TsigRecord }
-  | { readonly ok: false; readonly error: number; readonly key: TsigKey | undefined; readonly tsig: TsigRecord; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly error: number;
+      readonly key: TsigKey | undefined;
+      readonly tsig: TsigRecord;
+      readonly reason: string;
+    };
 
 /** RFC 8945 §5.2: key, then MAC (constant-time), then time. */
-export function verifyRequest(buf: Buffer, tsig: TsigRecord, keyOf: (name: string) => TsigKey | undefined, nowSeconds: number): TsigVerdict {
+export function verifyRequest(
+  buf: Buffer,
+  tsig: TsigRecord,
+  keyOf: (name: string) => TsigKey | undefined,
+  nowSeconds: number,
+): TsigVerdict {
   const key = keyOf(tsig.keyName);
   if (!key || `${key.algorithm}.` !== tsig.algorithm) {
-    return { ok: false, error: TsigError.BADKEY, key: undefined, tsig, reason: key ? `key ${tsig.keyName} is not ${tsig.algorithm}` : `unknown key ${tsig.keyName}` };
+    return {
+      ok: false,
+      error: TsigError.BADKEY,
+      key: undefined,
+      tsig,
+      reason: key ? `key ${tsig.keyName} is not ${tsig.algorithm}` : `unknown key ${tsig.keyName}`,
+    };
   }
   const full = HASH[key.algorithm].bytes;
   // RFC 8945 §5.2.2.1: a MAC may be truncated, but to no less than half the hash and 10 bytes.
   if (tsig.mac.length > full || tsig.mac.length < Math.max(10, full / 2)) {
-    return { ok: false, error: tsig.mac.length > full ? TsigError.BADSIG : TsigError.BADTRUNC, key, tsig, reason: `MAC of ${tsig.mac.length} bytes` };
+    return {
+      ok: false,
+      error: tsig.mac.length > full ? TsigError.BADSIG : TsigError.BADTRUNC,
+      key,
+      tsig,
+      reason: `MAC of ${tsig.mac.length} bytes`,
+    };
   }
-  const expected = computeMac(key, unsignedPart(buf, tsig), tsigVariables(tsig.keyName, tsig.algorithm, tsig.timeSigned, tsig.fudge, tsig.error, tsig.otherData), undefined).subarray(0, tsig.mac.length);
-  if (!timingSafeEqual(expected, tsig.mac)) return { ok: false, error: TsigError.BADSIG, key, tsig, reason: 'MAC does not verify' };
+  const expected = computeMac(
+    key,
+    unsignedPart(buf, tsig),
+    tsigVariables(
+      tsig.keyName,
+      tsig.algorithm,
+      tsig.timeSigned,
+      tsig.fudge,
+      tsig.error,
+      tsig.otherData,
+    ),
+    undefined,
+  ).subarray(0, tsig.mac.length);
+  if (!timingSafeEqual(expected, tsig.mac))
+    return { ok: false, error: TsigError.BADSIG, key, tsig, reason: 'MAC does not verify' };
   // The signer's fudge, but never more than ours: a message is valid for a bounded time, so a record of the ones
   // already seen (replays) need only be kept that long.
   const fudge = Math.min(tsig.fudge, DEFAULT_FUDGE_SECONDS);
   if (Math.abs(nowSeconds - tsig.timeSigned) > fudge) {
-    return { ok: false, error: TsigError.BADTIME, key, tsig, reason: `time signed ${tsig.timeSigned} is ${nowSeconds - tsig.timeSigned} s from now (fudge ${fudge})` };
+    return {
+      ok: false,
+      error: TsigError.BADTIME,
+      key,
+      tsig,
+      reason: `time signed ${tsig.timeSigned} is ${nowSeconds - tsig.timeSigned} s from now (fudge ${fudge})`,
+    };
   }
   return { ok: true, key, tsig };
 }
@@ -106,7 +160,14 @@ export function signMessage(message: Buffer, key: TsigKey, options: SignOptions)
   const error = options.error ?? 0;
   const other = options.otherData ?? Buffer.alloc(0);
   const algorithm = `${key.algorithm}.`;
-  const mac = options.unsigned ? Buffer.alloc(0) : computeMac(key, message, tsigVariables(key.name, algorithm, options.timeSigned, fudge, error, other), options.requestMac);
+  const mac = options.unsigned
+    ? Buffer.alloc(0)
+    : computeMac(
+        key,
+        message,
+        tsigVariables(key.name, algorithm, options.timeSigned, fudge, error, other),
+        options.requestMac,
+      );
   const w = new Writer(256);
   w.name(key.name, false);
   w.u16(RRType.TSIG);
@@ -144,7 +205,14 @@ function unsignedPart(buf: Buffer, tsig: TsigRecord): Buffer {
 }
 
 /** RFC 8945 §4.3.3: key name and algorithm in canonical (uncompressed, lower-case) form. */
-function tsigVariables(keyName: string, algorithm: string, timeSigned: number, fudge: number, error: number, other: Buffer): Buffer {
+function tsigVariables(
+  keyName: string,
+  algorithm: string,
+  timeSigned: number,
+  fudge: number,
+  error: number,
+  other: Buffer,
+): Buffer {
   const w = new Writer(128);
   w.name(keyName.toLowerCase(), false);
   w.u16(RRClass.ANY);
@@ -159,7 +227,12 @@ function tsigVariables(keyName: string, algorithm: string, timeSigned: number, f
   return w.result();
 }
 
-function computeMac(key: TsigKey, message: Buffer, variables: Buffer, requestMac: Buffer | undefined): Buffer {
+function computeMac(
+  key: TsigKey,
+  message: Buffer,
+  variables: Buffer,
+  requestMac: Buffer | undefined,
+): Buffer {
   const h = createHmac(HASH[key.algorithm].node, key.secret);
   if (requestMac) {
     const size = Buffer.alloc(2);
@@ -168,4 +241,3 @@ function computeMac(key: TsigKey, message: Buffer, variables: Buffer, requestMac
   }
   return h.update(message).update(variables).digest();
 }
-

@@ -31,7 +31,8 @@ export function readName(buf: Uint8Array, offset: number): { name: string; next:
     if (kind === 0xc0) {
       if (pos + 1 >= buf.length) throw new WireError('compression pointer runs past the end');
       const target = ((len & 0x3f) << 8) | buf[pos + 1]!;
-      if (target >= lowestPointerTarget) throw new WireError('compression pointer does not point backwards');
+      if (target >= lowestPointerTarget)
+        throw new WireError('compression pointer does not point backwards');
       if (++hops > MAX_POINTER_HOPS) throw new WireError('too many compression pointers');
       if (next < 0) next = pos + 2;
       lowestPointerTarget = target;
@@ -53,7 +54,8 @@ export function labelText(buf: Uint8Array, start: number, len: number): string {
   for (let i = start; i < start + len; i++) {
     let c = buf[i]!;
     if (c >= 65 && c <= 90) c += 32;
-    const plain = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 42 || c === 47;
+    const plain =
+      (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 42 || c === 47;
     text += plain ? String.fromCharCode(c) : `\\${c.toString().padStart(3, '0')}`;
   }
   return text;

@@ -18,7 +18,10 @@ export interface GeoDatabase {
 
 const CACHE_ENTRIES = 65_536;
 
-export function loadGeoDatabase(files: GeoFiles): { geo: GeoDatabase; diagnostics: readonly Diagnostic[] } {
+export function loadGeoDatabase(files: GeoFiles): {
+  geo: GeoDatabase;
+  diagnostics: readonly Diagnostic[];
+} {
   const diagnostics: Diagnostic[] = [];
   const trie = new PrefixTrie<CustomNetwork>();
   let networkCount = 0;
@@ -31,17 +34,32 @@ export function loadGeoDatabase(files: GeoFiles): { geo: GeoDatabase; diagnostic
   const databases: Mmdb[] = [];
   for (const f of files.databases) {
     const db = openMmdb(f.path.replace(/^.*[\\/]/, ''), f.bytes);
-    if (typeof db === 'string') diagnostics.push({ file: f.path, line: 1, col: 1, code: 'GEOIP', message: db, severity: 'error' });
+    if (typeof db === 'string')
+      diagnostics.push({
+        file: f.path,
+        line: 1,
+        col: 1,
+        code: 'GEOIP',
+        message: db,
+        severity: 'error',
+      });
     else databases.push(db);
   }
   return { geo: createGeoDatabase(trie, networkCount, databases), diagnostics };
 }
 
-export function createGeoDatabase(trie: PrefixTrie<CustomNetwork>, networkCount: number, databases: readonly Mmdb[]): GeoDatabase {
+export function createGeoDatabase(
+  trie: PrefixTrie<CustomNetwork>,
+  networkCount: number,
+  databases: readonly Mmdb[],
+): GeoDatabase {
   const cache = new Map<string | number, ClientFacts>();
   const lookup = (address: Uint8Array): ClientFacts => {
     // IPv4 (every ECS /24 and most sources) keys by its 32-bit value: no string is built per query.
-    const key = address.length === 4 ? ((address[0]! << 24) | (address[1]! << 16) | (address[2]! << 8) | address[3]!) >>> 0 : addressText(address);
+    const key =
+      address.length === 4
+        ? ((address[0]! << 24) | (address[1]! << 16) | (address[2]! << 8) | address[3]!) >>> 0
+        : addressText(address);
     const hit = cache.get(key);
     if (hit) return hit;
     const facts = lookupUncached(trie, databases, address);
@@ -52,20 +70,30 @@ export function createGeoDatabase(trie: PrefixTrie<CustomNetwork>, networkCount:
   return { databases, networkCount, lookup };
 }
 
-function lookupUncached(trie: PrefixTrie<CustomNetwork>, databases: readonly Mmdb[], address: Uint8Array): ClientFacts {
+function lookupUncached(
+  trie: PrefixTrie<CustomNetwork>,
+  databases: readonly Mmdb[],
+  address: Uint8Array,
+): ClientFacts {
   const custom = trie.lookup(address);
   const net = custom.value;
   const own = `networks.yaml ${net?.text ?? ''}`;
   // Each fact: the custom network's if it has one (its block decides), else the first database that knows it
   // (the custom miss and that database's block both decide: the longer prefix).
   const pick = <K extends 'geo' | 'asn' | 'isp'>(field: K, kinds: readonly Mmdb['kind'][]) => {
-    if (net?.[field] !== undefined) return { value: net[field], scope: custom.scopePrefix, source: own };
+    if (net?.[field] !== undefined)
+      return { value: net[field], scope: custom.scopePrefix, source: own };
     let scope = custom.scopePrefix;
     for (const db of databases) {
       if (!kinds.includes(db.kind)) continue;
       const r = db.lookup(address);
       scope = Math.max(scope, r.prefix);
-      if (r[field] !== undefined) return { value: r[field], scope, source: `${db.name} ${addressText(maskAddress(address, r.prefix))}/${r.prefix}` };
+      if (r[field] !== undefined)
+        return {
+          value: r[field],
+          scope,
+          source: `${db.name} ${addressText(maskAddress(address, r.prefix))}/${r.prefix}`,
+        };
     }
     return { value: undefined, scope, source: undefined };
   };
@@ -73,8 +101,11 @@ function lookupUncached(trie: PrefixTrie<CustomNetwork>, databases: readonly Mmd
   const asn = pick('asn', ['isp', 'asn']);
   const isp = pick('isp', ['isp', 'asn']);
   return {
-    geo: geo.value, asn: asn.value as number | undefined, isp: isp.value as string | undefined,
-    geoScope: geo.scope, networkScope: Math.max(asn.scope, isp.scope),
+    geo: geo.value,
+    asn: asn.value as number | undefined,
+    isp: isp.value as string | undefined,
+    geoScope: geo.scope,
+    networkScope: Math.max(asn.scope, isp.scope),
     sources: { geo: geo.source, asn: asn.source, isp: isp.source },
   };
 }

@@ -13,6 +13,10 @@ export interface ClientFacts {
 }
 
 export const NO_FACTS: ClientFacts = {
-  geo: undefined, asn: undefined, isp: undefined, geoScope: 0, networkScope: 0,
+  geo: undefined,
+  asn: undefined,
+  isp: undefined,
+  geoScope: 0,
+  networkScope: 0,
   sources: { geo: undefined, asn: undefined, isp: undefined },
 };

@@ -9,7 +9,13 @@ export class MmdbUint {
   ) {}
 }
 
-export type MmdbValue = string | number | boolean | MmdbUint | readonly MmdbValue[] | { readonly [key: string]: MmdbValue };
+export type MmdbValue =
+  | string
+  | number
+  | boolean
+  | MmdbUint
+  | readonly MmdbValue[]
+  | { readonly [key: string]: MmdbValue };
 
 export interface MmdbNetwork {
   readonly cidr: Cidr;
@@ -42,30 +48,45 @@ const isNode = (s: Slot): s is TreeNode => s !== undefined && 'left' in s;
 /** IPv6 databases hold IPv4 networks at ::/96, aliased at ::ffff:0:0/96 as in MaxMind's own files. */
 export function writeMmdb(networks: readonly MmdbNetwork[], options: MmdbOptions): Buffer {
   const v4Only = options.ipVersion === 4;
-  if (v4Only && networks.some((n) => n.cidr.bytes.length === 16)) throw new Error('an IPv4 database cannot hold IPv6 networks');
+  if (v4Only && networks.some((n) => n.cidr.bytes.length === 16))
+    throw new Error('an IPv4 database cannot hold IPv6 networks');
   const root: TreeNode = { left: undefined, right: undefined };
   const bits = (c: Cidr): Uint8Array => (v4Only ? c.bytes : treeBits(c));
   const prefix = (c: Cidr): number => (v4Only ? c.prefix : treePrefix(c));
   const ordered = [...networks].sort((a, b) => prefix(a.cidr) - prefix(b.cidr));
-  for (const n of ordered) insert(root, bits(n.cidr), prefix(n.cidr), { key: JSON.stringify(n.data), data: n.data });
+  for (const n of ordered)
+    insert(root, bits(n.cidr), prefix(n.cidr), { key: JSON.stringify(n.data), data: n.data });
   if (!v4Only) aliasIpv4Mapped(root);
   const nodes = numberNodes(root);
   const data = new DataSection();
-  const records: number[][] = [...nodes.keys()].map((node) => [node.left, node.right].map((slot) => {
-    if (slot === undefined) return nodes.size;
-    if (isNode(slot)) return nodes.get(slot)!;
-    return nodes.size + 16 + data.offsetOf(slot);
-  }));
+  const records: number[][] = [...nodes.keys()].map((node) =>
+    [node.left, node.right].map((slot) => {
+      if (slot === undefined) return nodes.size;
+      if (isNode(slot)) return nodes.get(slot)!;
+      return nodes.size + 16 + data.offsetOf(slot);
+    }),
+  );
   const max = Math.max(...records.flat());
   const recordBits = options.recordSize ?? (max < 2 ** 24 ? 24 : max < 2 ** 28 ? 28 : 32);
   const tree = Buffer.concat(records.map(([l, r]) => encodeNode(l!, r!, recordBits)));
   const metadata = encodeValue({
-    node_count: new MmdbUint(32, nodes.size), record_size: new MmdbUint(16, recordBits), ip_version: new MmdbUint(16, v4Only ? 4 : 6),
-    database_type: options.databaseType, languages: options.languages ?? ['en'],
-    binary_format_major_version: new MmdbUint(16, 2), binary_format_minor_version: new MmdbUint(16, 0),
-    build_epoch: new MmdbUint(64, options.buildEpochSeconds), description: { en: options.description },
+    node_count: new MmdbUint(32, nodes.size),
+    record_size: new MmdbUint(16, recordBits),
+    ip_version: new MmdbUint(16, v4Only ? 4 : 6),
+    database_type: options.databaseType,
+    languages: options.languages ?? ['en'],
+    binary_format_major_version: new MmdbUint(16, 2),
+    binary_format_minor_version: new MmdbUint(16, 0),
+    build_epoch: new MmdbUint(64, options.buildEpochSeconds),
+    description: { en: options.description },
   });
-  return Buffer.concat([tree, Buffer.alloc(16), data.bytes(), Buffer.from('abcdef4d61784d696e642e636f6d', 'hex'), metadata]);
+  return Buffer.concat([
+    tree,
+    Buffer.alloc(16),
+    data.bytes(),
+    Buffer.from('abcdef4d61784d696e642e636f6d', 'hex'),
+    metadata,
+  ]);
 }
 
 function treeBits(cidr: Cidr): Uint8Array {
@@ -75,7 +96,8 @@ function treeBits(cidr: Cidr): Uint8Array {
   return out;
 }
 
-const treePrefix = (cidr: Cidr): number => (cidr.bytes.length === 4 ? 96 + cidr.prefix : cidr.prefix);
+const treePrefix = (cidr: Cidr): number =>
+  cidr.bytes.length === 4 ? 96 + cidr.prefix : cidr.prefix;
 const bitAt = (bytes: Uint8Array, i: number): number => (bytes[i >> 3]! >> (7 - (i & 7))) & 1;
 
 /** Networks arrive shortest first: a longer one splits the data of a shorter one it lands in. */
@@ -161,10 +183,27 @@ class DataSection {
 }
 
 // Data types of the MaxMind DB format, §"Output Data Section".
-const T = { string: 2, double: 3, uint16: 5, uint32: 6, map: 7, int32: 8, uint64: 9, array: 11, boolean: 14 } as const;
+const T = {
+  string: 2,
+  double: 3,
+  uint16: 5,
+  uint32: 6,
+  map: 7,
+  int32: 8,
+  uint64: 9,
+  array: 11,
+  boolean: 14,
+} as const;
 
 function control(type: number, size: number): Buffer {
-  const sizeBytes = size < 29 ? [] : size < 285 ? [size - 29] : size < 65821 ? [(size - 285) >> 8, (size - 285) & 0xff] : [(size - 65821) >> 16, ((size - 65821) >> 8) & 0xff, (size - 65821) & 0xff];
+  const sizeBytes =
+    size < 29
+      ? []
+      : size < 285
+        ? [size - 29]
+        : size < 65821
+          ? [(size - 285) >> 8, (size - 285) & 0xff]
+          : [(size - 65821) >> 16, ((size - 65821) >> 8) & 0xff, (size - 65821) & 0xff];
   const sizeField = size < 29 ? size : size < 285 ? 29 : size < 65821 ? 30 : 31;
   const head = type <= 7 ? [(type << 5) | sizeField] : [sizeField, type - 7];
   return Buffer.from([...head, ...sizeBytes]);
@@ -184,7 +223,10 @@ export function encodeValue(v: MmdbValue): Buffer {
   if (typeof v === 'boolean') return control(T.boolean, v ? 1 : 0);
   if (v instanceof MmdbUint) {
     const bytes = uintBytes(v.value);
-    return Buffer.concat([control(v.bits === 16 ? T.uint16 : v.bits === 32 ? T.uint32 : T.uint64, bytes.length), bytes]);
+    return Buffer.concat([
+      control(v.bits === 16 ? T.uint16 : v.bits === 32 ? T.uint32 : T.uint64, bytes.length),
+      bytes,
+    ]);
   }
   if (typeof v === 'number') {
     if (Number.isInteger(v) && v >= 0 && v < 2 ** 32) return encodeValue(new MmdbUint(32, v));
@@ -192,7 +234,14 @@ export function encodeValue(v: MmdbValue): Buffer {
     b.writeDoubleBE(v);
     return Buffer.concat([control(T.double, 8), b]);
   }
-  if (Array.isArray(v)) return Buffer.concat([control(T.array, v.length), ...v.map((x) => encodeValue(x as MmdbValue))]);
+  if (Array.isArray(v))
+    return Buffer.concat([
+      control(T.array, v.length),
+      ...v.map((x) => encodeValue(x as MmdbValue)),
+    ]);
   const entries = Object.entries(v as { readonly [key: string]: MmdbValue });
-  return Buffer.concat([control(T.map, entries.length), ...entries.flatMap(([k, x]) => [encodeValue(k), encodeValue(x)])]);
+  return Buffer.concat([
+    control(T.map, entries.length),
+    ...entries.flatMap(([k, x]) => [encodeValue(k), encodeValue(x)]),
+  ]);
 }

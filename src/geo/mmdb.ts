@@ -49,11 +49,17 @@ export function openMmdb(name: string, bytes: Buffer): Mmdb | string {
   if (!kind) return `database type "${databaseType}" is not a City, Country, ASN or ISP database`;
   const ipv4Only = reader.metadata.ipVersion === 4;
   return {
-    name, kind, databaseType,
+    name,
+    kind,
+    databaseType,
     lookup(address) {
       // The reader walks an IPv6 address through an IPv4 tree and answers for its first 32 bits: refuse instead.
-      if (ipv4Only && address.length === 16) return { geo: undefined, asn: undefined, isp: undefined, prefix: 0 };
-      const [record, prefix] = reader.getWithPrefixLength(addressText(address)) as [Record_ | null, number];
+      if (ipv4Only && address.length === 16)
+        return { geo: undefined, asn: undefined, isp: undefined, prefix: 0 };
+      const [record, prefix] = reader.getWithPrefixLength(addressText(address)) as [
+        Record_ | null,
+        number,
+      ];
       return { ...fieldsOf(record), prefix };
     },
   };
@@ -63,6 +69,7 @@ function fieldsOf(r: Record_ | null): Omit<MmdbLookup, 'prefix'> {
   if (!r) return { geo: undefined, asn: undefined, isp: undefined };
   const parts = [r.continent?.code, r.country?.iso_code, r.subdivisions?.[0]?.iso_code];
   let geo: string | undefined;
-  if (parts[0]) geo = parts[1] ? (parts[2] ? parts.join('-') : `${parts[0]}-${parts[1]}`) : parts[0];
+  if (parts[0])
+    geo = parts[1] ? (parts[2] ? parts.join('-') : `${parts[0]}-${parts[1]}`) : parts[0];
   return { geo, asn: r.autonomous_system_number, isp: r.isp ?? r.autonomous_system_organization };
 }

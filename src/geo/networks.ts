@@ -10,7 +10,10 @@ export interface CustomNetwork {
   readonly isp: string | undefined;
 }
 
-export function parseNetworks(text: string, file: string): { networks: CustomNetwork[]; diagnostics: readonly Diagnostic[] } {
+export function parseNetworks(
+  text: string,
+  file: string,
+): { networks: CustomNetwork[]; diagnostics: readonly Diagnostic[] } {
   const { root, collector: c } = parseYaml(text, file);
   const networks: CustomNetwork[] = [];
   if (root === undefined || root === null) return { networks, diagnostics: c.sorted() };
@@ -37,7 +40,8 @@ export function parseNetworks(text: string, file: string): { networks: CustomNet
     const ispPair = keys.get('isp');
     const isp = ispPair ? readString(c, ispPair.value, 'isp') : undefined;
     if (typeof cidr === 'string' || geoProblem) continue;
-    if (seen.has(cidrText)) c.report(cidrPair.value, 'DUPLICATE_RECORD', `${cidrText} is listed twice`);
+    if (seen.has(cidrText))
+      c.report(cidrPair.value, 'DUPLICATE_RECORD', `${cidrText} is listed twice`);
     seen.add(cidrText);
     networks.push({ cidr, text: cidrText, geo, asn, isp });
   }

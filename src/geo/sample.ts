@@ -4,7 +4,13 @@ import { parseYaml, readInteger, readMapping, readString, seqItems } from '../zo
 import { type MmdbNetwork, type MmdbValue, writeMmdb } from './mmdb-writer.ts';
 
 const CONTINENT_NAMES: Record<string, string> = {
-  AF: 'Africa', AN: 'Antarctica', AS: 'Asia', EU: 'Europe', NA: 'North America', OC: 'Oceania', SA: 'South America',
+  AF: 'Africa',
+  AN: 'Antarctica',
+  AS: 'Asia',
+  EU: 'Europe',
+  NA: 'North America',
+  OC: 'Oceania',
+  SA: 'South America',
 };
 const BUILD_EPOCH_SECONDS = 1795219200; // fixed, so a rebuild is byte-identical
 
@@ -32,22 +38,43 @@ export function buildSampleDatabases(text: string, file: string): SampleDatabase
       if (problem) c.report(keys?.get('geo')?.value, 'BAD_VALUE', problem);
       else city.push({ cidr, data: locationRecord(geo) });
     }
-    const number = keys?.get('asn') ? readInteger(c, keys.get('asn')!.value, 0, 4294967295, 'asn') : undefined;
+    const number = keys?.get('asn')
+      ? readInteger(c, keys.get('asn')!.value, 0, 4294967295, 'asn')
+      : undefined;
     const org = keys?.get('org') ? readString(c, keys.get('org')!.value, 'org') : undefined;
-    if (number !== undefined) asn.push({ cidr, data: { autonomous_system_number: number, autonomous_system_organization: org ?? '' } });
+    if (number !== undefined)
+      asn.push({
+        cidr,
+        data: { autonomous_system_number: number, autonomous_system_organization: org ?? '' },
+      });
   }
   return {
-    city: writeMmdb(city, { databaseType: 'GSLB-Sample-City', description: 'gslb sample location database', buildEpochSeconds: BUILD_EPOCH_SECONDS }),
-    asn: writeMmdb(asn, { databaseType: 'GSLB-Sample-ASN', description: 'gslb sample ASN database', buildEpochSeconds: BUILD_EPOCH_SECONDS }),
+    city: writeMmdb(city, {
+      databaseType: 'GSLB-Sample-City',
+      description: 'gslb sample location database',
+      buildEpochSeconds: BUILD_EPOCH_SECONDS,
+    }),
+    asn: writeMmdb(asn, {
+      databaseType: 'GSLB-Sample-ASN',
+      description: 'gslb sample ASN database',
+      buildEpochSeconds: BUILD_EPOCH_SECONDS,
+    }),
     diagnostics: c.sorted(),
   };
 }
 
 /** The shape of a GeoLite2-City record, with the fields gslb reads. */
 function locationRecord(geo: string): MmdbValue {
-  const [continent, country, subdivision] = geo.split('-') as [string, string | undefined, string | undefined];
-  const record: Record<string, MmdbValue> = { continent: { code: continent, names: { en: CONTINENT_NAMES[continent] ?? continent } } };
+  const [continent, country, subdivision] = geo.split('-') as [
+    string,
+    string | undefined,
+    string | undefined,
+  ];
+  const record: Record<string, MmdbValue> = {
+    continent: { code: continent, names: { en: CONTINENT_NAMES[continent] ?? continent } },
+  };
   if (country) record['country'] = { iso_code: country, names: { en: country } };
-  if (country && subdivision) record['subdivisions'] = [{ iso_code: subdivision, names: { en: subdivision } }];
+  if (country && subdivision)
+    record['subdivisions'] = [{ iso_code: subdivision, names: { en: subdivision } }];
   return record;
 }

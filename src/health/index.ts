@@ -1,4 +1,11 @@
 // Public surface of health: probes, their schedule, rise/fall; transitions are reported, never written here.
-export { HealthMonitor, type HealthTarget, type MonitorOptions, type Subscriber, type TargetStatus, type Transition } from './monitor.ts';
+export {
+  HealthMonitor,
+  type HealthTarget,
+  type MonitorOptions,
+  type Subscriber,
+  type TargetStatus,
+  type Transition,
+} from './monitor.ts';
 export { probe, type ProbeResult, type ProbeSpec } from './probe.ts';
 export { healthTargets } from './targets.ts';

@@ -61,7 +61,8 @@ export interface MonitorOptions {
   readonly observe?: (spec: ProbeSpec, result: ProbeResult) => void;
 }
 
-const subscriberKey = (s: { readonly name: string; readonly type: number }): string => `${s.name}|${s.type}`;
+const subscriberKey = (s: { readonly name: string; readonly type: number }): string =>
+  `${s.name}|${s.type}`;
 
 export class HealthMonitor {
   private readonly running = new Map<string, Running>();
@@ -80,17 +81,33 @@ export class HealthMonitor {
       const existing = this.running.get(target.key);
       if (existing) {
         existing.target = target;
-        for (const s of target.subscribers) if (!existing.counts.has(subscriberKey(s))) existing.counts.set(subscriberKey(s), { up: s.initiallyUp, ok: 0, fail: 0 });
+        for (const s of target.subscribers)
+          if (!existing.counts.has(subscriberKey(s)))
+            existing.counts.set(subscriberKey(s), { up: s.initiallyUp, ok: 0, fail: 0 });
         continue;
       }
-      const r: Running = { target, stop: () => undefined, busy: false, counts: new Map(target.subscribers.map((s) => [subscriberKey(s), { up: s.initiallyUp, ok: 0, fail: 0 }])), lastCheckMs: undefined, last: undefined };
+      const r: Running = {
+        target,
+        stop: () => undefined,
+        busy: false,
+        counts: new Map(
+          target.subscribers.map((s) => [subscriberKey(s), { up: s.initiallyUp, ok: 0, fail: 0 }]),
+        ),
+        lastCheckMs: undefined,
+        last: undefined,
+      };
       r.stop = this.start(r);
       this.running.set(target.key, r);
     }
   }
 
   status(): TargetStatus[] {
-    return [...this.running.values()].map((r) => ({ key: r.target.key, spec: r.target.spec, lastCheckMs: r.lastCheckMs, last: r.last }));
+    return [...this.running.values()].map((r) => ({
+      key: r.target.key,
+      spec: r.target.spec,
+      lastCheckMs: r.lastCheckMs,
+      last: r.last,
+    }));
   }
 
   stop(): void {
@@ -103,7 +120,10 @@ export class HealthMonitor {
     const fire = (): void => {
       // Jitter: probes sharing a schedule start spread over up to a fifth of the interval (at most 2 s).
       const spread = Math.min((r.target.intervalMs ?? 10_000) / 5, 2000);
-      const timer = setTimeout(() => void this.check(r), Math.floor(this.options.random() * spread));
+      const timer = setTimeout(
+        () => void this.check(r),
+        Math.floor(this.options.random() * spread),
+      );
       timer.unref?.();
     };
     const cron = cronFor(r.target.interval, r.target.intervalMs);
@@ -147,7 +167,15 @@ export class HealthMonitor {
       const flip = c.up ? c.fail >= s.fall : c.ok >= s.rise;
       if (!flip) continue;
       c.up = !c.up;
-      out.push({ zone: s.zone, name: s.name, type: s.type, ttl: s.ttl, address: r.target.spec.address, up: c.up, detail: result.detail });
+      out.push({
+        zone: s.zone,
+        name: s.name,
+        type: s.type,
+        ttl: s.ttl,
+        address: r.target.spec.address,
+        up: c.up,
+        detail: result.detail,
+      });
     }
     return out;
   }

@@ -32,7 +32,10 @@ export function probe(spec: ProbeSpec): Promise<ProbeResult> {
       cleanup();
       resolve({ ok, latencyMs: Math.round((performance.now() - started) * 10) / 10, detail });
     };
-    const timer = setTimeout(() => finish(false, `no answer within ${spec.timeoutMs} ms`), spec.timeoutMs);
+    const timer = setTimeout(
+      () => finish(false, `no answer within ${spec.timeoutMs} ms`),
+      spec.timeoutMs,
+    );
     if (spec.protocol === 'TCP') {
       const socket = net.connect({ host: spec.address, port: spec.port });
       cleanup = () => socket.destroy();
@@ -41,10 +44,15 @@ export function probe(spec: ProbeSpec): Promise<ProbeResult> {
       return;
     }
     const request = (spec.protocol === 'HTTPS' ? https : http).request({
-      host: spec.address, port: spec.port, path: spec.path, method: 'GET', agent: false,
+      host: spec.address,
+      port: spec.port,
+      path: spec.path,
+      method: 'GET',
+      agent: false,
       headers: { Host: spec.host, 'User-Agent': 'gslb-health-check', Connection: 'close' },
       // The certificate names the service, not the member's address: verified only when asked (tls_verify).
-      rejectUnauthorized: spec.tlsVerify, ...(net.isIP(spec.host) ? {} : { servername: spec.host }),
+      rejectUnauthorized: spec.tlsVerify,
+      ...(net.isIP(spec.host) ? {} : { servername: spec.host }),
     });
     cleanup = () => request.destroy();
     request.once('response', (res) => {

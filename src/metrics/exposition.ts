@@ -21,11 +21,24 @@ export interface Series {
 }
 
 /** One family in the text format (HELP, TYPE, a line per series), built a slice at a time. */
-export async function familyText(name: string, help: string, type: 'counter' | 'gauge', series: Iterable<Series>, slicer: Slicer): Promise<string> {
-  const lines = [`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`];
+export async function familyText(
+  name: string,
+  help: string,
+  type: 'counter' | 'gauge',
+  series: Iterable<Series>,
+  slicer: Slicer,
+): Promise<string> {
+  const lines = [
+    `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
+    `# TYPE ${name} ${type}`,
+  ];
   for (const s of series) {
-    const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
-    lines.push(`${name}${labels ? `{${labels}}` : ''} ${Number.isFinite(s.value) ? s.value : 'NaN'}`);
+    const labels = Object.entries(s.labels)
+      .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+      .join(',');
+    lines.push(
+      `${name}${labels ? `{${labels}}` : ''} ${Number.isFinite(s.value) ? s.value : 'NaN'}`,
+    );
     await slicer.tick();
   }
   return lines.join('\n');

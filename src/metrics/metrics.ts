@@ -1,7 +1,15 @@
 // Prometheus metrics. The query path only bumps plain counters; the text is made when scraped. Labels come from
 // closed sets: served zones, known record types (others are "other"), rcodes, and the records and pools of the zone
 // files, so no query can add a series.
-import { AggregatorRegistry, Counter, Gauge, Histogram, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
 import { familyText, type Series, Slicer } from './exposition.ts';
 
 type Tally = Map<string, number>;
@@ -22,9 +30,18 @@ function bump(tally: Tally, key: string, by = 1): void {
 }
 
 /** A counter whose values live in a Map: reset and refilled at each scrape. */
-function tallyCounter(registry: Registry, name: string, help: string, labelNames: string[], tally: Tally): void {
+function tallyCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  tally: Tally,
+): void {
   new Counter({
-    name, help, labelNames, registers: [registry],
+    name,
+    help,
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
       for (const [key, value] of tally) {
@@ -92,39 +109,94 @@ export class Metrics {
     const r = this.registry;
     const { queries, ecs, slotNames } = this;
     new Counter({
-      name: 'gslb_queries_total', help: 'DNS queries answered, by zone, query type, rcode and transport', labelNames: ['zone', 'qtype', 'rcode', 'transport'], registers: [r],
+      name: 'gslb_queries_total',
+      help: 'DNS queries answered, by zone, query type, rcode and transport',
+      labelNames: ['zone', 'qtype', 'rcode', 'transport'],
+      registers: [r],
       collect() {
         this.reset();
         for (const [zone, counts] of queries) {
-          counts.forEach((n, i) => n > 0 && this.inc({ zone, qtype: slotNames[i >> 6]!, rcode: names.rcode((i >> 1) & 0x1f), transport: i & 1 ? 'tcp' : 'udp' }, n));
+          counts.forEach(
+            (n, i) =>
+              n > 0 &&
+              this.inc(
+                {
+                  zone,
+                  qtype: slotNames[i >> 6]!,
+                  rcode: names.rcode((i >> 1) & 0x1f),
+                  transport: i & 1 ? 'tcp' : 'udp',
+                },
+                n,
+              ),
+          );
         }
       },
     });
     new Counter({
-      name: 'gslb_ecs_queries_total', help: 'Queries with and without EDNS Client Subnet', labelNames: ['ecs'], registers: [r],
+      name: 'gslb_ecs_queries_total',
+      help: 'Queries with and without EDNS Client Subnet',
+      labelNames: ['ecs'],
+      registers: [r],
       collect() {
         this.reset();
         this.inc({ ecs: 'no' }, ecs[0]!);
         this.inc({ ecs: 'yes' }, ecs[1]!);
       },
     });
-    tallyCounter(r, 'gslb_degraded_answers_total', 'Dynamic answers on a degraded path: fallback, default values, redirect, fail-open, empty', ['reason'], this.degraded);
-    tallyCounter(r, 'gslb_updates_total', 'Dynamic updates, by source and rcode', ['source', 'rcode'], this.updates);
+    tallyCounter(
+      r,
+      'gslb_degraded_answers_total',
+      'Dynamic answers on a degraded path: fallback, default values, redirect, fail-open, empty',
+      ['reason'],
+      this.degraded,
+    );
+    tallyCounter(
+      r,
+      'gslb_updates_total',
+      'Dynamic updates, by source and rcode',
+      ['source', 'rcode'],
+      this.updates,
+    );
     tallyCounter(r, 'gslb_reloads_total', 'Zone reloads, by result', ['result'], this.reloads);
-    tallyCounter(r, 'gslb_storage_errors_total', 'Writes the store refused (disk full, read-only, I/O error), by operation', ['operation'], this.storageErrors);
+    tallyCounter(
+      r,
+      'gslb_storage_errors_total',
+      'Writes the store refused (disk full, read-only, I/O error), by operation',
+      ['operation'],
+      this.storageErrors,
+    );
     const limited = this.limited;
     new Counter({
-      name: 'gslb_rate_limited_responses_total', help: 'UDP responses over the rate limit: dropped, slipped (sent truncated or BADCOOKIE), or exempt (sent: the source is exempt)',
-      labelNames: ['action'], registers: [r],
+      name: 'gslb_rate_limited_responses_total',
+      help: 'UDP responses over the rate limit: dropped, slipped (sent truncated or BADCOOKIE), or exempt (sent: the source is exempt)',
+      labelNames: ['action'],
+      registers: [r],
       collect() {
         this.reset();
-        LIMITED_ACTIONS.forEach((action, i) => limited[i]! > 0 && this.inc({ action }, limited[i]!));
+        LIMITED_ACTIONS.forEach(
+          (action, i) => limited[i]! > 0 && this.inc({ action }, limited[i]!),
+        );
       },
     });
-    tallyCounter(r, 'gslb_health_probes_total', 'Health probes, by protocol and result', ['protocol', 'result'], this.probes);
-    this.probeLatency = new Histogram({ name: 'gslb_health_probe_seconds', help: 'Health probe latency', labelNames: ['protocol'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [r] });
+    tallyCounter(
+      r,
+      'gslb_health_probes_total',
+      'Health probes, by protocol and result',
+      ['protocol', 'result'],
+      this.probes,
+    );
+    this.probeLatency = new Histogram({
+      name: 'gslb_health_probe_seconds',
+      help: 'Health probe latency',
+      labelNames: ['protocol'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [r],
+    });
     new Gauge({
-      name: 'gslb_zone_serial', help: 'SOA serial of each zone', labelNames: ['zone'], registers: [r],
+      name: 'gslb_zone_serial',
+      help: 'SOA serial of each zone',
+      labelNames: ['zone'],
+      registers: [r],
       aggregator: 'max', // every worker process reports the same state: one copy, not the sum
       collect() {
         this.reset();
@@ -134,7 +206,9 @@ export class Metrics {
     const storageOk = sources.storageOk;
     if (storageOk) {
       new Gauge({
-        name: 'gslb_storage_ok', help: '1 while the store takes writes, 0 after a write failed (until one succeeds)', registers: [r],
+        name: 'gslb_storage_ok',
+        help: '1 while the store takes writes, 0 after a write failed (until one succeeds)',
+        registers: [r],
         collect() {
           this.set(storageOk() ? 1 : 0);
         },
@@ -151,7 +225,15 @@ export class Metrics {
 
   /** A dynamic answer of the record with key `record` from `pool`. */
   answer(zone: string, record: string, pool: string, degradedReason: string | undefined): void {
-    nested(nested(nested(this.answers, zone, () => new Map()), record, () => new Map<string, { n: number }>()), pool, () => ({ n: 0 })).n++;
+    nested(
+      nested(
+        nested(this.answers, zone, () => new Map()),
+        record,
+        () => new Map<string, { n: number }>(),
+      ),
+      pool,
+      () => ({ n: 0 }),
+    ).n++;
     if (degradedReason) bump(this.degraded, degradedReason);
   }
 
@@ -181,7 +263,9 @@ export class Metrics {
    * The exposition text; with `others` (worker processes' `data()`), their counts added to these. Scrapes that
    * arrive while one is being made share it.
    */
-  text(others: () => Promise<MetricsData[]> = () => Promise.resolve([])): Promise<{ contentType: string; body: string }> {
+  text(
+    others: () => Promise<MetricsData[]> = () => Promise.resolve([]),
+  ): Promise<{ contentType: string; body: string }> {
     this.scrape ??= this.makeText(others).finally(() => (this.scrape = undefined));
     return this.scrape;
   }
@@ -189,24 +273,47 @@ export class Metrics {
   /** Everything this process counted, for the process that serves the API to add up. */
   async data(): Promise<MetricsData> {
     const answers: MetricsData['answers'] = [];
-    for (const [zone, byRecord] of this.answers) for (const [record, byPool] of byRecord) for (const [pool, c] of byPool) answers.push([zone, record, pool, c.n]);
+    for (const [zone, byRecord] of this.answers)
+      for (const [record, byPool] of byRecord)
+        for (const [pool, c] of byPool) answers.push([zone, record, pool, c.n]);
     return { registry: await this.registry.getMetricsAsJSON(), answers };
   }
 
-  private async makeText(others: () => Promise<MetricsData[]>): Promise<{ contentType: string; body: string }> {
+  private async makeText(
+    others: () => Promise<MetricsData[]>,
+  ): Promise<{ contentType: string; body: string }> {
     const theirs = await others();
     const slicer = new Slicer();
-    const small = theirs.length === 0 ? await this.registry.metrics() : await AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...theirs.map((d) => d.registry)]).metrics();
+    const small =
+      theirs.length === 0
+        ? await this.registry.metrics()
+        : await AggregatorRegistry.aggregate([
+            await this.registry.getMetricsAsJSON(),
+            ...theirs.map((d) => d.registry),
+          ]).metrics();
     const answers = await this.answerSeries(theirs, slicer);
     const members: Series[] = [];
     for (const m of this.sources.membersUp()) {
-      if (m) members.push({ labels: { zone: m.zone, record: m.record, pool: m.pool }, value: m.up });
+      if (m)
+        members.push({ labels: { zone: m.zone, record: m.record, pool: m.pool }, value: m.up });
       await slicer.tick();
     }
     const body = [
       small.trimEnd(),
-      await familyText('gslb_answers_total', 'Dynamic answers, by zone, record and the pool (or path) they came from', 'counter', answers, slicer),
-      await familyText('gslb_pool_members_up', 'Members up in each pool (effective state)', 'gauge', members, slicer),
+      await familyText(
+        'gslb_answers_total',
+        'Dynamic answers, by zone, record and the pool (or path) they came from',
+        'counter',
+        answers,
+        slicer,
+      ),
+      await familyText(
+        'gslb_pool_members_up',
+        'Members up in each pool (effective state)',
+        'gauge',
+        members,
+        slicer,
+      ),
     ].join('\n');
     return { contentType: this.registry.contentType, body: `${body}\n` };
   }
@@ -220,13 +327,18 @@ export class Metrics {
       if (found) found.n += n;
       else sums.set(key, { zone, record, pool, n });
     };
-    for (const [zone, byRecord] of this.answers) for (const [record, byPool] of byRecord) for (const [pool, c] of byPool) add(zone, record, pool, c.n);
+    for (const [zone, byRecord] of this.answers)
+      for (const [record, byPool] of byRecord)
+        for (const [pool, c] of byPool) add(zone, record, pool, c.n);
     for (const d of theirs) {
       for (const [zone, record, pool, n] of d.answers) {
         add(zone, record, pool, n);
         await slicer.tick();
       }
     }
-    return [...sums.values()].map((s) => ({ labels: { zone: s.zone, record: this.names.record(s.record), pool: s.pool }, value: s.n }));
+    return [...sums.values()].map((s) => ({
+      labels: { zone: s.zone, record: this.names.record(s.record), pool: s.pool },
+      value: s.n,
+    }));
   }
 }

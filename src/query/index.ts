@@ -1,3 +1,11 @@
 // Public surface of query: request bytes in, reply bytes out.
 export { type CookiePolicy, type ReplyCookie, type ServerIdentity, slipReply } from './extras.ts';
-export { requestOpcode, respond, type RespondOptions, servfailFor, type Outcome, type RequestContext, type Transport } from './respond.ts';
+export {
+  requestOpcode,
+  respond,
+  type RespondOptions,
+  servfailFor,
+  type Outcome,
+  type RequestContext,
+  type Transport,
+} from './respond.ts';

@@ -3,16 +3,40 @@
 // (resolved and encoded); then remembered for the next query of the same shape.
 import { addressBytes, Opcode, Rcode, RRClass, type RR, RRType } from '../core/index.ts';
 import {
-  type ClientSubnet, EDNS_UDP_SIZE, type EdnsOption, encodeClientSubnet, encodeMessage, type Message, OPTION_CLIENT_SUBNET,
-  parseRequest, type RawQuestion, type RequestEdns,
+  type ClientSubnet,
+  EDNS_UDP_SIZE,
+  type EdnsOption,
+  encodeClientSubnet,
+  encodeMessage,
+  type Message,
+  OPTION_CLIENT_SUBNET,
+  parseRequest,
+  type RawQuestion,
+  type RequestEdns,
 } from '../dns/index.ts';
 import {
-  type Answer, type CachedReply, type Chooser, choose, type ClientAddress, type DynamicPlan, type DynamicTrace, type EncodedReply,
-  resolve, resolveChoice, type Snapshot,
+  type Answer,
+  type CachedReply,
+  type Chooser,
+  choose,
+  type ClientAddress,
+  type DynamicPlan,
+  type DynamicTrace,
+  type EncodedReply,
+  resolve,
+  resolveChoice,
+  type Snapshot,
 } from '../resolve/index.ts';
 import { classHash } from '../rrl/index.ts';
 import {
-  chaosAnswer, chaosText, COOKIE_OPTION_BYTES, cookieOption, type CookiePolicy, nsidOption, type ReplyCookie, replyCookie,
+  chaosAnswer,
+  chaosText,
+  COOKIE_OPTION_BYTES,
+  cookieOption,
+  type CookiePolicy,
+  nsidOption,
+  type ReplyCookie,
+  replyCookie,
   type ServerIdentity,
 } from './extras.ts';
 
@@ -59,40 +83,86 @@ export interface DynamicSummary {
 const NO_OPTIONS: RespondOptions = {};
 
 /** Answers one DNS request. Expected faults are values; anything thrown is a bug (the caller answers SERVFAIL). */
-export function respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot, chooser: Chooser, options: RespondOptions = NO_OPTIONS): Outcome {
+export function respond(
+  buf: Buffer,
+  ctx: RequestContext,
+  snapshot: Snapshot,
+  chooser: Chooser,
+  options: RespondOptions = NO_OPTIONS,
+): Outcome {
   const req = parseRequest(buf);
   if (req.kind === 'drop') return { ...NOTHING, reason: req.reason };
-  const cookie = req.edns?.cookie && options.cookies ? replyCookie(req.edns.cookie, ctx.remoteAddress, options.cookies, (options.nowSeconds ?? nowSeconds)()) : undefined;
-  const base: ReplyBase = { id: req.id, opcode: req.opcode, rd: req.rd, cd: req.cd, question: req.question, edns: req.edns, cookie, identity: options.identity };
-  if (req.kind === 'error') return reply(base, ctx, { rcode: req.rcode, answer: undefined }, req.reason);
+  const cookie =
+    req.edns?.cookie && options.cookies
+      ? replyCookie(
+          req.edns.cookie,
+          ctx.remoteAddress,
+          options.cookies,
+          (options.nowSeconds ?? nowSeconds)(),
+        )
+      : undefined;
+  const base: ReplyBase = {
+    id: req.id,
+    opcode: req.opcode,
+    rd: req.rd,
+    cd: req.cd,
+    question: req.question,
+    edns: req.edns,
+    cookie,
+    identity: options.identity,
+  };
+  if (req.kind === 'error')
+    return reply(base, ctx, { rcode: req.rcode, answer: undefined }, req.reason);
   const q = req.question;
   if (q.class === RRClass.CH) return chaos(base, ctx, q, options.identity);
   const refusal = refuseReason(q);
   if (refusal) return reply(base, ctx, { rcode: refusal.rcode, answer: undefined }, refusal.reason);
   // RFC 7873 §5.2.3: a server that requires cookies answers a UDP query without a valid one BADCOOKIE and a cookie.
   if (cookie && cookie.status !== 'valid' && options.cookies?.require && ctx.transport === 'udp') {
-    return reply(base, ctx, { rcode: Rcode.BADCOOKIE, answer: undefined }, 'a valid server cookie is required');
+    return reply(
+      base,
+      ctx,
+      { rcode: Rcode.BADCOOKIE, answer: undefined },
+      'a valid server cookie is required',
+    );
   }
   // Replies are encoded once per snapshot, then only ID, flags, the client's question bytes (its letter case), its
   // ECS address and its cookie (the reply's last bytes) are patched: static answers are the same for every client; a
   // question that leads to a dynamic record keeps that record, and its replies by what was picked, so a query runs
   // only the pick.
-  const shape = replyShape(q.type, maxReplyBytes(ctx.transport, req.edns), req.edns, options.identity);
+  const shape = replyShape(
+    q.type,
+    maxReplyBytes(ctx.transport, req.edns),
+    req.edns,
+    options.identity,
+  );
   const cached = snapshot.replies?.get(q.name, shape);
   if (cached?.kind === 'reply') return fromCache(cached, undefined, buf, q, req.edns, cookie);
   const client = clientOf(req.edns, ctx.remoteAddress);
-  const choice = cached?.kind === 'dynamic' ? choose(snapshot, cached.record, client, chooser) : undefined;
+  const choice =
+    cached?.kind === 'dynamic' ? choose(snapshot, cached.record, client, chooser) : undefined;
   const hit = choice && cached?.kind === 'dynamic' ? cached.replies.get(choice.pickKey) : undefined;
-  if (hit && choice && cached?.kind === 'dynamic') return fromCache(hit, summaryOf(cached.record.key, choice.plan), buf, q, req.edns, cookie);
+  if (hit && choice && cached?.kind === 'dynamic')
+    return fromCache(hit, summaryOf(cached.record.key, choice.plan), buf, q, req.edns, cookie);
   const query = { name: q.name, type: q.type };
-  const answer = choice ? resolveChoice(query, client, snapshot, chooser, choice) : resolve(query, client, snapshot, chooser);
+  const answer = choice
+    ? resolveChoice(query, client, snapshot, chooser, choice)
+    : resolve(query, client, snapshot, chooser);
   const out = fresh(base, ctx, q, answer);
   if (snapshot.replies && out.reply) remember(snapshot, q.name, shape, answer, out, cached);
   return out;
 }
 
 const NOTHING: Outcome = {
-  reply: undefined, rcode: -1, reason: undefined, qtype: undefined, zone: undefined, ecs: false, dynamic: undefined, responseClass: 0, cookie: undefined,
+  reply: undefined,
+  rcode: -1,
+  reason: undefined,
+  qtype: undefined,
+  zone: undefined,
+  ecs: false,
+  dynamic: undefined,
+  responseClass: 0,
+  cookie: undefined,
   question: undefined,
 };
 
@@ -100,10 +170,25 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-function fromCache(entry: EncodedReply, dynamic: DynamicSummary | undefined, buf: Buffer, q: RawQuestion, edns: RequestEdns | undefined, cookie: ReplyCookie | undefined): Outcome {
+function fromCache(
+  entry: EncodedReply,
+  dynamic: DynamicSummary | undefined,
+  buf: Buffer,
+  q: RawQuestion,
+  edns: RequestEdns | undefined,
+  cookie: ReplyCookie | undefined,
+): Outcome {
   return {
-    reply: patchCached(entry.bytes, buf, q, edns?.clientSubnet, cookie), rcode: entry.rcode, reason: undefined, qtype: q.type, zone: entry.zone,
-    ecs: edns?.clientSubnet !== undefined, dynamic, responseClass: entry.responseClass, cookie, question: q,
+    reply: patchCached(entry.bytes, buf, q, edns?.clientSubnet, cookie),
+    rcode: entry.rcode,
+    reason: undefined,
+    qtype: q.type,
+    zone: entry.zone,
+    ecs: edns?.clientSubnet !== undefined,
+    dynamic,
+    responseClass: entry.responseClass,
+    cookie,
+    question: q,
   };
 }
 
@@ -112,23 +197,49 @@ function fresh(base: ReplyBase, ctx: RequestContext, q: RawQuestion, answer: Ans
   const zone = answer.kind === 'refused' ? undefined : answer.zone;
   const trace = answer.kind === 'refused' ? undefined : answer.trace;
   const record = answer.kind === 'refused' ? undefined : answer.record;
-  const out = reply(base, ctx, { rcode: rcodeOf(answer), answer }, answer.kind === 'refused' ? answer.reason : undefined);
-  return { ...out, zone, dynamic: trace && record ? summaryOf(record.key, trace) : undefined, responseClass: classHash(responseClass(answer, q)) };
+  const out = reply(
+    base,
+    ctx,
+    { rcode: rcodeOf(answer), answer },
+    answer.kind === 'refused' ? answer.reason : undefined,
+  );
+  return {
+    ...out,
+    zone,
+    dynamic: trace && record ? summaryOf(record.key, trace) : undefined,
+    responseClass: classHash(responseClass(answer, q)),
+  };
 }
 
 /** Keeps a fresh reply in the snapshot's cache: the reply itself, or for a dynamic record, by what was picked. */
-function remember(snapshot: Snapshot, name: string, shape: number, answer: Answer, out: Outcome, cached: CachedReply | undefined): void {
+function remember(
+  snapshot: Snapshot,
+  name: string,
+  shape: number,
+  answer: Answer,
+  out: Outcome,
+  cached: CachedReply | undefined,
+): void {
   const cache = snapshot.replies!;
-  const encoded: EncodedReply = { bytes: out.reply!, rcode: out.rcode, zone: out.zone, responseClass: out.responseClass };
+  const encoded: EncodedReply = {
+    bytes: out.reply!,
+    rcode: out.rcode,
+    zone: out.zone,
+    responseClass: out.responseClass,
+  };
   const trace = answer.kind === 'refused' ? undefined : answer.trace;
   const record = answer.kind === 'refused' ? undefined : answer.record;
   if (!trace || !record || out.zone === undefined) {
     cache.set(name, { kind: 'reply', shape, ...encoded }, isNegative(answer));
     return;
   }
-  const owner = answer.kind === 'refused' ? name : answer.answer.at(-1)?.name ?? name;
+  const owner = answer.kind === 'refused' ? name : (answer.answer.at(-1)?.name ?? name);
   let route = cached?.kind === 'dynamic' ? cached : undefined;
-  if (!route) cache.set(name, (route = { kind: 'dynamic', shape, record, zone: out.zone, owner, replies: new Map() }));
+  if (!route)
+    cache.set(
+      name,
+      (route = { kind: 'dynamic', shape, record, zone: out.zone, owner, replies: new Map() }),
+    );
   cache.setPick(route, trace.pickKey, encoded);
 }
 
@@ -140,7 +251,9 @@ function remember(snapshot: Snapshot, name: string, shape: number, answer: Answe
 function responseClass(answer: Answer, q: RawQuestion): string {
   switch (answer.kind) {
     case 'answer':
-      return q.type === RRType.ANY ? `any ${q.name}` : `answer ${answer.wildcard ?? q.name} ${q.type}`;
+      return q.type === RRType.ANY
+        ? `any ${q.name}`
+        : `answer ${answer.wildcard ?? q.name} ${q.type}`;
     case 'nodata':
       return `nodata ${answer.zone}`;
     case 'nxdomain':
@@ -162,17 +275,38 @@ function isNegative(answer: Answer): boolean {
 }
 
 /** CH TXT id.server, hostname.bind, version.bind: what the operator configured, REFUSED for the rest. */
-function chaos(base: ReplyBase, ctx: RequestContext, q: RawQuestion, identity: ServerIdentity | undefined): Outcome {
+function chaos(
+  base: ReplyBase,
+  ctx: RequestContext,
+  q: RawQuestion,
+  identity: ServerIdentity | undefined,
+): Outcome {
   const text = chaosText(q, identity);
-  if (text === undefined) return reply(base, ctx, { rcode: Rcode.REFUSED, answer: undefined }, `class CH ${q.name} is not answered`);
-  return reply(base, ctx, { rcode: Rcode.NOERROR, answer: undefined, chaos: chaosAnswer(q, text) }, undefined);
+  if (text === undefined)
+    return reply(
+      base,
+      ctx,
+      { rcode: Rcode.REFUSED, answer: undefined },
+      `class CH ${q.name} is not answered`,
+    );
+  return reply(
+    base,
+    ctx,
+    { rcode: Rcode.NOERROR, answer: undefined, chaos: chaosAnswer(q, text) },
+    undefined,
+  );
 }
 
 /**
  * Everything besides the name that a reply's bytes depend on, as one number: type, size limit, EDNS and DO, the ECS
  * family and source prefix (the address itself is patched in), whether it carries NSID and a cookie (patched in).
  */
-function replyShape(type: number, maxBytes: number, edns: RequestEdns | undefined, identity: ServerIdentity | undefined): number {
+function replyShape(
+  type: number,
+  maxBytes: number,
+  edns: RequestEdns | undefined,
+  identity: ServerIdentity | undefined,
+): number {
   const size = maxBytes >= 65535 ? 1023 : maxBytes - 512; // 0..720 over UDP
   const ednsCode = edns ? (edns.dnssecOk ? 2 : 1) : 0;
   const ecs = edns?.clientSubnet;
@@ -190,7 +324,13 @@ function summaryOf(record: string, d: DynamicPlan | DynamicTrace): DynamicSummar
  * cookie, its cookie. The OPT record is the reply's last and its options end ECS, COOKIE: the cookie is the last 24
  * bytes, the address the ceil(source/8) before its option header (family and prefixes are in the shape).
  */
-function patchCached(cached: Buffer, request: Buffer, q: RawQuestion, ecs: ClientSubnet | undefined, cookie: ReplyCookie | undefined): Buffer {
+function patchCached(
+  cached: Buffer,
+  request: Buffer,
+  q: RawQuestion,
+  ecs: ClientSubnet | undefined,
+  cookie: ReplyCookie | undefined,
+): Buffer {
   // TypedArray set and byte loops: Buffer#copy's argument checks cost more than these few bytes.
   const out = Buffer.allocUnsafe(cached.length);
   out.set(cached);
@@ -222,9 +362,12 @@ function clientOf(edns: RequestEdns | undefined, remoteAddress: string): ClientA
 
 /** Checks before any lookup (STYLE §5): class, meta types, transfers. */
 function refuseReason(q: RawQuestion): { rcode: number; reason: string } | undefined {
-  if (q.class !== RRClass.IN) return { rcode: Rcode.REFUSED, reason: `class ${q.class} is not served` };
-  if (q.type === RRType.AXFR || q.type === RRType.IXFR) return { rcode: Rcode.REFUSED, reason: 'zone transfers are not allowed' };
-  if (q.type === RRType.OPT || q.type === RRType.TSIG) return { rcode: Rcode.FORMERR, reason: `type ${q.type} cannot be queried` };
+  if (q.class !== RRClass.IN)
+    return { rcode: Rcode.REFUSED, reason: `class ${q.class} is not served` };
+  if (q.type === RRType.AXFR || q.type === RRType.IXFR)
+    return { rcode: Rcode.REFUSED, reason: 'zone transfers are not allowed' };
+  if (q.type === RRType.OPT || q.type === RRType.TSIG)
+    return { rcode: Rcode.FORMERR, reason: `type ${q.type} cannot be queried` };
   return undefined;
 }
 
@@ -258,14 +401,33 @@ interface ReplyBase {
 
 const NONE: readonly RR[] = [];
 
-function reply(base: ReplyBase, ctx: RequestContext, result: { rcode: number; answer: Answer | undefined; chaos?: readonly RR[] }, reason: string | undefined): Outcome {
+function reply(
+  base: ReplyBase,
+  ctx: RequestContext,
+  result: { rcode: number; answer: Answer | undefined; chaos?: readonly RR[] },
+  reason: string | undefined,
+): Outcome {
   const a = result.answer && result.answer.kind !== 'refused' ? result.answer : undefined;
   // AA: we are the authority for every answer except a bare referral (RFC 1034 §4.3.2 step 3b).
-  const aa = (a !== undefined && !(a.kind === 'delegation' && a.answer.length === 0)) || result.chaos !== undefined;
+  const aa =
+    (a !== undefined && !(a.kind === 'delegation' && a.answer.length === 0)) ||
+    result.chaos !== undefined;
   const message: Message = {
-    id: base.id, qr: true, opcode: base.opcode, aa, tc: false, rd: base.rd, ra: false, ad: false, cd: base.cd,
-    rcode: base.edns ? result.rcode : result.rcode & 0xf, question: [], answer: a?.answer ?? result.chaos ?? NONE, authority: a?.authority ?? NONE,
-    additional: a?.additional ?? NONE, edns: replyEdns(base, a?.scopePrefix ?? 0),
+    id: base.id,
+    qr: true,
+    opcode: base.opcode,
+    aa,
+    tc: false,
+    rd: base.rd,
+    ra: false,
+    ad: false,
+    cd: base.cd,
+    rcode: base.edns ? result.rcode : result.rcode & 0xf,
+    question: [],
+    answer: a?.answer ?? result.chaos ?? NONE,
+    authority: a?.authority ?? NONE,
+    additional: a?.additional ?? NONE,
+    edns: replyEdns(base, a?.scopePrefix ?? 0),
   };
   const encoded = encodeMessage(message, {
     maxBytes: maxReplyBytes(ctx.transport, base.edns),
@@ -273,8 +435,16 @@ function reply(base: ReplyBase, ctx: RequestContext, result: { rcode: number; an
     ...(base.question && base.opcode === Opcode.QUERY ? { rawQuestion: base.question } : {}),
   });
   return {
-    reply: encoded, rcode: result.rcode, reason, qtype: base.question?.type, zone: undefined, ecs: base.edns?.clientSubnet !== undefined, dynamic: undefined,
-    responseClass: classHash('error'), cookie: base.cookie, question: base.question,
+    reply: encoded,
+    rcode: result.rcode,
+    reason,
+    qtype: base.question?.type,
+    zone: undefined,
+    ecs: base.edns?.clientSubnet !== undefined,
+    dynamic: undefined,
+    responseClass: classHash('error'),
+    cookie: base.cookie,
+    question: base.question,
   };
 }
 
@@ -286,7 +456,11 @@ function replyEdns(base: ReplyBase, scopePrefix: number): Message['edns'] {
   const nsid = edns.nsid ? nsidOption(base.identity) : undefined;
   if (nsid) options.push(nsid);
   const ecs = edns.clientSubnet;
-  if (ecs) options.push({ code: OPTION_CLIENT_SUBNET, data: encodeClientSubnet(ecs, ecs.sourcePrefix === 0 ? 0 : scopePrefix) });
+  if (ecs)
+    options.push({
+      code: OPTION_CLIENT_SUBNET,
+      data: encodeClientSubnet(ecs, ecs.sourcePrefix === 0 ? 0 : scopePrefix),
+    });
   if (base.cookie) options.push(cookieOption(base.cookie));
   return { udpSize: EDNS_UDP_SIZE, extendedRcode: 0, version: 0, dnssecOk: edns.dnssecOk, options };
 }

@@ -5,7 +5,11 @@ import { addressBytes, type Cidr, cidrContains } from '../core/index.ts';
 export type RedirectChoice =
   | { readonly kind: 'unknown-host' }
   | { readonly kind: 'member'; readonly location: string } // scheme://host[:port], no path
-  | { readonly kind: 'none'; readonly fallbackUrl: string | undefined; readonly retryAfterSeconds: number };
+  | {
+      readonly kind: 'none';
+      readonly fallbackUrl: string | undefined;
+      readonly retryAfterSeconds: number;
+    };
 
 export interface RedirectContext {
   /** The choice for a request to `host` (lower case, no port) from `client`. */
@@ -20,8 +24,18 @@ export interface RedirectReply {
   readonly body: string;
 }
 
-export function redirect(req: { method: string; url: string; host: string | undefined; peer: string; forwardedFor: string | undefined }, ctx: RedirectContext): RedirectReply {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'only GET and HEAD are redirected\n', { allow: 'GET, HEAD' });
+export function redirect(
+  req: {
+    method: string;
+    url: string;
+    host: string | undefined;
+    peer: string;
+    forwardedFor: string | undefined;
+  },
+  ctx: RedirectContext,
+): RedirectReply {
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return reply(405, 'only GET and HEAD are redirected\n', { allow: 'GET, HEAD' });
   const host = hostOf(req.host);
   const client = clientOf(req.peer, req.forwardedFor, ctx.trustedProxies);
   if (!host || !client) return reply(404, 'unknown host\n');
@@ -42,7 +56,15 @@ export function redirect(req: { method: string; url: string; host: string | unde
 }
 
 function reply(status: number, body: string, headers: Record<string, string> = {}): RedirectReply {
-  return { status, body, headers: { 'cache-control': 'no-store', 'content-type': 'text/plain; charset=utf-8', ...headers } };
+  return {
+    status,
+    body,
+    headers: {
+      'cache-control': 'no-store',
+      'content-type': 'text/plain; charset=utf-8',
+      ...headers,
+    },
+  };
 }
 
 /**
@@ -52,7 +74,9 @@ function reply(status: number, body: string, headers: Record<string, string> = {
 function pathOf(url: string): string {
   const path = /^https?:\/\/[^/?#]*/i.test(url) ? url.replace(/^https?:\/\/[^/?#]*/i, '') : url;
   const absolute = path.startsWith('/') ? path : `/${path}`;
-  return absolute.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]/g, (c) => Buffer.from(c, 'latin1').toString('hex').replace(/../g, '%$&').toUpperCase());
+  return absolute.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]/g, (c) =>
+    Buffer.from(c, 'latin1').toString('hex').replace(/../g, '%$&').toUpperCase(),
+  );
 }
 
 /** "WWW.Example.com:8080" → "www.example.com"; "[2001:db8::1]:80" → undefined (an address names no record). */
@@ -63,11 +87,18 @@ function hostOf(header: string | undefined): string | undefined {
 }
 
 /** The peer, or for a trusted peer the right-most X-Forwarded-For entry that is not itself a trusted proxy. */
-export function clientOf(peer: string, forwardedFor: string | undefined, trusted: readonly Cidr[]): Uint8Array | undefined {
+export function clientOf(
+  peer: string,
+  forwardedFor: string | undefined,
+  trusted: readonly Cidr[],
+): Uint8Array | undefined {
   let client = addressBytes(peer);
   const isTrusted = (a: Uint8Array): boolean => trusted.some((c) => cidrContains(c, a));
   if (!client || !forwardedFor || !isTrusted(client)) return client;
-  for (const hop of forwardedFor.split(',').map((s) => s.trim()).reverse()) {
+  for (const hop of forwardedFor
+    .split(',')
+    .map((s) => s.trim())
+    .reverse()) {
     const a = addressBytes(hop);
     if (!a) break;
     client = a;
@@ -80,10 +111,16 @@ export function clientOf(peer: string, forwardedFor: string | undefined, trusted
 export function redirectHandler(ctx: RedirectContext) {
   return (req: http.IncomingMessage, _body: Buffer | undefined, res: http.ServerResponse): void => {
     const forwarded = req.headers['x-forwarded-for'];
-    const r = redirect({
-      method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host, peer: req.socket.remoteAddress ?? '',
-      forwardedFor: Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
-    }, ctx);
+    const r = redirect(
+      {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        host: req.headers.host,
+        peer: req.socket.remoteAddress ?? '',
+        forwardedFor: Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+      },
+      ctx,
+    );
     res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });
     res.end(req.method === 'HEAD' ? undefined : r.body);
   };

@@ -2,7 +2,13 @@
 import { maskAddress, type RR } from '../core/index.ts';
 import { type ClientFacts, NO_FACTS } from '../geo/index.ts';
 import type { DynamicRecord, MemberStatus, PickMethod, Pool, PoolMember } from '../zone/index.ts';
-import { type Candidate, type Chooser, pickRendezvous, pickRoundRobin, pickWeighted } from './pick.ts';
+import {
+  type Candidate,
+  type Chooser,
+  pickRendezvous,
+  pickRoundRobin,
+  pickWeighted,
+} from './pick.ts';
 import { matchRule } from './rules.ts';
 
 export interface ClientAddress {
@@ -39,8 +45,18 @@ export interface DynamicTrace {
   /** The pool that answered, or the outcome when no pool did ('default values', 'redirect', ...): for counters. */
   readonly answeredBy: string;
   readonly facts: ClientFacts | undefined;
-  readonly rules: readonly { readonly index: number; readonly pool: string; readonly matched: boolean; readonly detail: string }[];
-  readonly pools: readonly { readonly name: string; readonly override: MemberStatus | undefined; readonly members: readonly MemberTrace[]; readonly answered: boolean }[];
+  readonly rules: readonly {
+    readonly index: number;
+    readonly pool: string;
+    readonly matched: boolean;
+    readonly detail: string;
+  }[];
+  readonly pools: readonly {
+    readonly name: string;
+    readonly override: MemberStatus | undefined;
+    readonly members: readonly MemberTrace[];
+    readonly answered: boolean;
+  }[];
   readonly outcome: Outcome;
   /** Answered on a degraded path (with ttl_degraded). */
   readonly degraded: boolean;
@@ -96,9 +112,17 @@ export interface PlannedCandidate extends Candidate {
  * Equal keys, equal answers: the members picked (in order), the TTL and the ECS scope. The query path keys encoded
  * replies by it.
  */
-export function pickKey(plan: DynamicPlan, picked: readonly PlannedCandidate[], scopePrefix: number): string {
+export function pickKey(
+  plan: DynamicPlan,
+  picked: readonly PlannedCandidate[],
+  scopePrefix: number,
+): string {
   if (picked.length === 1 && scopePrefix === plan.scopePrefix) return picked[0]!.key;
-  return keyOf(picked.map((c) => c.address), plan.ttl, scopePrefix);
+  return keyOf(
+    picked.map((c) => c.address),
+    plan.ttl,
+    scopePrefix,
+  );
 }
 
 function keyOf(addresses: readonly string[], ttl: number, scopePrefix: number): string {
@@ -120,37 +144,92 @@ function factsOf(w: Working): ClientFacts {
   return (w.facts ??= w.client.address ? w.lookupFacts(w.client.address) : NO_FACTS);
 }
 
-function settle(w: Working, outcome: Outcome, degraded: boolean, members: readonly PoolMember[], pool: string | undefined, pickAll = false): DynamicPlan {
+function settle(
+  w: Working,
+  outcome: Outcome,
+  degraded: boolean,
+  members: readonly PoolMember[],
+  pool: string | undefined,
+  pickAll = false,
+): DynamicPlan {
   const { record } = w;
   const ttl = degraded ? record.ttlDegraded : record.ttl;
-  const planned = (address: string, weight: number): PlannedCandidate => ({ address, weight, key: keyOf([address], ttl, w.scope) });
+  const planned = (address: string, weight: number): PlannedCandidate => ({
+    address,
+    weight,
+    key: keyOf([address], ttl, w.scope),
+  });
   // Weight 0 drains: such members are picked only when no member with weight is up, and then as equals.
   const weighted = members.filter((m) => m.weight > 0);
   const drained = !pickAll && weighted.length === 0;
-  const candidates = (pickAll || drained ? members : weighted).map((m) => planned(m.address, drained ? 1 : m.weight));
-  const records = new Map(members.map((m) => [m.address, m.record.ttl === ttl ? m.record : { ...m.record, ttl }]));
-  const answeredBy = (outcome === 'pool' || outcome === 'fallback') && pool !== undefined ? pool : outcome;
-  return { record, outcome, degraded, pool, answeredBy, pickAll, members, candidates, records, ttl, scopePrefix: w.scope, facts: w.facts, rules: w.rules, pools: w.pools };
+  const candidates = (pickAll || drained ? members : weighted).map((m) =>
+    planned(m.address, drained ? 1 : m.weight),
+  );
+  const records = new Map(
+    members.map((m) => [m.address, m.record.ttl === ttl ? m.record : { ...m.record, ttl }]),
+  );
+  const answeredBy =
+    (outcome === 'pool' || outcome === 'fallback') && pool !== undefined ? pool : outcome;
+  return {
+    record,
+    outcome,
+    degraded,
+    pool,
+    answeredBy,
+    pickAll,
+    members,
+    candidates,
+    records,
+    ttl,
+    scopePrefix: w.scope,
+    facts: w.facts,
+    rules: w.rules,
+    pools: w.pools,
+  };
 }
 
 /** A decision: the plan (see `planDynamic`) and a pick from it. */
-export function decideDynamic(record: DynamicRecord, client: ClientAddress, lookupFacts: (a: Uint8Array) => ClientFacts, health: HealthView, chooser: Chooser, purpose: 'dns' | 'http' = 'dns'): DynamicDecision {
+export function decideDynamic(
+  record: DynamicRecord,
+  client: ClientAddress,
+  lookupFacts: (a: Uint8Array) => ClientFacts,
+  health: HealthView,
+  chooser: Chooser,
+  purpose: 'dns' | 'http' = 'dns',
+): DynamicDecision {
   return pickFromPlan(planDynamic(record, client, lookupFacts, health, purpose), client, chooser);
 }
 
 /** The pick for one query from a plan, with the whole trace. */
-export function pickFromPlan(plan: DynamicPlan, client: ClientAddress, chooser: Chooser): DynamicDecision {
+export function pickFromPlan(
+  plan: DynamicPlan,
+  client: ClientAddress,
+  chooser: Chooser,
+): DynamicDecision {
   const pick = pickCandidates(plan, client, chooser);
   return decisionOf(plan, pick.picked, Math.max(plan.scopePrefix, pick.scope));
 }
 
 /** The decision (records and trace) for members picked from a plan. */
-export function decisionOf(plan: DynamicPlan, picked: readonly PlannedCandidate[], scopePrefix: number): DynamicDecision {
+export function decisionOf(
+  plan: DynamicPlan,
+  picked: readonly PlannedCandidate[],
+  scopePrefix: number,
+): DynamicDecision {
   const records = picked.map((c) => plan.records.get(c.address)!);
   const trace: DynamicTrace = {
-    pickKey: pickKey(plan, picked, scopePrefix), answeredBy: plan.answeredBy, facts: plan.facts, rules: plan.rules, pools: plan.pools,
-    outcome: plan.outcome, degraded: plan.degraded, method: plan.record.method, candidates: plan.members.map(candidateOf),
-    picked: picked.map((c) => c.address), ttl: plan.ttl, scopePrefix,
+    pickKey: pickKey(plan, picked, scopePrefix),
+    answeredBy: plan.answeredBy,
+    facts: plan.facts,
+    rules: plan.rules,
+    pools: plan.pools,
+    outcome: plan.outcome,
+    degraded: plan.degraded,
+    method: plan.record.method,
+    candidates: plan.members.map(candidateOf),
+    picked: picked.map((c) => c.address),
+    ttl: plan.ttl,
+    scopePrefix,
   };
   return { record: plan.record, records, scopePrefix, trace };
 }
@@ -159,9 +238,24 @@ export function decisionOf(plan: DynamicPlan, picked: readonly PlannedCandidate[
  * `purpose: 'http'` is the redirect tier's view: it never answers with the redirect addresses (that would send the
  * client back to the tier) and treats fail-open and empty as nothing healthy.
  */
-export function planDynamic(record: DynamicRecord, client: ClientAddress, lookupFacts: (a: Uint8Array) => ClientFacts, health: HealthView, purpose: 'dns' | 'http' = 'dns'): DynamicPlan {
-  const w: Working = { record, client, lookupFacts, facts: undefined, scope: 0, rules: [], pools: [] };
-  if (record.redirect?.mode === 'always' && purpose === 'dns') return settle(w, 'redirect', false, redirectMembers(record), undefined, true);
+export function planDynamic(
+  record: DynamicRecord,
+  client: ClientAddress,
+  lookupFacts: (a: Uint8Array) => ClientFacts,
+  health: HealthView,
+  purpose: 'dns' | 'http' = 'dns',
+): DynamicPlan {
+  const w: Working = {
+    record,
+    client,
+    lookupFacts,
+    facts: undefined,
+    scope: 0,
+    rules: [],
+    pools: [],
+  };
+  if (record.redirect?.mode === 'always' && purpose === 'dns')
+    return settle(w, 'redirect', false, redirectMembers(record), undefined, true);
   let chain: Pool[] = [];
   const facts = (): ClientFacts => factsOf(w); // one closure per plan, not per rule
   for (const rule of record.rules) {
@@ -182,7 +276,8 @@ export function planDynamic(record: DynamicRecord, client: ClientAddress, lookup
   }
   // Default values answer a client no rule matched (the normal path), or one whose whole chain is down (degraded).
   const defaults = record.defaults.filter((m) => memberTrace(record, m, health).up);
-  if (defaults.length > 0) return settle(w, 'default values', chain.length > 0, defaults, 'default');
+  if (defaults.length > 0)
+    return settle(w, 'default values', chain.length > 0, defaults, 'default');
   if (purpose === 'http') return settle(w, 'empty', true, [], undefined, true);
   if (record.redirect) return settle(w, 'redirect', true, redirectMembers(record), undefined, true);
   if (record.allDown === 'empty') return settle(w, 'empty', true, [], undefined, true);
@@ -203,27 +298,50 @@ export function planDynamic(record: DynamicRecord, client: ClientAddress, lookup
  * yes         obey    down     down
  * yes         obey    unknown  per healthcheck.initial (default up); no health check: up
  */
-function memberTrace(record: DynamicRecord, m: PoolMember, health: HealthView, poolOverride?: MemberStatus): MemberTrace {
+function memberTrace(
+  record: DynamicRecord,
+  m: PoolMember,
+  health: HealthView,
+  poolOverride?: MemberStatus,
+): MemberTrace {
   const check = record.healthcheck ? health.check(record, m.address) : undefined;
   const verdict = check === undefined ? 'unknown' : check ? 'up' : 'down';
   const inService = health.inService(record, m.address);
-  const status = poolOverride !== undefined && poolOverride !== 'obey' ? poolOverride : health.memberOverride(record, m.address) ?? m.status;
-  const up = inService && (status === 'up' || (status === 'obey' && (check ?? record.healthcheck?.initial !== 'down')));
-  return { address: m.address, weight: m.weight, status: inService ? status : 'deleted', health: verdict, up };
+  const status =
+    poolOverride !== undefined && poolOverride !== 'obey'
+      ? poolOverride
+      : (health.memberOverride(record, m.address) ?? m.status);
+  const up =
+    inService &&
+    (status === 'up' || (status === 'obey' && (check ?? record.healthcheck?.initial !== 'down')));
+  return {
+    address: m.address,
+    weight: m.weight,
+    status: inService ? status : 'deleted',
+    health: verdict,
+    up,
+  };
 }
 
 /** Every pool of a record with its override and each member's effective state (for the API and metrics). */
-export function describePools(record: DynamicRecord, health: HealthView): { name: string; override: MemberStatus | undefined; members: MemberTrace[] }[] {
+export function describePools(
+  record: DynamicRecord,
+  health: HealthView,
+): { name: string; override: MemberStatus | undefined; members: MemberTrace[] }[] {
   return [...record.pools.values()].map((pool) => {
     const override = health.poolOverride(record, pool.name);
-    return { name: pool.name, override, members: pool.members.map((m) => memberTrace(record, m, health, override)) };
+    return {
+      name: pool.name,
+      override,
+      members: pool.members.map((m) => memberTrace(record, m, health, override)),
+    };
   });
 }
 
 /** The pool a rule names, then its fallbacks, each once. */
 function fallbackChain(record: DynamicRecord, start: string): Pool[] {
   const chain: Pool[] = [];
-  for (let name: string | undefined = start; name !== undefined; ) {
+  for (let name: string | undefined = start; name !== undefined;) {
     const pool = record.pools.get(name);
     if (!pool || chain.includes(pool)) break;
     chain.push(pool);
@@ -234,14 +352,22 @@ function fallbackChain(record: DynamicRecord, start: string): Pool[] {
 
 function redirectMembers(record: DynamicRecord): PoolMember[] {
   return (record.redirect?.addresses ?? []).map((rr) => ({
-    address: rr.data.type === 'A' || rr.data.type === 'AAAA' ? rr.data.address : '', weight: 1, status: 'up', host: undefined, record: rr,
+    address: rr.data.type === 'A' || rr.data.type === 'AAAA' ? rr.data.address : '',
+    weight: 1,
+    status: 'up',
+    host: undefined,
+    record: rr,
   }));
 }
 
 const candidateOf = (m: PoolMember): Candidate => ({ address: m.address, weight: m.weight });
 
 /** The members one query gets from a plan (its candidates, see `settle`), and the scope a hash pick adds. */
-export function pickCandidates(plan: DynamicPlan, client: ClientAddress, chooser: Chooser): { picked: readonly PlannedCandidate[]; scope: number } {
+export function pickCandidates(
+  plan: DynamicPlan,
+  client: ClientAddress,
+  chooser: Chooser,
+): { picked: readonly PlannedCandidate[]; scope: number } {
   const { record, candidates } = plan;
   if (plan.pickAll) return { picked: candidates, scope: 0 };
   switch (record.method) {
@@ -250,11 +376,21 @@ export function pickCandidates(plan: DynamicPlan, client: ClientAddress, chooser
     case 'weighted':
       return { picked: pickWeighted(candidates, record.answers, chooser), scope: 0 };
     case 'weighted-rr':
-      return { picked: pickRoundRobin(candidates, record.answers, chooser.next(`${record.name}/${record.type}/${plan.pool ?? ''}`)), scope: 0 };
+      return {
+        picked: pickRoundRobin(
+          candidates,
+          record.answers,
+          chooser.next(`${record.name}/${record.type}/${plan.pool ?? ''}`),
+        ),
+        scope: 0,
+      };
     case 'hash': {
       const address = client.address ?? new Uint8Array(4);
       const prefix = Math.min(client.prefix, HASH_PREFIX[address.length as 4 | 16]);
-      return { picked: pickRendezvous(candidates, record.answers, maskAddress(address, prefix)), scope: client.address ? prefix : 0 };
+      return {
+        picked: pickRendezvous(candidates, record.answers, maskAddress(address, prefix)),
+        scope: client.address ? prefix : 0,
+      };
     }
     default: {
       const never: never = record.method;

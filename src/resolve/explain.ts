@@ -13,13 +13,21 @@ export interface ExplainInput {
 }
 
 export function formatExplanation(e: ExplainInput): string {
-  const lines = [`${e.query.name} ${typeName(e.query.type)} asked by ${e.client}${e.ecs ? ` with ECS ${e.ecs}` : ''}`];
+  const lines = [
+    `${e.query.name} ${typeName(e.query.type)} asked by ${e.client}${e.ecs ? ` with ECS ${e.ecs}` : ''}`,
+  ];
   if (e.facts) lines.push(`client: ${describeFacts(e.facts)}`);
   const a = e.answer;
   if (a.kind === 'refused') return [...lines, `REFUSED: ${a.reason}`].join('\n');
   if (a.trace) lines.push(...describeTrace(a.trace));
-  lines.push(`result: ${a.kind === 'answer' ? 'NOERROR' : a.kind === 'nxdomain' ? 'NXDOMAIN' : a.kind === 'nodata' ? 'NOERROR (no data)' : 'referral'} from zone ${a.zone}, ECS scope /${a.scopePrefix}`);
-  for (const [title, rrs] of [['answer', a.answer], ['authority', a.authority], ['additional', a.additional]] as const) {
+  lines.push(
+    `result: ${a.kind === 'answer' ? 'NOERROR' : a.kind === 'nxdomain' ? 'NXDOMAIN' : a.kind === 'nodata' ? 'NOERROR (no data)' : 'referral'} from zone ${a.zone}, ECS scope /${a.scopePrefix}`,
+  );
+  for (const [title, rrs] of [
+    ['answer', a.answer],
+    ['authority', a.authority],
+    ['additional', a.additional],
+  ] as const) {
     if (rrs.length > 0) lines.push(`${title}:`, ...rrs.map((rr) => `  ${formatRR(rr)}`));
   }
   return lines.join('\n');
@@ -37,13 +45,21 @@ export function describeFacts(f: ClientFacts): string {
 function describeTrace(t: DynamicTrace): string[] {
   const lines: string[] = [];
   if (t.rules.length > 0) lines.push('rules:');
-  for (const r of t.rules) lines.push(`  ${r.index + 1}. → ${r.pool}: ${r.matched ? 'MATCH' : 'no'} (${r.detail})`);
+  for (const r of t.rules)
+    lines.push(`  ${r.index + 1}. → ${r.pool}: ${r.matched ? 'MATCH' : 'no'} (${r.detail})`);
   if (t.rules.length > 0 && !t.rules.some((r) => r.matched)) lines.push('  no rule matched');
   for (const p of t.pools) {
-    lines.push(`pool ${p.name}${p.override ? ` (operator: ${p.override})` : ''}: ${p.answered ? 'has members up' : 'nothing up, following its fallback'}`);
-    for (const m of p.members) lines.push(`  ${m.address} weight ${m.weight} status ${m.status} check ${m.health} → ${m.up ? 'up' : 'down'}`);
+    lines.push(
+      `pool ${p.name}${p.override ? ` (operator: ${p.override})` : ''}: ${p.answered ? 'has members up' : 'nothing up, following its fallback'}`,
+    );
+    for (const m of p.members)
+      lines.push(
+        `  ${m.address} weight ${m.weight} status ${m.status} check ${m.health} → ${m.up ? 'up' : 'down'}`,
+      );
   }
-  lines.push(`outcome: ${t.outcome}; method ${t.method}; candidates ${t.candidates.map((c) => `${c.address}(${c.weight})`).join(' ') || 'none'}`);
+  lines.push(
+    `outcome: ${t.outcome}; method ${t.method}; candidates ${t.candidates.map((c) => `${c.address}(${c.weight})`).join(' ') || 'none'}`,
+  );
   lines.push(`picked: ${t.picked.join(' ') || 'nothing'}; TTL ${t.ttl}`);
   return lines;
 }

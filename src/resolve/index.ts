@@ -2,16 +2,42 @@
 import { type ClientFacts, type GeoDatabase, NO_FACTS as NO_GEO_FACTS } from '../geo/index.ts';
 import type { DynamicRecord, ZoneSet } from '../zone/index.ts';
 import type { Answer, Query } from './answer.ts';
-import { type ClientAddress, decideDynamic, type DynamicDecision, type DynamicPlan, type HealthView, decisionOf, pickCandidates, pickFromPlan, pickKey, planDynamic, type PlannedCandidate } from './dynamic.ts';
+import {
+  type ClientAddress,
+  decideDynamic,
+  type DynamicDecision,
+  type DynamicPlan,
+  type HealthView,
+  decisionOf,
+  pickCandidates,
+  pickFromPlan,
+  pickKey,
+  planDynamic,
+  type PlannedCandidate,
+} from './dynamic.ts';
 import { lookup } from './lookup.ts';
 import type { Chooser } from './pick.ts';
 
 export type { Answer, Query } from './answer.ts';
-export type { ClientAddress, DynamicDecision, DynamicPlan, DynamicTrace, HealthView, MemberTrace, Outcome } from './dynamic.ts';
+export type {
+  ClientAddress,
+  DynamicDecision,
+  DynamicPlan,
+  DynamicTrace,
+  HealthView,
+  MemberTrace,
+  Outcome,
+} from './dynamic.ts';
 export { describePools } from './dynamic.ts';
 export { findZone } from './lookup.ts';
 export { describeFacts, type ExplainInput, formatExplanation } from './explain.ts';
-export { type Candidate, type Chooser, pickRendezvous, pickRoundRobin, pickWeighted } from './pick.ts';
+export {
+  type Candidate,
+  type Chooser,
+  pickRendezvous,
+  pickRoundRobin,
+  pickWeighted,
+} from './pick.ts';
 
 /** The data every decision reads; one snapshot per query, never changed in place. */
 export interface Snapshot {
@@ -29,7 +55,13 @@ export interface Snapshot {
 
 /** A snapshot with empty reply and plan caches, as the server keeps one. */
 export function cachingSnapshot(data: Pick<Snapshot, 'zones' | 'geo' | 'health'>): Snapshot {
-  return { zones: data.zones, geo: data.geo, health: data.health, replies: new ReplyCache(), plans: new Map() };
+  return {
+    zones: data.zones,
+    geo: data.geo,
+    health: data.health,
+    replies: new ReplyCache(),
+    plans: new Map(),
+  };
 }
 
 /**
@@ -104,7 +136,13 @@ class ReplyTier {
     } else if (found.shape === entry.shape) {
       this.byName.set(name, entry);
     } else {
-      this.byName.set(name, new Map([[found.shape, found], [entry.shape, entry]]));
+      this.byName.set(
+        name,
+        new Map([
+          [found.shape, found],
+          [entry.shape, entry],
+        ]),
+      );
       this.count(1);
     }
   }
@@ -133,14 +171,33 @@ export interface EncodedReply {
  */
 export type CachedReply =
   | ({ readonly kind: 'reply'; readonly shape: number } & EncodedReply)
-  | { readonly kind: 'dynamic'; readonly shape: number; readonly record: DynamicRecord; readonly zone: string; readonly owner: string; readonly replies: Map<string, EncodedReply> };
+  | {
+      readonly kind: 'dynamic';
+      readonly shape: number;
+      readonly record: DynamicRecord;
+      readonly zone: string;
+      readonly owner: string;
+      readonly replies: Map<string, EncodedReply>;
+    };
 
 /** Every member counts as never checked: until health checks run, members are up unless their status says otherwise. */
-export const NO_HEALTH: HealthView = { check: () => undefined, inService: () => true, memberOverride: () => undefined, poolOverride: () => undefined };
+export const NO_HEALTH: HealthView = {
+  check: () => undefined,
+  inService: () => true,
+  memberOverride: () => undefined,
+  poolOverride: () => undefined,
+};
 
 /** Decides the answer to one query: no I/O, no clock, and randomness only from `chooser`. */
-export function resolve(query: Query, client: ClientAddress, snapshot: Snapshot, chooser: Chooser): Answer {
-  return lookup(snapshot.zones, query, (rrset) => pickFromPlan(planFor(snapshot, rrset.dynamic!, client), client, chooser));
+export function resolve(
+  query: Query,
+  client: ClientAddress,
+  snapshot: Snapshot,
+  chooser: Chooser,
+): Answer {
+  return lookup(snapshot.zones, query, (rrset) =>
+    pickFromPlan(planFor(snapshot, rrset.dynamic!, client), client, chooser),
+  );
 }
 
 /** A pick from a dynamic record's plan for one client (the query path's shortcut; see `resolveChoice`). */
@@ -152,18 +209,36 @@ export interface Choice {
   readonly pickKey: string;
 }
 
-export function choose(snapshot: Snapshot, record: DynamicRecord, client: ClientAddress, chooser: Chooser): Choice {
+export function choose(
+  snapshot: Snapshot,
+  record: DynamicRecord,
+  client: ClientAddress,
+  chooser: Chooser,
+): Choice {
   const plan = planFor(snapshot, record, client);
   const pick = pickCandidates(plan, client, chooser);
   const scopePrefix = Math.max(plan.scopePrefix, pick.scope);
-  return { plan, picked: pick.picked, scopePrefix, pickKey: pickKey(plan, pick.picked, scopePrefix) };
+  return {
+    plan,
+    picked: pick.picked,
+    scopePrefix,
+    pickKey: pickKey(plan, pick.picked, scopePrefix),
+  };
 }
 
 /** `resolve`, with the choice already made for its record: the answer the choice stands for. */
-export function resolveChoice(query: Query, client: ClientAddress, snapshot: Snapshot, chooser: Chooser, choice: Choice): Answer {
-  return lookup(snapshot.zones, query, (rrset) => rrset.dynamic === choice.plan.record
-    ? decisionOf(choice.plan, choice.picked, choice.scopePrefix)
-    : pickFromPlan(planFor(snapshot, rrset.dynamic!, client), client, chooser));
+export function resolveChoice(
+  query: Query,
+  client: ClientAddress,
+  snapshot: Snapshot,
+  chooser: Chooser,
+  choice: Choice,
+): Answer {
+  return lookup(snapshot.zones, query, (rrset) =>
+    rrset.dynamic === choice.plan.record
+      ? decisionOf(choice.plan, choice.picked, choice.scopePrefix)
+      : pickFromPlan(planFor(snapshot, rrset.dynamic!, client), client, chooser),
+  );
 }
 
 /**
@@ -216,14 +291,23 @@ const MAX_PLANNED_RECORDS = 256;
 function clientKey(client: ClientAddress): number | string {
   const a = client.address;
   if (!a) return -1;
-  if (a.length === 4 && client.prefix <= 24) return ((a[0]! << 16) | (a[1]! << 8) | a[2]!) * 64 + client.prefix;
-  if (a.length === 4) return 2 ** 38 + (((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0) * 64 + client.prefix;
+  if (a.length === 4 && client.prefix <= 24)
+    return ((a[0]! << 16) | (a[1]! << 8) | a[2]!) * 64 + client.prefix;
+  if (a.length === 4)
+    return (
+      2 ** 38 + (((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0) * 64 + client.prefix
+    );
   let text = `${client.prefix}/`;
   for (const byte of a) text += byte.toString(16).padStart(2, '0');
   return text;
 }
 
 /** The redirect tier's decision for a dynamic record: the same rules, pools and health, without redirect answers. */
-export function decideForHttp(record: DynamicRecord, client: ClientAddress, snapshot: Snapshot, chooser: Chooser): DynamicDecision {
+export function decideForHttp(
+  record: DynamicRecord,
+  client: ClientAddress,
+  snapshot: Snapshot,
+  chooser: Chooser,
+): DynamicDecision {
   return decideDynamic(record, client, factsOf(snapshot), snapshot.health, chooser, 'http');
 }

@@ -45,10 +45,15 @@ export function lookup(zones: ZoneSet, query: Query, decide: DecideDynamic): Ans
     switch (step.kind) {
       case 'records': {
         const wildcard = step.rrset.name === name ? undefined : step.rrset.name;
-        if (step.rrset.dynamic) return withWildcard(dynamicAnswer(zone, chain, name, decide(step.rrset)), wildcard);
+        if (step.rrset.dynamic)
+          return withWildcard(dynamicAnswer(zone, chain, name, decide(step.rrset)), wildcard);
         // Addresses of in-zone name servers ride along with an NS answer, as NSD and BIND do.
-        const extra = step.rrset.type === RRType.NS ? nameServerAddresses(zone, step.rrset.records) : [];
-        return withWildcard(sections('answer', zone, [...chain, ...ownedBy(step.rrset, name)], [], extra), wildcard);
+        const extra =
+          step.rrset.type === RRType.NS ? nameServerAddresses(zone, step.rrset.records) : [];
+        return withWildcard(
+          sections('answer', zone, [...chain, ...ownedBy(step.rrset, name)], [], extra),
+          wildcard,
+        );
       }
       case 'nodata':
       case 'nxdomain':
@@ -60,7 +65,11 @@ export function lookup(zones: ZoneSet, query: Query, decide: DecideDynamic): Ans
         chain.push(rr);
         const target = rr.data.type === 'CNAME' ? rr.data.target : name;
         // Chains stop at the zone's edge, at a loop, or after MAX_CNAME_CHAIN links.
-        if (!isAtOrBelow(target, zone.origin) || seen.has(target) || chain.length >= MAX_CNAME_CHAIN) {
+        if (
+          !isAtOrBelow(target, zone.origin) ||
+          seen.has(target) ||
+          chain.length >= MAX_CNAME_CHAIN
+        ) {
           return sections('answer', zone, chain, []);
         }
         name = target;
@@ -81,7 +90,10 @@ function lookupName(zone: Zone, name: string, type: number): Step {
   if (!node) return { kind: 'nxdomain' };
   if (node.rrsets.size === 0) return { kind: 'nodata' }; // empty non-terminal, RFC 4592 §2.2.2
   const cname = node.rrsets.get(RRType.CNAME);
-  if (cname && type !== RRType.CNAME) return type === RRType.ANY ? { kind: 'records', rrset: cname } : { kind: 'cname', rrset: cname };
+  if (cname && type !== RRType.CNAME)
+    return type === RRType.ANY
+      ? { kind: 'records', rrset: cname }
+      : { kind: 'cname', rrset: cname };
   if (type === RRType.ANY) return { kind: 'records', rrset: minimalAny(node.rrsets) };
   const rrset = node.rrsets.get(type);
   return rrset ? { kind: 'records', rrset } : { kind: 'nodata' };
@@ -126,7 +138,14 @@ function negativeSoa(zone: Zone): RR {
 
 function referral(zone: Zone, cut: string, chain: readonly RR[]): Answer {
   const ns = zone.nodes.get(cut)?.rrsets.get(RRType.NS)?.records ?? [];
-  return { kind: 'delegation', zone: zone.origin, answer: chain, authority: ns, additional: nameServerAddresses(zone, ns), scopePrefix: 0 };
+  return {
+    kind: 'delegation',
+    zone: zone.origin,
+    answer: chain,
+    authority: ns,
+    additional: nameServerAddresses(zone, ns),
+    scopePrefix: 0,
+  };
 }
 
 /** A and AAAA records this zone holds for the targets of NS records: glue below a cut, addresses elsewhere. */
@@ -135,22 +154,56 @@ function nameServerAddresses(zone: Zone, ns: readonly RR[]): RR[] {
   for (const rr of ns) {
     if (rr.data.type !== 'NS' || !isAtOrBelow(rr.data.target, zone.origin)) continue;
     const target = zone.nodes.get(rr.data.target);
-    for (const type of [RRType.A, RRType.AAAA]) out.push(...(target?.rrsets.get(type)?.records ?? []));
+    for (const type of [RRType.A, RRType.AAAA])
+      out.push(...(target?.rrsets.get(type)?.records ?? []));
   }
   return out;
 }
 
-function dynamicAnswer(zone: Zone, chain: readonly RR[], name: string, decision: DynamicDecision): AnswerWithSections {
+function dynamicAnswer(
+  zone: Zone,
+  chain: readonly RR[],
+  name: string,
+  decision: DynamicDecision,
+): AnswerWithSections {
   const { scopePrefix, trace, record } = decision;
-  if (decision.records.length === 0) return { kind: 'nodata', zone: zone.origin, answer: chain, authority: [negativeSoa(zone)], additional: [], scopePrefix, trace, record };
+  if (decision.records.length === 0)
+    return {
+      kind: 'nodata',
+      zone: zone.origin,
+      answer: chain,
+      authority: [negativeSoa(zone)],
+      additional: [],
+      scopePrefix,
+      trace,
+      record,
+    };
   const records = decision.records.map((rr) => (rr.name === name ? rr : { ...rr, name }));
-  return { kind: 'answer', zone: zone.origin, answer: chain.length === 0 ? records : [...chain, ...records], authority: [], additional: [], scopePrefix, trace, record };
+  return {
+    kind: 'answer',
+    zone: zone.origin,
+    answer: chain.length === 0 ? records : [...chain, ...records],
+    authority: [],
+    additional: [],
+    scopePrefix,
+    trace,
+    record,
+  };
 }
 
-function withWildcard(answer: AnswerWithSections, wildcard: string | undefined): AnswerWithSections {
+function withWildcard(
+  answer: AnswerWithSections,
+  wildcard: string | undefined,
+): AnswerWithSections {
   return wildcard === undefined ? answer : { ...answer, wildcard };
 }
 
-function sections(kind: 'answer' | 'nodata' | 'nxdomain', zone: Zone, answer: readonly RR[], authority: readonly RR[], additional: readonly RR[] = []): AnswerWithSections {
+function sections(
+  kind: 'answer' | 'nodata' | 'nxdomain',
+  zone: Zone,
+  answer: readonly RR[],
+  authority: readonly RR[],
+  additional: readonly RR[] = [],
+): AnswerWithSections {
   return { kind, zone: zone.origin, answer, authority, additional, scopePrefix: 0 };
 }

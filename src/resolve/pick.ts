@@ -14,7 +14,11 @@ export interface Chooser {
 }
 
 /** Weighted random sampling without replacement: long-run shares follow the weights. */
-export function pickWeighted<C extends Candidate>(candidates: readonly C[], count: number, chooser: Chooser): C[] {
+export function pickWeighted<C extends Candidate>(
+  candidates: readonly C[],
+  count: number,
+  chooser: Chooser,
+): C[] {
   if (count === 1 && candidates.length > 0) return [pickOne(candidates, chooser.random())]; // the common case, without copies
   const left = [...candidates];
   const picked: C[] = [];
@@ -43,7 +47,11 @@ function pickOne<C extends Candidate>(candidates: readonly C[], u: number): C {
  * Smooth weighted round robin (nginx): position k of a sequence of period sum(weights) in which each member
  * appears weight times, spread out. `count` distinct members are taken from positions k, k+1, ...
  */
-export function pickRoundRobin<C extends Candidate>(candidates: readonly C[], count: number, position: number): C[] {
+export function pickRoundRobin<C extends Candidate>(
+  candidates: readonly C[],
+  count: number,
+  position: number,
+): C[] {
   const period = candidates.reduce((n, c) => n + c.weight, 0);
   const sequence = smoothSequence(candidates, period);
   const picked: C[] = [];
@@ -73,8 +81,15 @@ function smoothSequence<C extends Candidate>(candidates: readonly C[], period: n
  * Weighted rendezvous hashing of the client subnet: each member scores -weight / ln(u), u a hash of (subnet, member)
  * in (0, 1); the best `count` win. Removing a member moves only the subnets it had won.
  */
-export function pickRendezvous<C extends Candidate>(candidates: readonly C[], count: number, subnet: Uint8Array): C[] {
-  const scored = candidates.map((c) => ({ c, score: -c.weight / Math.log((hash32(subnet, c.address) + 0.5) / 4294967296) }));
+export function pickRendezvous<C extends Candidate>(
+  candidates: readonly C[],
+  count: number,
+  subnet: Uint8Array,
+): C[] {
+  const scored = candidates.map((c) => ({
+    c,
+    score: -c.weight / Math.log((hash32(subnet, c.address) + 0.5) / 4294967296),
+  }));
   scored.sort((a, b) => b.score - a.score || (a.c.address < b.c.address ? -1 : 1));
   return scored.slice(0, count).map((s) => s.c);
 }

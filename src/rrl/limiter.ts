@@ -42,11 +42,16 @@ export class RateLimiter {
   constructor(private readonly options: RateLimitOptions) {
     this.v4Mask = options.ipv4Prefix === 0 ? 0 : (0xffffffff << (32 - options.ipv4Prefix)) | 0;
     this.v6Bytes = Math.ceil(options.ipv6Prefix / 8);
-    this.v6LastMask = options.ipv6Prefix % 8 === 0 ? 0xff : (0xff << (8 - (options.ipv6Prefix % 8))) & 0xff;
-    this.exempt4 = Int32Array.from(options.exempt.filter((c) => c.bytes.length === 4).flatMap((c) => {
-      const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) | 0;
-      return [int32(c.bytes) & mask, mask];
-    }));
+    this.v6LastMask =
+      options.ipv6Prefix % 8 === 0 ? 0xff : (0xff << (8 - (options.ipv6Prefix % 8))) & 0xff;
+    this.exempt4 = Int32Array.from(
+      options.exempt
+        .filter((c) => c.bytes.length === 4)
+        .flatMap((c) => {
+          const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) | 0;
+          return [int32(c.bytes) & mask, mask];
+        }),
+    );
     this.exempt6 = options.exempt.filter((c) => c.bytes.length === 16);
   }
 
@@ -61,13 +66,15 @@ export class RateLimiter {
     if (v4 !== undefined) {
       key = mix(responseClass ^ Math.imul(v4 & this.v4Mask, 0x9e3779b1), 4);
       exempt = false;
-      for (let i = 0; i < this.exempt4.length && !exempt; i += 2) exempt = (v4 & this.exempt4[i + 1]!) === this.exempt4[i];
+      for (let i = 0; i < this.exempt4.length && !exempt; i += 2)
+        exempt = (v4 & this.exempt4[i + 1]!) === this.exempt4[i];
     } else {
       const bytes = addressBytes(source);
       if (!bytes) return 'send';
       if (bytes.length === 4) return this.check(bytes.join('.'), responseClass, nowSeconds);
       key = responseClass;
-      for (let i = 0; i < this.v6Bytes; i++) key = mix(key, i === this.v6Bytes - 1 ? bytes[i]! & this.v6LastMask : bytes[i]!);
+      for (let i = 0; i < this.v6Bytes; i++)
+        key = mix(key, i === this.v6Bytes - 1 ? bytes[i]! & this.v6LastMask : bytes[i]!);
       key = mix(key, 6);
       exempt = this.exempt6.some((c) => cidrContains(c, bytes));
     }

@@ -5,7 +5,10 @@ import { type ConnectionTable, listenTcp } from './tcp.ts';
 
 export type Transport = 'udp' | 'tcp';
 /** Queries are answered at once; a handler may answer later (a worker's UPDATE goes to the primary) with a promise. */
-export type DnsHandler = (request: Buffer, ctx: { transport: Transport; remoteAddress: string }) => Buffer | undefined | Promise<Buffer | undefined>;
+export type DnsHandler = (
+  request: Buffer,
+  ctx: { transport: Transport; remoteAddress: string },
+) => Buffer | undefined | Promise<Buffer | undefined>;
 
 export interface ListenOptions {
   readonly host: string;
@@ -37,9 +40,20 @@ export async function listenDns(options: ListenOptions, handle: DnsHandler): Pro
     const udp = await bindUdp(options, handle);
     const port = udp.address().port;
     try {
-      const tcp = await listenTcp({ host: options.host, port, idleTimeoutMs: options.tcpIdleTimeoutMs, maxConnections: options.tcpMaxConnections, maxPerClient: options.tcpMaxPerClient }, handle);
+      const tcp = await listenTcp(
+        {
+          host: options.host,
+          port,
+          idleTimeoutMs: options.tcpIdleTimeoutMs,
+          maxConnections: options.tcpMaxConnections,
+          maxPerClient: options.tcpMaxPerClient,
+        },
+        handle,
+      );
       return {
-        host: options.host, port, udpReceiveBuffer: udp.getRecvBufferSize(),
+        host: options.host,
+        port,
+        udpReceiveBuffer: udp.getRecvBufferSize(),
         close: () => Promise.all([closeUdp(udp), closeTcp(tcp)]).then(() => undefined),
       };
     } catch (e) {
@@ -52,11 +66,18 @@ export async function listenDns(options: ListenOptions, handle: DnsHandler): Pro
 
 function bindUdp(options: ListenOptions, handle: DnsHandler): Promise<dgram.Socket> {
   // IPv6 sockets take IPv6 only, so "0.0.0.0:53" and "[::]:53" can both be listed.
-  const socket = dgram.createSocket({ type: net.isIPv6(options.host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(options.host), recvBufferSize: UDP_RECEIVE_BUFFER });
+  const socket = dgram.createSocket({
+    type: net.isIPv6(options.host) ? 'udp6' : 'udp4',
+    ipv6Only: net.isIPv6(options.host),
+    recvBufferSize: UDP_RECEIVE_BUFFER,
+  });
   socket.on('message', (msg, rinfo) => {
     const reply = handle(msg, { transport: 'udp', remoteAddress: rinfo.address });
     if (reply instanceof Promise) {
-      reply.then((r) => r && socket.send(r, rinfo.port, rinfo.address), () => undefined);
+      reply.then(
+        (r) => r && socket.send(r, rinfo.port, rinfo.address),
+        () => undefined,
+      );
     } else if (reply) {
       socket.send(reply, rinfo.port, rinfo.address);
     }

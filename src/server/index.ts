@@ -1,2 +1,8 @@
 // Public surface of server: DNS sockets (UDP and TCP) for a handler supplied by app.ts.
-export { listenDns, type DnsHandler, type DnsListener, type ListenOptions, type Transport } from './dns-listener.ts';
+export {
+  listenDns,
+  type DnsHandler,
+  type DnsListener,
+  type ListenOptions,
+  type Transport,
+} from './dns-listener.ts';

@@ -36,7 +36,10 @@ export class ConnectionTable {
     private readonly limits: TcpLimits,
     private readonly now: () => number = Date.now,
   ) {
-    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, limits.idleTimeoutMs / 4)));
+    this.sweeper = setInterval(
+      () => this.sweep(),
+      Math.max(50, Math.min(1000, limits.idleTimeoutMs / 4)),
+    );
     this.sweeper.unref();
   }
 
@@ -48,8 +51,10 @@ export class ConnectionTable {
   admit(socket: net.Socket): Connection | undefined {
     const source = socket.remoteAddress ?? '';
     const mine = this.bySource.get(source);
-    if (mine && mine.size >= this.limits.maxPerClient && !this.closeIdlest(mine)) return void socket.destroy();
-    if (this.all.size >= this.limits.maxConnections && !this.closeIdlest(this.all)) return void socket.destroy();
+    if (mine && mine.size >= this.limits.maxPerClient && !this.closeIdlest(mine))
+      return void socket.destroy();
+    if (this.all.size >= this.limits.maxConnections && !this.closeIdlest(this.all))
+      return void socket.destroy();
     const conn: Connection = { socket, source, lastMessageAt: this.now(), inFlight: 0 };
     this.all.add(conn);
     if (mine) mine.add(conn);
@@ -70,7 +75,8 @@ export class ConnectionTable {
   /** Closes the connection of `among` that has waited longest for a message and has no answer outstanding. */
   private closeIdlest(among: Set<Connection>): boolean {
     let idlest: Connection | undefined;
-    for (const c of among) if (c.inFlight === 0 && (!idlest || c.lastMessageAt < idlest.lastMessageAt)) idlest = c;
+    for (const c of among)
+      if (c.inFlight === 0 && (!idlest || c.lastMessageAt < idlest.lastMessageAt)) idlest = c;
     if (!idlest) return false;
     idlest.socket.destroy();
     this.forget(idlest);
@@ -91,7 +97,11 @@ export class ConnectionTable {
 }
 
 /** Serves one admitted connection: frames in, replies out in query order, reading paused while replies back up. */
-export function serveConnection(conn: Connection, table: ConnectionTable, handle: DnsHandler): void {
+export function serveConnection(
+  conn: Connection,
+  table: ConnectionTable,
+  handle: DnsHandler,
+): void {
   const { socket } = conn;
   const input = new FrameReader();
   // Replies leave in query order: once one is late (a promise), the ones after it wait for it.
@@ -106,7 +116,11 @@ export function serveConnection(conn: Connection, table: ConnectionTable, handle
     table.answered(conn);
   };
   const work = (): void => {
-    while (!socket.destroyed && socket.writableLength <= MAX_UNSENT_BYTES && conn.inFlight < MAX_IN_FLIGHT) {
+    while (
+      !socket.destroyed &&
+      socket.writableLength <= MAX_UNSENT_BYTES &&
+      conn.inFlight < MAX_IN_FLIGHT
+    ) {
       const message = input.next();
       if (!message) return;
       const reply = handle(message, { transport: 'tcp', remoteAddress: conn.source });
@@ -115,11 +129,13 @@ export function serveConnection(conn: Connection, table: ConnectionTable, handle
         continue;
       }
       conn.inFlight++;
-      const current: Promise<unknown> = (late ? late.then(() => reply) : Promise.resolve(reply)).then(send, () => undefined).finally(() => {
-        conn.inFlight--;
-        if (late === current) late = undefined;
-        resume();
-      });
+      const current: Promise<unknown> = (late ? late.then(() => reply) : Promise.resolve(reply))
+        .then(send, () => undefined)
+        .finally(() => {
+          conn.inFlight--;
+          if (late === current) late = undefined;
+          resume();
+        });
       late = current;
     }
     if (!waiting && !socket.destroyed) {
@@ -158,7 +174,8 @@ class FrameReader {
   next(): Buffer | undefined {
     if (this.buffered < 2) return undefined;
     const first = this.chunks[0]!;
-    const length = first.length >= 2 ? first.readUInt16BE(0) : (first[0]! << 8) | this.chunks[1]![0]!;
+    const length =
+      first.length >= 2 ? first.readUInt16BE(0) : (first[0]! << 8) | this.chunks[1]![0]!;
     if (this.buffered < 2 + length) return undefined;
     const frame = this.take(2 + length);
     return frame.subarray(2);
@@ -187,7 +204,10 @@ class FrameReader {
   }
 }
 
-export function listenTcp(options: { host: string; port: number } & TcpLimits, handle: DnsHandler): Promise<{ server: net.Server; table: ConnectionTable }> {
+export function listenTcp(
+  options: { host: string; port: number } & TcpLimits,
+  handle: DnsHandler,
+): Promise<{ server: net.Server; table: ConnectionTable }> {
   const table = new ConnectionTable(options);
   const server = net.createServer({ noDelay: true }, (socket) => {
     const conn = table.admit(socket);
@@ -195,10 +215,13 @@ export function listenTcp(options: { host: string; port: number } & TcpLimits, h
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: options.port, host: options.host, ipv6Only: net.isIPv6(options.host), backlog: 1024 }, () => {
-      server.off('error', reject);
-      server.on('error', () => undefined); // accept errors (EMFILE) pass; the next connection is tried again
-      resolve({ server, table });
-    });
+    server.listen(
+      { port: options.port, host: options.host, ipv6Only: net.isIPv6(options.host), backlog: 1024 },
+      () => {
+        server.off('error', reject);
+        server.on('error', () => undefined); // accept errors (EMFILE) pass; the next connection is tried again
+        resolve({ server, table });
+      },
+    );
   });
 }

@@ -1,9 +1,26 @@
 // The live state (stored overlays, serials, member state, overrides) over the zone files: what queries, updates and
 // reloads see. Persistent maps: a change copies what it touches, so one costs the same however many came before.
-import { formatRData, PersistentMap, RRClass, type RData, type RR, rdataTypeCode, typeName } from '../core/index.ts';
+import {
+  formatRData,
+  PersistentMap,
+  RRClass,
+  type RData,
+  type RR,
+  rdataTypeCode,
+  typeName,
+} from '../core/index.ts';
 import type { HealthView } from '../resolve/index.ts';
 import { rdataKey, type UpdateZone } from '../update/index.ts';
-import { editZone, type MemberStatus, type RRset, type RRsetChange, serialGreater, soaSerial, type Zone, type ZoneSet } from '../zone/index.ts';
+import {
+  editZone,
+  type MemberStatus,
+  type RRset,
+  type RRsetChange,
+  serialGreater,
+  soaSerial,
+  type Zone,
+  type ZoneSet,
+} from '../zone/index.ts';
 import type { Commit, JournalEntry, OverlayRecordRow, StoredState } from './rows.ts';
 
 export interface MemberState {
@@ -41,7 +58,12 @@ export interface LiveState {
   readonly overrides: PersistentMap<RecordOverrides>;
 }
 
-export const EMPTY_LIVE: LiveState = { serials: new Map(), overlays: new Map(), members: PersistentMap.empty(), overrides: PersistentMap.empty() };
+export const EMPTY_LIVE: LiveState = {
+  serials: new Map(),
+  overlays: new Map(),
+  members: PersistentMap.empty(),
+  overrides: PersistentMap.empty(),
+};
 
 /** How a record (an RRset, a dynamic record) is keyed in live state: "name|type", as DynamicRecord.key. */
 export function recordKey(name: string, type: number): string {
@@ -62,18 +84,33 @@ export function liveFromStored(s: StoredState): LiveState {
   const overlays = new Map<string, [string, OverlayRRset][]>();
   for (const o of s.overlays) {
     const records = o.records.map((r) => ({ ...decodeRecord(o.name, r), ttl: o.ttl }));
-    (overlays.get(o.zone) ?? overlays.set(o.zone, []).get(o.zone)!).push([recordKey(o.name, o.type), { ttl: o.ttl, records, base: o.base }]);
+    (overlays.get(o.zone) ?? overlays.set(o.zone, []).get(o.zone)!).push([
+      recordKey(o.name, o.type),
+      { ttl: o.ttl, records, base: o.base },
+    ]);
   }
   const members = new Map<string, Map<string, MemberState>>();
   for (const m of s.members) {
     const key = recordKey(m.name, m.type);
-    (members.get(key) ?? members.set(key, new Map()).get(key)!).set(m.address, { inService: m.inService, health: m.health, healthSince: m.healthSince });
+    (members.get(key) ?? members.set(key, new Map()).get(key)!).set(m.address, {
+      inService: m.inService,
+      health: m.health,
+      healthSince: m.healthSince,
+    });
   }
-  const overrides = new Map<string, { members: Map<string, Override>; pools: Map<string, Override> }>();
+  const overrides = new Map<
+    string,
+    { members: Map<string, Override>; pools: Map<string, Override> }
+  >();
   for (const o of s.overrides) {
     const key = recordKey(o.name, o.type);
-    const entry = overrides.get(key) ?? overrides.set(key, { members: new Map(), pools: new Map() }).get(key)!;
-    (o.kind === 'pool' ? entry.pools : entry.members).set(o.target, { status: o.status as MemberStatus, reason: o.reason, at: o.at });
+    const entry =
+      overrides.get(key) ?? overrides.set(key, { members: new Map(), pools: new Map() }).get(key)!;
+    (o.kind === 'pool' ? entry.pools : entry.members).set(o.target, {
+      status: o.status as MemberStatus,
+      reason: o.reason,
+      at: o.at,
+    });
   }
   return {
     serials: s.serials,
@@ -100,7 +137,11 @@ export function dataJson(data: RData): unknown {
 
 function decodeRecord(name: string, row: OverlayRecordRow): RR {
   const parsed = JSON.parse(row.data) as RData & { data?: unknown };
-  const data = (parsed.type === 'UNKNOWN' ? { ...parsed, data: Buffer.from(String(parsed.data), 'hex') } : parsed) as RData;
+  const data = (
+    parsed.type === 'UNKNOWN'
+      ? { ...parsed, data: Buffer.from(String(parsed.data), 'hex') }
+      : parsed
+  ) as RData;
   return { name, type: rdataTypeCode(data), class: RRClass.IN, ttl: 0, data };
 }
 
@@ -109,7 +150,11 @@ function decodeRecord(name: string, row: OverlayRecordRow): RR {
  * - an overlay whose zone-file RRset changed since the overlay was written is dropped: the newer edit wins;
  * - each zone's serial is the greater (RFC 1982) of the file's and the stored one, so it never goes back.
  */
-export function reconcile(files: ZoneSet, live: LiveState, nowMs: number): { live: LiveState; commit: Commit } {
+export function reconcile(
+  files: ZoneSet,
+  live: LiveState,
+  nowMs: number,
+): { live: LiveState; commit: Commit } {
   const overlays = new Map(live.overlays);
   const dropped: NonNullable<Commit['overlays']>[number][] = [];
   const journal: JournalEntry[] = [];
@@ -121,7 +166,18 @@ export function reconcile(files: ZoneSet, live: LiveState, nowMs: number): { liv
       if (fileZone && baseOf(fileZone, name, type) === overlay.base) continue;
       gone.push([key, undefined]);
       dropped.push({ zone, name, type, ttl: 0, base: null, delete: true });
-      journal.push({ at: nowMs, source: 'reload', zone, name, type: typeName(type), before: formatRecords(overlay.records), after: null, reason: fileZone ? 'the zone file changed this RRset since the update: the file wins' : 'the zone is no longer served' });
+      journal.push({
+        at: nowMs,
+        source: 'reload',
+        zone,
+        name,
+        type: typeName(type),
+        before: formatRecords(overlay.records),
+        after: null,
+        reason: fileZone
+          ? 'the zone file changed this RRset since the update: the file wins'
+          : 'the zone is no longer served',
+      });
     }
     if (gone.length > 0) overlays.set(zone, entries.with(gone));
   }
@@ -134,7 +190,10 @@ export function reconcile(files: ZoneSet, live: LiveState, nowMs: number): { liv
     if (serial !== stored) serialWrites.set(origin, serial);
     serials.set(origin, serial);
   }
-  return { live: { ...live, overlays, serials }, commit: { serials: serialWrites, overlays: dropped, journal } };
+  return {
+    live: { ...live, overlays, serials },
+    commit: { serials: serialWrites, overlays: dropped, journal },
+  };
 }
 
 /** The zones queries see: each zone file with its overlays and serial. */
@@ -152,18 +211,29 @@ export function materializeZone(fileZone: Zone, live: LiveState): Zone {
 }
 
 /** The RRsets of these overlays as a zone takes them; a dynamic RRset is never replaced (updates change its members). */
-export function rrsetChanges(zone: Zone, overlays: Iterable<readonly [string, OverlayRRset | undefined]>): RRsetChange[] {
+export function rrsetChanges(
+  zone: Zone,
+  overlays: Iterable<readonly [string, OverlayRRset | undefined]>,
+): RRsetChange[] {
   const changes: RRsetChange[] = [];
   for (const [key, overlay] of overlays) {
     const { name, type } = parseRecordKey(key);
     if (zone.nodes.get(name)?.rrsets.get(type)?.dynamic) continue;
-    changes.push({ name, type, rrset: overlay && overlay.records.length > 0 ? overlayRRset(name, type, overlay) : undefined });
+    changes.push({
+      name,
+      type,
+      rrset: overlay && overlay.records.length > 0 ? overlayRRset(name, type, overlay) : undefined,
+    });
   }
   return changes;
 }
 
 function overlayRRset(name: string, type: number, overlay: OverlayRRset): RRset {
-  const records = Object.freeze(overlay.records.map((r) => (r.ttl === overlay.ttl && r.name === name ? r : { ...r, name, ttl: overlay.ttl })));
+  const records = Object.freeze(
+    overlay.records.map((r) =>
+      r.ttl === overlay.ttl && r.name === name ? r : { ...r, name, ttl: overlay.ttl },
+    ),
+  );
   return Object.freeze({ name, type, ttl: overlay.ttl, records, dynamic: undefined });
 }
 
@@ -172,7 +242,8 @@ export function healthView(live: LiveState): HealthView {
   return {
     check: (record, address) => live.members.get(record.key)?.get(address)?.health,
     inService: (record, address) => live.members.get(record.key)?.get(address)?.inService !== false,
-    memberOverride: (record, address) => live.overrides.get(record.key)?.members.get(address)?.status,
+    memberOverride: (record, address) =>
+      live.overrides.get(record.key)?.members.get(address)?.status,
     poolOverride: (record, pool) => live.overrides.get(record.key)?.pools.get(pool)?.status,
   };
 }
@@ -188,7 +259,13 @@ export function updateView(zone: Zone, live: LiveState): UpdateZone {
       const members = live.members.get(d.key);
       return [...d.addresses]
         .filter((a) => members?.get(a)?.inService !== false)
-        .map((address) => ({ name, type, class: RRClass.IN, ttl: d.ttl, data: { type: type === 28 ? 'AAAA' : 'A', address } as RData }));
+        .map((address) => ({
+          name,
+          type,
+          class: RRClass.IN,
+          ttl: d.ttl,
+          data: { type: type === 28 ? 'AAAA' : 'A', address } as RData,
+        }));
     },
     types: (name) => [...(zone.nodes.get(name)?.rrsets.keys() ?? [])],
     dynamic: (name, type) => zone.nodes.get(name)?.rrsets.get(type)?.dynamic,
@@ -196,5 +273,7 @@ export function updateView(zone: Zone, live: LiveState): UpdateZone {
 }
 
 export function formatRecords(records: readonly RR[]): string | null {
-  return records.length === 0 ? null : records.map((r) => `${r.ttl} ${typeName(r.type)} ${formatRData(r.data)}`).join('; ');
+  return records.length === 0
+    ? null
+    : records.map((r) => `${r.ttl} ${typeName(r.type)} ${formatRData(r.data)}`).join('; ');
 }

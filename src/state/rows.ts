@@ -68,7 +68,14 @@ export interface Commit {
   readonly overlays?: readonly (OverlayRow & { readonly delete?: boolean })[];
   /** Records added to (data) or removed from (data null) overlay RRsets. */
   readonly records?: readonly (Omit<OverlayRecordRow, 'data'> & { readonly data: string | null })[];
-  readonly members?: readonly { name: string; type: number; address: string; inService?: boolean | null; health?: boolean | null; at: number }[];
+  readonly members?: readonly {
+    name: string;
+    type: number;
+    address: string;
+    inService?: boolean | null;
+    health?: boolean | null;
+    at: number;
+  }[];
   readonly overrides?: readonly (OverrideRow & { readonly delete?: boolean })[];
   readonly journal?: readonly JournalEntry[];
 }

@@ -1,6 +1,14 @@
 // SQLite state (WAL): serials, RRset overlays (a row per record), member service and health, overrides, the journal.
 import Database from 'better-sqlite3';
-import { type Commit, type JournalEntry, type OverlayRecordRow, type OverlayRow, type OverrideRow, type StoredState, storedIdentity } from '../state/index.ts';
+import {
+  type Commit,
+  type JournalEntry,
+  type OverlayRecordRow,
+  type OverlayRow,
+  type OverrideRow,
+  type StoredState,
+  storedIdentity,
+} from '../state/index.ts';
 import type { RData } from '../core/index.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -26,14 +34,29 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
                PRIMARY KEY (zone, name, type));
              CREATE TABLE overlay_records (zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
                PRIMARY KEY (zone, name, type, key));`);
-    const overlay = db.prepare('INSERT INTO overlays (zone, name, type, ttl, base, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
-    const record = db.prepare('INSERT OR REPLACE INTO overlay_records (zone, name, type, key, data) VALUES (?, ?, ?, ?, ?)');
-    const old = db.prepare('SELECT zone, name, type, records, base, updated_at FROM rrsets').all() as { zone: string; name: string; type: number; records: string; base: string | null; updated_at: number }[];
+    const overlay = db.prepare(
+      'INSERT INTO overlays (zone, name, type, ttl, base, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const record = db.prepare(
+      'INSERT OR REPLACE INTO overlay_records (zone, name, type, key, data) VALUES (?, ?, ?, ?, ?)',
+    );
+    const old = db
+      .prepare('SELECT zone, name, type, records, base, updated_at FROM rrsets')
+      .all() as {
+      zone: string;
+      name: string;
+      type: number;
+      records: string;
+      base: string | null;
+      updated_at: number;
+    }[];
     for (const r of old) {
       const records = JSON.parse(r.records) as { ttl: number; data: RData & { data?: unknown } }[];
       overlay.run(r.zone, r.name, r.type, records[0]?.ttl ?? 0, r.base, r.updated_at);
       for (const { data } of records) {
-        const parsed = (data.type === 'UNKNOWN' ? { ...data, data: Buffer.from(String(data.data), 'hex') } : data) as RData;
+        const parsed = (
+          data.type === 'UNKNOWN' ? { ...data, data: Buffer.from(String(data.data), 'hex') } : data
+        ) as RData;
         record.run(r.zone, r.name, r.type, storedIdentity(parsed), JSON.stringify(data));
       }
     }
@@ -61,18 +84,35 @@ export class Store {
   private prepare() {
     const p = (sql: string) => this.db.prepare(sql);
     return {
-      setSerial: p('INSERT INTO serials (zone, serial) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET serial = excluded.serial'),
-      putOverlay: p(`INSERT INTO overlays (zone, name, type, ttl, base, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      setSerial: p(
+        'INSERT INTO serials (zone, serial) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET serial = excluded.serial',
+      ),
+      putOverlay:
+        p(`INSERT INTO overlays (zone, name, type, ttl, base, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                      ON CONFLICT (zone, name, type) DO UPDATE SET ttl = excluded.ttl, updated_at = excluded.updated_at`),
       dropOverlay: p('DELETE FROM overlays WHERE zone = ? AND name = ? AND type = ?'),
       dropOverlayRecords: p('DELETE FROM overlay_records WHERE zone = ? AND name = ? AND type = ?'),
-      putRecord: p('INSERT OR REPLACE INTO overlay_records (zone, name, type, key, data) VALUES (?, ?, ?, ?, ?)'),
-      dropRecord: p('DELETE FROM overlay_records WHERE zone = ? AND name = ? AND type = ? AND key = ?'),
-      putService: p('INSERT INTO members (name, type, address, in_service) VALUES (?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET in_service = excluded.in_service'),
-      putHealth: p('INSERT INTO members (name, type, address, health, health_since) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET health = excluded.health, health_since = excluded.health_since'),
-      putOverride: p('INSERT INTO overrides (name, type, kind, target, status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, type, kind, target) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at'),
-      dropOverride: p('DELETE FROM overrides WHERE name = ? AND type = ? AND kind = ? AND target = ?'),
-      addJournal: p('INSERT INTO journal (at, source, zone, name, type, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      putRecord: p(
+        'INSERT OR REPLACE INTO overlay_records (zone, name, type, key, data) VALUES (?, ?, ?, ?, ?)',
+      ),
+      dropRecord: p(
+        'DELETE FROM overlay_records WHERE zone = ? AND name = ? AND type = ? AND key = ?',
+      ),
+      putService: p(
+        'INSERT INTO members (name, type, address, in_service) VALUES (?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET in_service = excluded.in_service',
+      ),
+      putHealth: p(
+        'INSERT INTO members (name, type, address, health, health_since) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET health = excluded.health, health_since = excluded.health_since',
+      ),
+      putOverride: p(
+        'INSERT INTO overrides (name, type, kind, target, status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, type, kind, target) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at',
+      ),
+      dropOverride: p(
+        'DELETE FROM overrides WHERE name = ? AND type = ? AND kind = ? AND target = ?',
+      ),
+      addJournal: p(
+        'INSERT INTO journal (at, source, zone, name, type, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       trimJournal: p('DELETE FROM journal WHERE id <= ?'),
     };
   }
@@ -83,10 +123,14 @@ export class Store {
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    const row = this.db.prepare('SELECT version FROM schema_version').get() as
+      { version: number } | undefined;
     let version = row?.version ?? 0;
     if (!row) this.db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
-    if (version > MIGRATIONS.length) throw new Error(`the database is from a newer gslb (schema ${version}, this one knows ${MIGRATIONS.length})`);
+    if (version > MIGRATIONS.length)
+      throw new Error(
+        `the database is from a newer gslb (schema ${version}, this one knows ${MIGRATIONS.length})`,
+      );
     for (; version < MIGRATIONS.length; version++) {
       this.db.transaction(() => {
         const migration = MIGRATIONS[version]!;
@@ -98,22 +142,52 @@ export class Store {
   }
 
   schemaVersion(): number {
-    return (this.db.prepare('SELECT version FROM schema_version').get() as { version: number }).version;
+    return (this.db.prepare('SELECT version FROM schema_version').get() as { version: number })
+      .version;
   }
 
   load(): StoredState {
-    const serials = new Map((this.db.prepare('SELECT zone, serial FROM serials').all() as { zone: string; serial: number }[]).map((r) => [r.zone, r.serial]));
-    const records = this.db.prepare('SELECT zone, name, type, key, data FROM overlay_records').all() as OverlayRecordRow[];
+    const serials = new Map(
+      (
+        this.db.prepare('SELECT zone, serial FROM serials').all() as {
+          zone: string;
+          serial: number;
+        }[]
+      ).map((r) => [r.zone, r.serial]),
+    );
+    const records = this.db
+      .prepare('SELECT zone, name, type, key, data FROM overlay_records')
+      .all() as OverlayRecordRow[];
     const byRRset = new Map<string, OverlayRecordRow[]>();
     for (const r of records) {
       const key = `${r.zone}\u0000${r.name}\u0000${r.type}`;
       (byRRset.get(key) ?? byRRset.set(key, []).get(key)!).push(r);
     }
-    const overlays = (this.db.prepare('SELECT zone, name, type, ttl, base FROM overlays').all() as OverlayRow[])
-      .map((o) => ({ ...o, records: byRRset.get(`${o.zone}\u0000${o.name}\u0000${o.type}`) ?? [] }));
-    const members = (this.db.prepare('SELECT name, type, address, in_service, health, health_since FROM members').all() as { name: string; type: number; address: string; in_service: number | null; health: number | null; health_since: number | null }[])
-      .map((r) => ({ name: r.name, type: r.type, address: r.address, inService: r.in_service === null ? undefined : r.in_service === 1, health: r.health === null ? undefined : r.health === 1, healthSince: r.health_since ?? undefined }));
-    const overrides = this.db.prepare('SELECT name, type, kind, target, status, reason, at FROM overrides').all() as OverrideRow[];
+    const overlays = (
+      this.db.prepare('SELECT zone, name, type, ttl, base FROM overlays').all() as OverlayRow[]
+    ).map((o) => ({ ...o, records: byRRset.get(`${o.zone}\u0000${o.name}\u0000${o.type}`) ?? [] }));
+    const members = (
+      this.db
+        .prepare('SELECT name, type, address, in_service, health, health_since FROM members')
+        .all() as {
+        name: string;
+        type: number;
+        address: string;
+        in_service: number | null;
+        health: number | null;
+        health_since: number | null;
+      }[]
+    ).map((r) => ({
+      name: r.name,
+      type: r.type,
+      address: r.address,
+      inService: r.in_service === null ? undefined : r.in_service === 1,
+      health: r.health === null ? undefined : r.health === 1,
+      healthSince: r.health_since ?? undefined,
+    }));
+    const overrides = this.db
+      .prepare('SELECT name, type, kind, target, status, reason, at FROM overrides')
+      .all() as OverrideRow[];
     return { serials, overlays, members, overrides };
   }
 
@@ -135,15 +209,31 @@ export class Store {
         else q.putRecord.run(r.zone, r.name, r.type, r.key, r.data);
       }
       for (const m of c.members ?? []) {
-        if (m.inService !== undefined) q.putService.run(m.name, m.type, m.address, m.inService === null ? null : m.inService ? 1 : 0);
-        if (m.health !== undefined) q.putHealth.run(m.name, m.type, m.address, m.health === null ? null : m.health ? 1 : 0, m.at);
+        if (m.inService !== undefined)
+          q.putService.run(
+            m.name,
+            m.type,
+            m.address,
+            m.inService === null ? null : m.inService ? 1 : 0,
+          );
+        if (m.health !== undefined)
+          q.putHealth.run(
+            m.name,
+            m.type,
+            m.address,
+            m.health === null ? null : m.health ? 1 : 0,
+            m.at,
+          );
       }
       for (const o of c.overrides ?? []) {
         if (o.delete) q.dropOverride.run(o.name, o.type, o.kind, o.target);
         else q.putOverride.run(o.name, o.type, o.kind, o.target, o.status, o.reason, o.at);
       }
       for (const j of c.journal ?? []) {
-        const id = Number(q.addJournal.run(j.at, j.source, j.zone, j.name, j.type, j.before, j.after, j.reason).lastInsertRowid);
+        const id = Number(
+          q.addJournal.run(j.at, j.source, j.zone, j.name, j.type, j.before, j.after, j.reason)
+            .lastInsertRowid,
+        );
         if (id % 1000 === 0) q.trimJournal.run(id - JOURNAL_MAX_ENTRIES);
       }
     })();
@@ -151,7 +241,11 @@ export class Store {
 
   /** Journal entries with id greater than `sinceId`, oldest first. */
   journal(sinceId = 0, limit = 1000): JournalEntry[] {
-    return this.db.prepare('SELECT id, at, source, zone, name, type, before, after, reason FROM journal WHERE id > ? ORDER BY id LIMIT ?').all(sinceId, limit) as JournalEntry[];
+    return this.db
+      .prepare(
+        'SELECT id, at, source, zone, name, type, before, after, reason FROM journal WHERE id > ? ORDER BY id LIMIT ?',
+      )
+      .all(sinceId, limit) as JournalEntry[];
   }
 
   close(): void {

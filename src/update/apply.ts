@@ -1,22 +1,65 @@
 // RFC 2136 §3.4: prescan every update, then apply them all to a working copy; the result is one changeset or nothing.
-import { addressText, ipv4Bytes, ipv6Bytes, isAtOrBelow, Rcode, RRClass, type RR, RRType, typeName } from '../core/index.ts';
+import {
+  addressText,
+  ipv4Bytes,
+  ipv6Bytes,
+  isAtOrBelow,
+  Rcode,
+  RRClass,
+  type RR,
+  RRType,
+  typeName,
+} from '../core/index.ts';
 import type { Change, UpdateRR, UpdateSource, UpdateZone } from './model.ts';
 import { rdataKey } from './rdata.ts';
 
-const META_TYPES: ReadonlySet<number> = new Set([RRType.ANY, RRType.AXFR, RRType.IXFR, 253, 254, RRType.OPT, RRType.TSIG]);
+const META_TYPES: ReadonlySet<number> = new Set([
+  RRType.ANY,
+  RRType.AXFR,
+  RRType.IXFR,
+  253,
+  254,
+  RRType.OPT,
+  RRType.TSIG,
+]);
 /** Types an update may add: what the zone files can hold (SOA is the server's own: its serial counts updates). */
-const ADDABLE: ReadonlySet<number> = new Set([RRType.A, RRType.AAAA, RRType.CNAME, RRType.NS, RRType.MX, RRType.TXT, RRType.SRV, RRType.CAA, RRType.PTR, RRType.DS]);
+const ADDABLE: ReadonlySet<number> = new Set([
+  RRType.A,
+  RRType.AAAA,
+  RRType.CNAME,
+  RRType.NS,
+  RRType.MX,
+  RRType.TXT,
+  RRType.SRV,
+  RRType.CAA,
+  RRType.PTR,
+  RRType.DS,
+]);
 
 /** RFC 2136 §3.4.1. */
-export function prescan(updates: readonly UpdateRR[], zone: UpdateZone): { rcode: number; reason: string } {
+export function prescan(
+  updates: readonly UpdateRR[],
+  zone: UpdateZone,
+): { rcode: number; reason: string } {
   for (const rr of updates) {
-    if (!isAtOrBelow(rr.name, zone.origin)) return { rcode: Rcode.NOTZONE, reason: `${rr.name} is outside ${zone.origin}` };
+    if (!isAtOrBelow(rr.name, zone.origin))
+      return { rcode: Rcode.NOTZONE, reason: `${rr.name} is outside ${zone.origin}` };
     if (rr.class === RRClass.IN) {
-      if (META_TYPES.has(rr.type) || rr.data === undefined) return { rcode: Rcode.FORMERR, reason: `cannot add type ${typeName(rr.type)} without data` };
+      if (META_TYPES.has(rr.type) || rr.data === undefined)
+        return {
+          rcode: Rcode.FORMERR,
+          reason: `cannot add type ${typeName(rr.type)} without data`,
+        };
     } else if (rr.class === RRClass.ANY) {
-      if (rr.ttl !== 0 || rr.data !== undefined || (META_TYPES.has(rr.type) && rr.type !== RRType.ANY)) return { rcode: Rcode.FORMERR, reason: `bad delete-RRset record for ${rr.name}` };
+      if (
+        rr.ttl !== 0 ||
+        rr.data !== undefined ||
+        (META_TYPES.has(rr.type) && rr.type !== RRType.ANY)
+      )
+        return { rcode: Rcode.FORMERR, reason: `bad delete-RRset record for ${rr.name}` };
     } else if (rr.class === RRClass.NONE) {
-      if (rr.ttl !== 0 || rr.data === undefined || META_TYPES.has(rr.type)) return { rcode: Rcode.FORMERR, reason: `bad delete-RR record for ${rr.name}` };
+      if (rr.ttl !== 0 || rr.data === undefined || META_TYPES.has(rr.type))
+        return { rcode: Rcode.FORMERR, reason: `bad delete-RR record for ${rr.name}` };
     } else {
       return { rcode: Rcode.FORMERR, reason: `update of class ${rr.class}` };
     }
@@ -24,13 +67,24 @@ export function prescan(updates: readonly UpdateRR[], zone: UpdateZone): { rcode
   return { rcode: Rcode.NOERROR, reason: '' };
 }
 
-export type ApplyResult = { readonly ok: true; readonly changes: readonly Change[]; readonly skipped: readonly string[] } | { readonly ok: false; readonly rcode: number; readonly reason: string };
+export type ApplyResult =
+  | { readonly ok: true; readonly changes: readonly Change[]; readonly skipped: readonly string[] }
+  | { readonly ok: false; readonly rcode: number; readonly reason: string };
 
 /** RFC 2136 §3.4.2, with SOA and the apex NS protected; dynamic records change members' service (or health) state. */
-export function applyUpdates(updates: readonly UpdateRR[], zone: UpdateZone, source: UpdateSource): ApplyResult {
+export function applyUpdates(
+  updates: readonly UpdateRR[],
+  zone: UpdateZone,
+  source: UpdateSource,
+): ApplyResult {
   const work = new WorkingCopy(zone, source);
   for (const rr of updates) {
-    const refused = rr.class === RRClass.IN ? work.add(rr) : rr.class === RRClass.ANY ? work.deleteRRsets(rr) : work.deleteRR(rr);
+    const refused =
+      rr.class === RRClass.IN
+        ? work.add(rr)
+        : rr.class === RRClass.ANY
+          ? work.deleteRRsets(rr)
+          : work.deleteRR(rr);
     if (refused) return { ok: false, rcode: Rcode.REFUSED, reason: refused };
   }
   return { ok: true, changes: work.changes(), skipped: work.skipped };
@@ -73,7 +127,8 @@ class WorkingCopy {
 
   private typesAt(name: string): number[] {
     const types = new Set(this.zone.types(name));
-    for (const [type, t] of this.touched.get(name) ?? []) t.records.size > 0 ? types.add(type) : types.delete(type);
+    for (const [type, t] of this.touched.get(name) ?? [])
+      t.records.size > 0 ? types.add(type) : types.delete(type);
     return [...types];
   }
 
@@ -87,24 +142,40 @@ class WorkingCopy {
   /** Returns a reason to refuse the whole update, or undefined. */
   add(rr: UpdateRR): string | undefined {
     const data = rr.data!;
-    if (this.source === 'health' && !this.zone.dynamic(rr.name, rr.type)) return `health updates touch only dynamic records, not ${rr.name} ${typeName(rr.type)}`;
-    if (rr.type === RRType.SOA) return void this.skipped.push(`SOA of ${rr.name}: the serial is the server's`);
+    if (this.source === 'health' && !this.zone.dynamic(rr.name, rr.type))
+      return `health updates touch only dynamic records, not ${rr.name} ${typeName(rr.type)}`;
+    if (rr.type === RRType.SOA)
+      return void this.skipped.push(`SOA of ${rr.name}: the serial is the server's`);
     const dynamic = this.zone.dynamic(rr.name, rr.type);
     if (dynamic) {
-      const address = data.type === 'A' || data.type === 'AAAA' ? canonicalAddress(data.type, data.address) : '';
-      if (!dynamic.addresses.has(address)) return `${address} is not a member of the dynamic record ${rr.name} ${typeName(rr.type)}; add it to a pool in the zone file`;
+      const address =
+        data.type === 'A' || data.type === 'AAAA' ? canonicalAddress(data.type, data.address) : '';
+      if (!dynamic.addresses.has(address))
+        return `${address} is not a member of the dynamic record ${rr.name} ${typeName(rr.type)}; add it to a pool in the zone file`;
       this.setMember(rr.name, rr.type, address, true);
       return undefined;
     }
     if (!ADDABLE.has(rr.type)) return `type ${typeName(rr.type)} cannot be added to ${rr.name}`;
     const types = this.typesAt(rr.name);
     // RFC 2136 §3.4.2.2: CNAME and other data never share a name; the update that would mix them is skipped.
-    if (rr.type === RRType.CNAME ? types.some((t) => t !== RRType.CNAME) : types.includes(RRType.CNAME)) {
-      return void this.skipped.push(`${typeName(rr.type)} at ${rr.name} would share the name with ${rr.type === RRType.CNAME ? 'other data' : 'a CNAME'}`);
+    if (
+      rr.type === RRType.CNAME
+        ? types.some((t) => t !== RRType.CNAME)
+        : types.includes(RRType.CNAME)
+    ) {
+      return void this.skipped.push(
+        `${typeName(rr.type)} at ${rr.name} would share the name with ${rr.type === RRType.CNAME ? 'other data' : 'a CNAME'}`,
+      );
     }
     const t = this.current(rr.name, rr.type);
     if (rr.type === RRType.CNAME) t.records.clear(); // a name has one CNAME: the new one replaces it
-    const record = { name: rr.name, type: rr.type, class: RRClass.IN, ttl: rr.ttl, data: canonicalData(data) };
+    const record = {
+      name: rr.name,
+      type: rr.type,
+      class: RRClass.IN,
+      ttl: rr.ttl,
+      data: canonicalData(data),
+    };
     t.records.set(rdataKey(record.data), record);
     t.ttl = rr.ttl; // RFC 2181 §5.2: one TTL per RRset, the last one given
     return undefined;
@@ -115,13 +186,15 @@ class WorkingCopy {
     const types = rr.type === RRType.ANY ? this.typesAt(rr.name) : [rr.type];
     for (const type of types) {
       if (apex && (type === RRType.SOA || type === RRType.NS)) {
-        if (rr.type !== RRType.ANY) this.skipped.push(`the apex ${typeName(type)} cannot be deleted`);
+        if (rr.type !== RRType.ANY)
+          this.skipped.push(`the apex ${typeName(type)} cannot be deleted`);
         continue;
       }
       const dynamic = this.zone.dynamic(rr.name, type);
       if (dynamic) {
         for (const inService of this.zone.rrset(rr.name, type)) {
-          if (inService.data.type === 'A' || inService.data.type === 'AAAA') this.setMember(rr.name, type, inService.data.address, false);
+          if (inService.data.type === 'A' || inService.data.type === 'AAAA')
+            this.setMember(rr.name, type, inService.data.address, false);
         }
       } else if (this.source === 'update') {
         this.current(rr.name, type).records.clear();
@@ -135,15 +208,23 @@ class WorkingCopy {
     if (rr.type === RRType.SOA) return void this.skipped.push('the SOA cannot be deleted');
     const dynamic = this.zone.dynamic(rr.name, rr.type);
     if (dynamic) {
-      const address = data.type === 'A' || data.type === 'AAAA' ? canonicalAddress(data.type, data.address) : '';
+      const address =
+        data.type === 'A' || data.type === 'AAAA' ? canonicalAddress(data.type, data.address) : '';
       if (dynamic.addresses.has(address)) this.setMember(rr.name, rr.type, address, false);
       return undefined;
     }
-    if (this.source === 'health') return `health updates touch only dynamic records, not ${rr.name} ${typeName(rr.type)}`;
+    if (this.source === 'health')
+      return `health updates touch only dynamic records, not ${rr.name} ${typeName(rr.type)}`;
     const t = this.current(rr.name, rr.type);
     const key = rdataKey(canonicalData(data));
     // RFC 2136 §3.4.2.4: the last apex NS stays.
-    if (rr.name === this.zone.origin && rr.type === RRType.NS && t.records.size === 1 && t.records.has(key)) return void this.skipped.push('the last apex NS cannot be deleted');
+    if (
+      rr.name === this.zone.origin &&
+      rr.type === RRType.NS &&
+      t.records.size === 1 &&
+      t.records.has(key)
+    )
+      return void this.skipped.push('the last apex NS cannot be deleted');
     t.records.delete(key);
     return undefined;
   }
@@ -158,7 +239,9 @@ class WorkingCopy {
         const ttlBefore = t.before.values().next().value?.ttl;
         const ttlChanged = t.records.size > 0 && ttlBefore !== undefined && ttlBefore !== t.ttl;
         if (added.length === 0 && removed.length === 0 && !ttlChanged) continue;
-        const records = [...t.records.values()].map((rr) => (rr.ttl === t.ttl ? rr : { ...rr, ttl: t.ttl }));
+        const records = [...t.records.values()].map((rr) =>
+          rr.ttl === t.ttl ? rr : { ...rr, ttl: t.ttl },
+        );
         out.push({ kind: 'rrset', name, type, ttl: t.ttl, records, added, removed });
       }
     }
@@ -166,7 +249,11 @@ class WorkingCopy {
       const bar = key.lastIndexOf('|');
       const [name, type] = [key.slice(0, bar), Number(key.slice(bar + 1))];
       for (const [address, value] of byAddress) {
-        out.push(this.source === 'health' ? { kind: 'health', name, type, address, up: value } : { kind: 'service', name, type, address, inService: value });
+        out.push(
+          this.source === 'health'
+            ? { kind: 'health', name, type, address, up: value }
+            : { kind: 'service', name, type, address, inService: value },
+        );
       }
     }
     return out;

@@ -26,12 +26,37 @@ export type UpdateSource = 'update' | 'health';
 export type Change =
   /** The RRset's new records (an empty list deletes it), with the ones added and removed and its TTL. */
   | {
-      readonly kind: 'rrset'; readonly name: string; readonly type: number; readonly ttl: number;
-      readonly records: readonly RR[]; readonly added: readonly RR[]; readonly removed: readonly RR[];
+      readonly kind: 'rrset';
+      readonly name: string;
+      readonly type: number;
+      readonly ttl: number;
+      readonly records: readonly RR[];
+      readonly added: readonly RR[];
+      readonly removed: readonly RR[];
     }
   /** A dynamic record's member taken out of service (deleted by an operator) or returned. */
-  | { readonly kind: 'service'; readonly name: string; readonly type: number; readonly address: string; readonly inService: boolean }
+  | {
+      readonly kind: 'service';
+      readonly name: string;
+      readonly type: number;
+      readonly address: string;
+      readonly inService: boolean;
+    }
   /** A dynamic record's member found down or up by the health monitor. */
-  | { readonly kind: 'health'; readonly name: string; readonly type: number; readonly address: string; readonly up: boolean }
+  | {
+      readonly kind: 'health';
+      readonly name: string;
+      readonly type: number;
+      readonly address: string;
+      readonly up: boolean;
+    }
   /** An operator's override (API) of a member's or a whole pool's status. */
-  | { readonly kind: 'override'; readonly name: string; readonly type: number; readonly target: 'member' | 'pool'; readonly key: string; readonly status: 'up' | 'down' | 'obey'; readonly reason: string };
+  | {
+      readonly kind: 'override';
+      readonly name: string;
+      readonly type: number;
+      readonly target: 'member' | 'pool';
+      readonly key: string;
+      readonly status: 'up' | 'down' | 'obey';
+      readonly reason: string;
+    };

@@ -12,17 +12,32 @@ import { rdataKey } from './rdata.ts';
  * IN     T      data    RRset exists with exactly these  NXRRSET
  * (TTL not 0, rdata where none belongs, other class: FORMERR; name outside the zone: NOTZONE)
  */
-export function checkPrerequisites(prerequisites: readonly UpdateRR[], zone: UpdateZone): { rcode: number; reason: string } {
+export function checkPrerequisites(
+  prerequisites: readonly UpdateRR[],
+  zone: UpdateZone,
+): { rcode: number; reason: string } {
   const valueSets = new Map<string, UpdateRR[]>();
   for (const rr of prerequisites) {
-    if (rr.ttl !== 0) return { rcode: Rcode.FORMERR, reason: `prerequisite ${rr.name} has TTL ${rr.ttl}, not 0` };
-    if (!isAtOrBelow(rr.name, zone.origin)) return { rcode: Rcode.NOTZONE, reason: `prerequisite ${rr.name} is outside ${zone.origin}` };
+    if (rr.ttl !== 0)
+      return { rcode: Rcode.FORMERR, reason: `prerequisite ${rr.name} has TTL ${rr.ttl}, not 0` };
+    if (!isAtOrBelow(rr.name, zone.origin))
+      return { rcode: Rcode.NOTZONE, reason: `prerequisite ${rr.name} is outside ${zone.origin}` };
     const inUse = zone.types(rr.name).length > 0;
     if (rr.class === RRClass.ANY || rr.class === RRClass.NONE) {
-      if (rr.data !== undefined) return { rcode: Rcode.FORMERR, reason: `prerequisite ${rr.name} of class ${rr.class} carries data` };
+      if (rr.data !== undefined)
+        return {
+          rcode: Rcode.FORMERR,
+          reason: `prerequisite ${rr.name} of class ${rr.class} carries data`,
+        };
       const exists = rr.type === RRType.ANY ? inUse : zone.rrset(rr.name, rr.type).length > 0;
-      if (rr.class === RRClass.ANY && !exists) return rr.type === RRType.ANY ? fail(Rcode.NXDOMAIN, `${rr.name} is not in use`) : fail(Rcode.NXRRSET, `no ${rr.type} RRset at ${rr.name}`);
-      if (rr.class === RRClass.NONE && exists) return rr.type === RRType.ANY ? fail(Rcode.YXDOMAIN, `${rr.name} is in use`) : fail(Rcode.YXRRSET, `a ${rr.type} RRset exists at ${rr.name}`);
+      if (rr.class === RRClass.ANY && !exists)
+        return rr.type === RRType.ANY
+          ? fail(Rcode.NXDOMAIN, `${rr.name} is not in use`)
+          : fail(Rcode.NXRRSET, `no ${rr.type} RRset at ${rr.name}`);
+      if (rr.class === RRClass.NONE && exists)
+        return rr.type === RRType.ANY
+          ? fail(Rcode.YXDOMAIN, `${rr.name} is in use`)
+          : fail(Rcode.YXRRSET, `a ${rr.type} RRset exists at ${rr.name}`);
     } else if (rr.class === RRClass.IN) {
       const key = `${rr.name}|${rr.type}`;
       const set = valueSets.get(key);
@@ -38,7 +53,8 @@ export function checkPrerequisites(prerequisites: readonly UpdateRR[], zone: Upd
     const have = new Set(zone.rrset(name, type).map((rr) => rdataKey(rr.data)));
     const want = new Set(wanted.map((w) => (w.data ? rdataKey(w.data) : '')));
     const same = have.size === want.size && [...want].every((k) => have.has(k));
-    if (!same) return fail(Rcode.NXRRSET, `the ${type} RRset at ${name} is not exactly as required`);
+    if (!same)
+      return fail(Rcode.NXRRSET, `the ${type} RRset at ${name} is not exactly as required`);
   }
   return { rcode: Rcode.NOERROR, reason: '' };
 }

@@ -19,10 +19,15 @@ const NO_RRSETS: ReadonlyMap<number, RRset> = new Map();
  */
 export function editZone(zone: Zone, changes: readonly RRsetChange[], serial: number): Zone {
   const edits = new Map<string, ZoneNode | undefined>();
-  const node = (name: string): ZoneNode | undefined => (edits.has(name) ? edits.get(name) : zone.nodes.get(name));
+  const node = (name: string): ZoneNode | undefined =>
+    edits.has(name) ? edits.get(name) : zone.nodes.get(name);
   let cuts: Set<string> | undefined;
   const adopt = (name: string): void => {
-    for (let child = name, parent = parentName(name); parent !== undefined && child !== zone.origin; child = parent, parent = parentName(parent)) {
+    for (
+      let child = name, parent = parentName(name);
+      parent !== undefined && child !== zone.origin;
+      child = parent, parent = parentName(parent)
+    ) {
       const above = node(parent);
       if (above) {
         edits.set(parent, { ...above, children: above.children + 1 });
@@ -45,7 +50,8 @@ export function editZone(zone: Zone, changes: readonly RRsetChange[], serial: nu
   for (const change of changes) {
     const before = node(change.name);
     const rrsets = new Map(before?.rrsets ?? NO_RRSETS);
-    if (change.rrset && (change.rrset.records.length > 0 || change.rrset.dynamic)) rrsets.set(change.type, change.rrset);
+    if (change.rrset && (change.rrset.records.length > 0 || change.rrset.dynamic))
+      rrsets.set(change.type, change.rrset);
     else rrsets.delete(change.type);
     if (change.type === RRType.NS && change.name !== zone.origin) {
       cuts ??= new Set(zone.cuts);
@@ -55,20 +61,37 @@ export function editZone(zone: Zone, changes: readonly RRsetChange[], serial: nu
     if (!before && rrsets.size > 0) {
       edits.set(change.name, Object.freeze({ name: change.name, rrsets, children: 0 }));
       adopt(change.name);
-    } else if (before && rrsets.size === 0 && before.children === 0 && change.name !== zone.origin) {
+    } else if (
+      before &&
+      rrsets.size === 0 &&
+      before.children === 0 &&
+      change.name !== zone.origin
+    ) {
       edits.set(change.name, undefined);
       release(change.name);
     } else if (before) {
-      edits.set(change.name, Object.freeze({ ...before, rrsets: rrsets.size === 0 ? NO_RRSETS : rrsets }));
+      edits.set(
+        change.name,
+        Object.freeze({ ...before, rrsets: rrsets.size === 0 ? NO_RRSETS : rrsets }),
+      );
     }
   }
   const soa = withSerial(node(zone.origin)!.rrsets.get(RRType.SOA)!, serial);
   if (soa !== node(zone.origin)!.rrsets.get(RRType.SOA)) {
     const apex = node(zone.origin)!;
-    edits.set(zone.origin, Object.freeze({ ...apex, rrsets: new Map(apex.rrsets).set(RRType.SOA, soa) }));
+    edits.set(
+      zone.origin,
+      Object.freeze({ ...apex, rrsets: new Map(apex.rrsets).set(RRType.SOA, soa) }),
+    );
   }
   const nodes = LayeredMap.over(zone.nodes).with(edits);
-  return Object.freeze({ origin: zone.origin, file: zone.file, soa: soa.records[0]!, nodes, cuts: cuts ?? zone.cuts });
+  return Object.freeze({
+    origin: zone.origin,
+    file: zone.file,
+    soa: soa.records[0]!,
+    nodes,
+    cuts: cuts ?? zone.cuts,
+  });
 }
 
 function withSerial(soa: RRset, serial: number): RRset {

@@ -1,8 +1,34 @@
 // Public surface of zone: load and check zone files, and the compiled zone model.
-export { drain, loadZones, loadZoneSteps, parseZoneText, type LoadOptions, type LoadResult, type ZoneFile } from './load.ts';
+export {
+  drain,
+  loadZones,
+  loadZoneSteps,
+  parseZoneText,
+  type LoadOptions,
+  type LoadResult,
+  type ZoneFile,
+} from './load.ts';
 export type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
-export { parseYaml, readMapping, readInteger, readString, seqItems, scalarValue, keyText, type Collector } from './source.ts';
-export type { DynamicRecord, HealthcheckSpec, MemberStatus, PickMethod, Pool, PoolMember, RedirectSpec, Rule } from './dynamic-model.ts';
+export {
+  parseYaml,
+  readMapping,
+  readInteger,
+  readString,
+  seqItems,
+  scalarValue,
+  keyText,
+  type Collector,
+} from './source.ts';
+export type {
+  DynamicRecord,
+  HealthcheckSpec,
+  MemberStatus,
+  PickMethod,
+  Pool,
+  PoolMember,
+  RedirectSpec,
+  Rule,
+} from './dynamic-model.ts';
 export { durationMs } from './dynamic-extras.ts';
 export { buildZone } from './load.ts';
 export { editZone, type RRsetChange } from './edit.ts';

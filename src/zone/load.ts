@@ -1,10 +1,30 @@
 // Zone files → validated, compiled, frozen zones. `gslb check` and the server both call loadZones.
 import { isDeepStrictEqual } from 'node:util';
-import { absoluteName, type Diagnostic, hasErrors, nameProblem, parentName, RRClass, type RR, RRType, rdataTypeCode, typeName } from '../core/index.ts';
+import {
+  absoluteName,
+  type Diagnostic,
+  hasErrors,
+  nameProblem,
+  parentName,
+  RRClass,
+  type RR,
+  RRType,
+  rdataTypeCode,
+  typeName,
+} from '../core/index.ts';
 import { checkZone } from './checks.ts';
 import type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
 import { parseRecord, type ServedType, type SourceRecord } from './records.ts';
-import { type Collector, type Entry, keyText, mapPairs, readYamlMapping, scalarValue, seqItems, type YamlNode } from './source.ts';
+import {
+  type Collector,
+  type Entry,
+  keyText,
+  mapPairs,
+  readYamlMapping,
+  scalarValue,
+  seqItems,
+  type YamlNode,
+} from './source.ts';
 
 export interface ZoneFile {
   readonly path: string; // as shown in diagnostics
@@ -32,7 +52,9 @@ export function originFromFileName(fileName: string): string | undefined {
   if (!base.endsWith('.yaml')) return undefined;
   const stem = base.slice(0, -'.yaml'.length).toLowerCase();
   const origin = stem.endsWith('.') ? stem : `${stem}.`;
-  return stem !== '' && nameProblem(origin) === undefined && !origin.includes('*') ? origin : undefined;
+  return stem !== '' && nameProblem(origin) === undefined && !origin.includes('*')
+    ? origin
+    : undefined;
 }
 
 export function loadZones(files: readonly ZoneFile[], options: LoadOptions): LoadResult {
@@ -51,13 +73,23 @@ export function drain<T>(steps: Generator<void, T>): T {
  * loadZones in steps: it yields after each record and each compiled name, so a server reloading a large zone can
  * answer queries between steps (the caller decides how long to run between them). Pure: no clock, no timers.
  */
-export function* loadZoneSteps(files: readonly ZoneFile[], options: LoadOptions): Generator<void, LoadResult> {
+export function* loadZoneSteps(
+  files: readonly ZoneFile[],
+  options: LoadOptions,
+): Generator<void, LoadResult> {
   const diagnostics: Diagnostic[] = [];
   const zones = new Map<string, Zone>();
   for (const file of files) {
     const origin = originFromFileName(file.path);
     if (!origin) {
-      diagnostics.push({ file: file.path, line: 1, col: 1, code: 'BAD_FILE_NAME', message: 'zone files are named <origin>.yaml, e.g. example.com.yaml', severity: 'error' });
+      diagnostics.push({
+        file: file.path,
+        line: 1,
+        col: 1,
+        code: 'BAD_FILE_NAME',
+        message: 'zone files are named <origin>.yaml, e.g. example.com.yaml',
+        severity: 'error',
+      });
       continue;
     }
     const r = yield* zoneSteps(file.text, file.path, origin, options);
@@ -68,24 +100,43 @@ export function* loadZoneSteps(files: readonly ZoneFile[], options: LoadOptions)
 }
 
 /** Parses and checks one zone; `zone` is set only when the file has no errors. */
-export function parseZoneText(text: string, file: string, origin: string, options: LoadOptions): ParsedZone {
+export function parseZoneText(
+  text: string,
+  file: string,
+  origin: string,
+  options: LoadOptions,
+): ParsedZone {
   return drain(zoneSteps(text, file, origin, options));
 }
 
 type ParsedZone = { zone: Zone | undefined; diagnostics: readonly Diagnostic[] };
 
-function zoneSteps(text: string, file: string, origin: string, options: LoadOptions): Generator<void, ParsedZone> {
+function zoneSteps(
+  text: string,
+  file: string,
+  origin: string,
+  options: LoadOptions,
+): Generator<void, ParsedZone> {
   const previous = options.previous?.zones.get(origin);
   const known = previous?.sources;
-  return readYamlMapping(text, file, function* (c, root, entries) {
-    if (root === undefined && c.diagnostics.length > 0) return { zone: undefined, diagnostics: c.diagnostics };
-    const declared = new Set<string>();
-    const sources = new Map<string, string>();
-    const byName = yield* readNames(c, root, entries, origin, options, declared, sources);
-    if (byName) yield* checkZone(c, origin, root, byName, declared);
-    const zone = byName && c.errors === 0 ? yield* compileZone(origin, file, byName, sources, previous) : undefined;
-    return { zone, diagnostics: c.sorted() };
-  }, known ? (source) => known.has(source) : undefined);
+  return readYamlMapping(
+    text,
+    file,
+    function* (c, root, entries) {
+      if (root === undefined && c.diagnostics.length > 0)
+        return { zone: undefined, diagnostics: c.diagnostics };
+      const declared = new Set<string>();
+      const sources = new Map<string, string>();
+      const byName = yield* readNames(c, root, entries, origin, options, declared, sources);
+      if (byName) yield* checkZone(c, origin, root, byName, declared);
+      const zone =
+        byName && c.errors === 0
+          ? yield* compileZone(origin, file, byName, sources, previous)
+          : undefined;
+      return { zone, diagnostics: c.sorted() };
+    },
+    known ? (source) => known.has(source) : undefined,
+  );
 }
 
 /**
@@ -93,7 +144,13 @@ function zoneSteps(text: string, file: string, origin: string, options: LoadOpti
  * parse; `sources` gets each entry that loaded without a problem, by its text.
  */
 function* readNames(
-  c: Collector, root: unknown, entries: Iterable<Entry> | undefined, origin: string, options: LoadOptions, declared: Set<string>, sources: Map<string, string>,
+  c: Collector,
+  root: unknown,
+  entries: Iterable<Entry> | undefined,
+  origin: string,
+  options: LoadOptions,
+  declared: Set<string>,
+  sources: Map<string, string>,
 ): Generator<void, Map<string, SourceRecord[]> | undefined> {
   if (!entries) {
     c.report(root, 'BAD_STRUCTURE', 'a zone file is a mapping of names to records');
@@ -108,7 +165,10 @@ function* readNames(
     const packed = entry.pair === undefined ? previous!.sources!.get(entry.source)! : undefined;
     const known = packed === undefined ? undefined : unpack(packed);
     // Where problems with the entry are reported: its key (a known entry's tree was never built).
-    const at: YamlNode = entry.pair === undefined ? { kind: 'scalar', start: entry.start, value: known!.key } : entry.pair.key;
+    const at: YamlNode =
+      entry.pair === undefined
+        ? { kind: 'scalar', start: entry.start, value: known!.key }
+        : entry.pair.key;
     const key = known ? known.key : keyText(entry.pair!);
     if (keys.has(key)) {
       c.report(at, 'YAML_SYNTAX', 'Map keys must be unique');
@@ -116,7 +176,9 @@ function* readNames(
     }
     keys.add(key);
     const name = absoluteName(key, origin);
-    const problem = key.endsWith('.') ? `"${key}": names are relative to the origin; drop the trailing dot` : nameProblem(name);
+    const problem = key.endsWith('.')
+      ? `"${key}": names are relative to the origin; drop the trailing dot`
+      : nameProblem(name);
     if (problem) {
       c.report(at, 'BAD_NAME', problem);
       continue;
@@ -127,7 +189,9 @@ function* readNames(
     }
     if (entry.pair === undefined) {
       // Unchanged since the zone in service: its RRsets as they are.
-      const list = known!.types.map((type) => keptRecord(name, previous!.nodes.get(name)!.rrsets.get(type)!, at));
+      const list = known!.types.map((type) =>
+        keptRecord(name, previous!.nodes.get(name)!.rrsets.get(type)!, at),
+      );
       for (const r of list) declared.add(`${name} ${r.type}`);
       byName.set(name, list);
       sources.set(entry.source, packed!);
@@ -138,19 +202,33 @@ function* readNames(
     byName.set(name, list);
     const items = seqItems(pair.value) ?? [pair.value];
     for (const item of items) {
-      declared.add(`${name} ${String(scalarValue(mapPairs(item)?.find((p) => keyText(p) === 'type')?.value) ?? '').toUpperCase()}`);
+      declared.add(
+        `${name} ${String(scalarValue(mapPairs(item)?.find((p) => keyText(p) === 'type')?.value) ?? '').toUpperCase()}`,
+      );
       const parsed = parseRecord(c, key === '' ? '@' : key, origin, item, options.defaultSerial);
       if (!parsed) continue;
-      const record = withPrevious(parsed, previous?.nodes.get(name)?.rrsets.get(rdataTypeCode(parsed.data[0]!)));
+      const record = withPrevious(
+        parsed,
+        previous?.nodes.get(name)?.rrsets.get(rdataTypeCode(parsed.data[0]!)),
+      );
       if (list.some((r) => r.type === record.type)) {
-        c.report(record.node, 'DUPLICATE_RECORD', `${name} has more than one ${record.type} record; list every value in one "values"`);
+        c.report(
+          record.node,
+          'DUPLICATE_RECORD',
+          `${name} has more than one ${record.type} record; list every value in one "values"`,
+        );
         continue;
       }
       reportDuplicateValues(c, record);
       list.push({ ...record, name });
     }
     // The apex is parsed every time: its SOA serial may come from the clock.
-    if (entry.source !== undefined && key !== '' && c.count === before && list.length === items.length) {
+    if (
+      entry.source !== undefined &&
+      key !== '' &&
+      c.count === before &&
+      list.length === items.length
+    ) {
       sources.set(entry.source, `${list.map((r) => rdataTypeCode(r.data[0]!)).join(',')} ${key}`);
     }
   }
@@ -166,28 +244,51 @@ function unpack(packed: string): { key: string; types: number[] } {
 /** A record of an unchanged entry, from the RRset in service; problems with it are reported at its entry's key. */
 function keptRecord(name: string, rrset: RRset, at: YamlNode): SourceRecord {
   return {
-    name, type: typeName(rrset.type) as ServedType, ttl: rrset.ttl, data: rrset.records.map((rr) => rr.data), node: at,
-    valueNodes: rrset.records.map(() => at), dynamic: rrset.dynamic, kept: rrset,
+    name,
+    type: typeName(rrset.type) as ServedType,
+    ttl: rrset.ttl,
+    data: rrset.records.map((rr) => rr.data),
+    node: at,
+    valueNodes: rrset.records.map(() => at),
+    dynamic: rrset.dynamic,
+    kept: rrset,
   };
 }
 
 /** The record with the in-service RRset it equals (same TTL, values and dynamic settings), whose objects it then uses. */
 function withPrevious(record: SourceRecord, previous: RRset | undefined): SourceRecord {
-  if (!previous || previous.ttl !== record.ttl || previous.records.length !== record.data.length) return record;
-  if (!previous.records.every((rr, i) => isDeepStrictEqual(rr.data, record.data[i])) || !isDeepStrictEqual(previous.dynamic, record.dynamic)) return record;
-  return { ...record, data: previous.records.map((rr) => rr.data), dynamic: previous.dynamic, kept: previous };
+  if (!previous || previous.ttl !== record.ttl || previous.records.length !== record.data.length)
+    return record;
+  if (
+    !previous.records.every((rr, i) => isDeepStrictEqual(rr.data, record.data[i])) ||
+    !isDeepStrictEqual(previous.dynamic, record.dynamic)
+  )
+    return record;
+  return {
+    ...record,
+    data: previous.records.map((rr) => rr.data),
+    dynamic: previous.dynamic,
+    kept: previous,
+  };
 }
 
 function reportDuplicateValues(c: Collector, record: SourceRecord): void {
   const seen = new Set<string>();
   record.data.forEach((d, i) => {
     const key = JSON.stringify(d);
-    if (seen.has(key)) c.report(record.valueNodes[i], 'DUPLICATE_RECORD', `${record.type} value listed twice`);
+    if (seen.has(key))
+      c.report(record.valueNodes[i], 'DUPLICATE_RECORD', `${record.type} value listed twice`);
     seen.add(key);
   });
 }
 
-function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, readonly SourceRecord[]>, sources: ReadonlyMap<string, string>, previous: Zone | undefined): Generator<void, Zone> {
+function* compileZone(
+  origin: string,
+  file: string,
+  byName: ReadonlyMap<string, readonly SourceRecord[]>,
+  sources: ReadonlyMap<string, string>,
+  previous: Zone | undefined,
+): Generator<void, Zone> {
   const rrsets: RRset[] = [];
   for (const [name, records] of byName) {
     yield;
@@ -196,8 +297,18 @@ function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, 
         rrsets.push(r.kept);
         continue;
       }
-      const rrs = r.data.map((data): RR => Object.freeze({ name, type: rdataTypeCode(data), class: RRClass.IN, ttl: r.ttl, data }));
-      rrsets.push(Object.freeze({ name, type: rdataTypeCode(r.data[0]!), ttl: r.ttl, records: Object.freeze(rrs), dynamic: r.dynamic }));
+      const rrs = r.data.map((data): RR =>
+        Object.freeze({ name, type: rdataTypeCode(data), class: RRClass.IN, ttl: r.ttl, data }),
+      );
+      rrsets.push(
+        Object.freeze({
+          name,
+          type: rdataTypeCode(r.data[0]!),
+          ttl: r.ttl,
+          records: Object.freeze(rrs),
+          dynamic: r.dynamic,
+        }),
+      );
     }
   }
   return Object.freeze({ ...(yield* buildZoneSteps(origin, file, rrsets, previous)), sources });
@@ -208,12 +319,22 @@ function* compileZone(origin: string, file: string, byName: ReadonlyMap<string, 
  * `previous` whose RRsets are the very same objects is used as it is: a reload or an update of a large zone builds
  * only the nodes that changed.
  */
-export function buildZone(origin: string, file: string, rrsets: Iterable<RRset>, previous?: Zone): Zone {
+export function buildZone(
+  origin: string,
+  file: string,
+  rrsets: Iterable<RRset>,
+  previous?: Zone,
+): Zone {
   return drain(buildZoneSteps(origin, file, rrsets, previous));
 }
 
 /** buildZone in steps: it yields after each name. */
-function* buildZoneSteps(origin: string, file: string, rrsets: Iterable<RRset>, previous: Zone | undefined): Generator<void, Zone> {
+function* buildZoneSteps(
+  origin: string,
+  file: string,
+  rrsets: Iterable<RRset>,
+  previous: Zone | undefined,
+): Generator<void, Zone> {
   const nodes = new Map<string, ZoneNode>();
   const cuts = new Set<string>();
   let soa: RR | undefined;
@@ -240,8 +361,22 @@ function* buildZoneSteps(origin: string, file: string, rrsets: Iterable<RRset>, 
     const list = Array.isArray(found) ? found : [found];
     const before = previous?.nodes.get(name);
     const count = children.get(name) ?? 0;
-    const same = before !== undefined && before.children === count && before.rrsets.size === list.length && list.every((r) => before.rrsets.get(r.type) === r);
-    nodes.set(name, same ? before : Object.freeze({ name, rrsets: list.length === 1 ? new OneRRset(list[0]!) : new Map(list.map((r) => [r.type, r])), children: count }));
+    const same =
+      before !== undefined &&
+      before.children === count &&
+      before.rrsets.size === list.length &&
+      list.every((r) => before.rrsets.get(r.type) === r);
+    nodes.set(
+      name,
+      same
+        ? before
+        : Object.freeze({
+            name,
+            rrsets:
+              list.length === 1 ? new OneRRset(list[0]!) : new Map(list.map((r) => [r.type, r])),
+            children: count,
+          }),
+    );
     addEmptyNonTerminals(nodes, name, origin, previous, children);
   }
   if (!soa) throw new Error(`buildZone: ${origin} has no SOA`);
@@ -249,12 +384,15 @@ function* buildZoneSteps(origin: string, file: string, rrsets: Iterable<RRset>, 
 }
 
 /** How many names sit directly below each name (empty non-terminals included): what an update that removes a name reads. */
-function* countChildren(owners: Iterable<string>, origin: string): Generator<void, Map<string, number>> {
+function* countChildren(
+  owners: Iterable<string>,
+  origin: string,
+): Generator<void, Map<string, number>> {
   const counted = new Set<string>();
   const children = new Map<string, number>();
   for (const owner of owners) {
     yield;
-    for (let n = owner; n !== origin && !counted.has(n); ) {
+    for (let n = owner; n !== origin && !counted.has(n);) {
       const parent = parentName(n);
       if (parent === undefined) break;
       counted.add(n);
@@ -265,12 +403,27 @@ function* countChildren(owners: Iterable<string>, origin: string): Generator<voi
   return children;
 }
 
-function addEmptyNonTerminals(nodes: Map<string, ZoneNode>, name: string, origin: string, previous: Zone | undefined, children: ReadonlyMap<string, number>): void {
-  for (let n = parentName(name); n !== undefined && name !== origin; n = n === origin ? undefined : parentName(n)) {
+function addEmptyNonTerminals(
+  nodes: Map<string, ZoneNode>,
+  name: string,
+  origin: string,
+  previous: Zone | undefined,
+  children: ReadonlyMap<string, number>,
+): void {
+  for (
+    let n = parentName(name);
+    n !== undefined && name !== origin;
+    n = n === origin ? undefined : parentName(n)
+  ) {
     if (nodes.has(n)) continue;
     const before = previous?.nodes.get(n);
     const count = children.get(n) ?? 0;
-    nodes.set(n, before && before.rrsets.size === 0 && before.children === count ? before : Object.freeze({ name: n, rrsets: NO_RRSETS, children: count }));
+    nodes.set(
+      n,
+      before && before.rrsets.size === 0 && before.children === count
+        ? before
+        : Object.freeze({ name: n, rrsets: NO_RRSETS, children: count }),
+    );
   }
 }
 
@@ -289,7 +442,10 @@ class OneRRset implements ReadonlyMap<number, RRset> {
   has(type: number): boolean {
     return type === this.only.type;
   }
-  forEach(fn: (value: RRset, key: number, map: ReadonlyMap<number, RRset>) => void, thisArg?: unknown): void {
+  forEach(
+    fn: (value: RRset, key: number, map: ReadonlyMap<number, RRset>) => void,
+    thisArg?: unknown,
+  ): void {
     fn.call(thisArg, this.only, this.only.type, this);
   }
   *entries(): MapIterator<[number, RRset]> {

@@ -1,16 +1,53 @@
 // One YAML record mapping (octoDNS syntax) → validated record data of its type.
 import { isIPv4, isIPv6 } from 'node:net';
-import { absoluteName, nameProblem, type RData, type RR, RRClass, rdataTypeCode } from '../core/index.ts';
+import {
+  absoluteName,
+  nameProblem,
+  type RData,
+  type RR,
+  RRClass,
+  rdataTypeCode,
+} from '../core/index.ts';
 import { parseDynamicRecord } from './dynamic.ts';
 import type { DynamicRecord } from './dynamic-model.ts';
 import type { RRset } from './model.ts';
-import { type Collector, mapPairs, type Pair, readInteger, readMapping, readString, scalarValue, seqItems } from './source.ts';
+import {
+  type Collector,
+  mapPairs,
+  type Pair,
+  readInteger,
+  readMapping,
+  readString,
+  scalarValue,
+  seqItems,
+} from './source.ts';
 
-export const SERVED_TYPES = ['A', 'AAAA', 'CNAME', 'NS', 'SOA', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'DS'] as const;
+export const SERVED_TYPES = [
+  'A',
+  'AAAA',
+  'CNAME',
+  'NS',
+  'SOA',
+  'MX',
+  'TXT',
+  'SRV',
+  'CAA',
+  'PTR',
+  'DS',
+] as const;
 export type ServedType = (typeof SERVED_TYPES)[number];
 
 /** Keys gslb adds for load balancing (SPEC §3); acted on by the dynamic-record engine. */
-export const DYNAMIC_KEYS = ['dynamic', 'healthcheck', 'answers', 'method', 'ttl_degraded', 'all_down', 'redirect', 'octodns'] as const;
+export const DYNAMIC_KEYS = [
+  'dynamic',
+  'healthcheck',
+  'answers',
+  'method',
+  'ttl_degraded',
+  'all_down',
+  'redirect',
+  'octodns',
+] as const;
 const RECORD_KEYS = ['type', 'ttl', 'value', 'values', ...DYNAMIC_KEYS];
 
 export const DEFAULT_TTL_SECONDS = 3600; // octoDNS's default
@@ -29,7 +66,13 @@ export interface SourceRecord {
 }
 
 /** Parses one record; undefined when it is too broken to take part in zone-level checks. */
-export function parseRecord(c: Collector, name: string, origin: string, node: unknown, defaultSerial: number): SourceRecord | undefined {
+export function parseRecord(
+  c: Collector,
+  name: string,
+  origin: string,
+  node: unknown,
+  defaultSerial: number,
+): SourceRecord | undefined {
   const keys = readMapping(c, node, RECORD_KEYS, `record "${name}"`);
   if (!keys) return undefined;
   const typePair = keys.get('type');
@@ -39,15 +82,27 @@ export function parseRecord(c: Collector, name: string, origin: string, node: un
   }
   const type = String(scalarValue(typePair.value) ?? '').toUpperCase();
   if (!(SERVED_TYPES as readonly string[]).includes(type)) {
-    c.report(typePair.value, 'BAD_TYPE', `type "${type}" is not served; expected one of ${SERVED_TYPES.join(', ')}`);
+    c.report(
+      typePair.value,
+      'BAD_TYPE',
+      `type "${type}" is not served; expected one of ${SERVED_TYPES.join(', ')}`,
+    );
     return undefined;
   }
   const ttlPair = keys.get('ttl');
-  const ttl = ttlPair ? readInteger(c, ttlPair.value, 0, MAX_TTL_SECONDS, 'ttl', 'BAD_TTL') : DEFAULT_TTL_SECONDS;
+  const ttl = ttlPair
+    ? readInteger(c, ttlPair.value, 0, MAX_TTL_SECONDS, 'ttl', 'BAD_TTL')
+    : DEFAULT_TTL_SECONDS;
   for (const key of DYNAMIC_KEYS) {
     const pair = keys.get(key);
     if (!pair || type === 'A' || type === 'AAAA') continue;
-    if (key === 'octodns') c.report(pair.key, 'IGNORED_KEY', 'octoDNS settings on this record type are not used by gslb', 'warning');
+    if (key === 'octodns')
+      c.report(
+        pair.key,
+        'IGNORED_KEY',
+        'octoDNS settings on this record type are not used by gslb',
+        'warning',
+      );
     else c.report(pair.key, 'BAD_STRUCTURE', `"${key}" applies only to A and AAAA records`);
   }
   const valueNodes = readValueNodes(c, keys, node, name, type as ServedType);
@@ -58,12 +113,27 @@ export function parseRecord(c: Collector, name: string, origin: string, node: un
   }
   if (ttl === undefined || data.length !== valueNodes.length) return undefined;
   const fqdn = absoluteName(name === '@' ? '' : name, origin);
-  const defaults = data.map((d): RR => ({ name: fqdn, type: rdataTypeCode(d), class: RRClass.IN, ttl, data: d }));
-  const dynamic = type === 'A' || type === 'AAAA' ? parseDynamicRecord(c, keys, { name: fqdn, type, ttl, defaults }) : undefined;
+  const defaults = data.map((d): RR => ({
+    name: fqdn,
+    type: rdataTypeCode(d),
+    class: RRClass.IN,
+    ttl,
+    data: d,
+  }));
+  const dynamic =
+    type === 'A' || type === 'AAAA'
+      ? parseDynamicRecord(c, keys, { name: fqdn, type, ttl, defaults })
+      : undefined;
   return { name, type: type as ServedType, ttl, data, node: typePair.value, valueNodes, dynamic };
 }
 
-function readValueNodes(c: Collector, keys: Map<string, Pair>, node: unknown, name: string, type: ServedType): unknown[] {
+function readValueNodes(
+  c: Collector,
+  keys: Map<string, Pair>,
+  node: unknown,
+  name: string,
+  type: ServedType,
+): unknown[] {
   const one = keys.get('value');
   const many = keys.get('values');
   if (one && many) {
@@ -87,14 +157,24 @@ function readValueNodes(c: Collector, keys: Map<string, Pair>, node: unknown, na
   return [...items];
 }
 
-function parseValue(c: Collector, type: ServedType, node: unknown, defaultSerial: number): RData | undefined {
+function parseValue(
+  c: Collector,
+  type: ServedType,
+  node: unknown,
+  defaultSerial: number,
+): RData | undefined {
   switch (type) {
     case 'A':
     case 'AAAA': {
       const text = readString(c, node, `${type} value`);
       if (text === undefined) return undefined;
       const ok = type === 'A' ? isIPv4(text) : isIPv6(text) && !text.includes('%');
-      if (!ok) c.report(node, 'BAD_ADDRESS', `"${text}" is not an ${type === 'A' ? 'IPv4' : 'IPv6'} address`);
+      if (!ok)
+        c.report(
+          node,
+          'BAD_ADDRESS',
+          `"${text}" is not an ${type === 'A' ? 'IPv4' : 'IPv6'} address`,
+        );
       return ok ? { type, address: type === 'AAAA' ? text.toLowerCase() : text } : undefined;
     }
     case 'NS':
@@ -109,22 +189,42 @@ function parseValue(c: Collector, type: ServedType, node: unknown, defaultSerial
       return parseMx(c, node);
     case 'SRV':
       return parseFields(c, node, 'SRV', ['priority', 'weight', 'port', 'target'], (f) => ({
-        type: 'SRV', priority: f.int('priority', 65535), weight: f.int('weight', 65535), port: f.int('port', 65535),
+        type: 'SRV',
+        priority: f.int('priority', 65535),
+        weight: f.int('weight', 65535),
+        port: f.int('port', 65535),
         target: f.target('target'),
       }));
     case 'CAA':
       return parseFields(c, node, 'CAA', ['flags', 'tag', 'value'], (f) => ({
-        type: 'CAA', flags: f.int('flags', 255, 0), tag: f.tag('tag'), value: f.text('value'),
+        type: 'CAA',
+        flags: f.int('flags', 255, 0),
+        tag: f.tag('tag'),
+        value: f.text('value'),
       }));
     case 'SOA':
-      return parseFields(c, node, 'SOA', ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum'], (f) => ({
-        type: 'SOA', mname: f.target('mname'), rname: f.target('rname'), serial: f.int('serial', 4294967295, defaultSerial),
-        refresh: f.int('refresh', MAX_TTL_SECONDS), retry: f.int('retry', MAX_TTL_SECONDS),
-        expire: f.int('expire', MAX_TTL_SECONDS), minimum: f.int('minimum', MAX_TTL_SECONDS),
-      }));
+      return parseFields(
+        c,
+        node,
+        'SOA',
+        ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum'],
+        (f) => ({
+          type: 'SOA',
+          mname: f.target('mname'),
+          rname: f.target('rname'),
+          serial: f.int('serial', 4294967295, defaultSerial),
+          refresh: f.int('refresh', MAX_TTL_SECONDS),
+          retry: f.int('retry', MAX_TTL_SECONDS),
+          expire: f.int('expire', MAX_TTL_SECONDS),
+          minimum: f.int('minimum', MAX_TTL_SECONDS),
+        }),
+      );
     case 'DS':
       return parseFields(c, node, 'DS', ['key_tag', 'algorithm', 'digest_type', 'digest'], (f) => ({
-        type: 'DS', keyTag: f.int('key_tag', 65535), algorithm: f.int('algorithm', 255), digestType: f.int('digest_type', 255),
+        type: 'DS',
+        keyTag: f.int('key_tag', 65535),
+        algorithm: f.int('algorithm', 255),
+        digestType: f.int('digest_type', 255),
         digest: f.hex('digest'),
       }));
     default: {
@@ -152,16 +252,23 @@ function parseTxt(c: Collector, node: unknown): RData | undefined {
     return undefined;
   }
   const strings: string[] = [];
-  for (let i = 0; i < bytes.length || strings.length === 0; i += 255) strings.push(bytes.subarray(i, i + 255).toString('utf8'));
+  for (let i = 0; i < bytes.length || strings.length === 0; i += 255)
+    strings.push(bytes.subarray(i, i + 255).toString('utf8'));
   return { type: 'TXT', strings };
 }
 
 /** octoDNS MX: {preference, exchange}, also the older {priority, value}. */
 function parseMx(c: Collector, node: unknown): RData | undefined {
   const pairs = mapPairs(node);
-  const legacy = pairs?.some((p) => scalarValue(p.key) === 'priority' || scalarValue(p.key) === 'value');
+  const legacy = pairs?.some(
+    (p) => scalarValue(p.key) === 'priority' || scalarValue(p.key) === 'value',
+  );
   const [pref, target] = legacy ? ['priority', 'value'] : ['preference', 'exchange'];
-  return parseFields(c, node, 'MX', [pref, target], (f) => ({ type: 'MX', preference: f.int(pref, 65535), exchange: f.target(target) }));
+  return parseFields(c, node, 'MX', [pref, target], (f) => ({
+    type: 'MX',
+    preference: f.int(pref, 65535),
+    exchange: f.target(target),
+  }));
 }
 
 interface FieldReader {
@@ -173,7 +280,13 @@ interface FieldReader {
 }
 
 /** Reads a mapping of fields; `build` runs with readers that note any problem, and its result is dropped if one was found. */
-function parseFields(c: Collector, node: unknown, type: string, allowed: string[], build: (f: FieldReader) => RData): RData | undefined {
+function parseFields(
+  c: Collector,
+  node: unknown,
+  type: string,
+  allowed: string[],
+  build: (f: FieldReader) => RData,
+): RData | undefined {
   const keys = readMapping(c, node, allowed, `${type} value`);
   if (!keys) return undefined;
   let ok = true;
@@ -207,7 +320,11 @@ function parseFields(c: Collector, node: unknown, type: string, allowed: string[
       const v = reader.text(key);
       if (!/^[A-Za-z0-9]{1,255}$/.test(v) && ok) {
         ok = false;
-        c.report(keys.get(key)?.value, 'BAD_VALUE', `${type} ${key} "${v}" must be letters and digits`);
+        c.report(
+          keys.get(key)?.value,
+          'BAD_VALUE',
+          `${type} ${key} "${v}" must be letters and digits`,
+        );
       }
       return v.toLowerCase();
     },

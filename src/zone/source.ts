@@ -56,8 +56,19 @@ export class Collector {
     if (this.dropped === 0) return listed;
     const last = listed.at(-1);
     const message = `${this.dropped} more problem(s) in this file are not listed (the first ${MAX_DIAGNOSTICS_PER_FILE} are)`;
-    const severity = this.errors > listed.filter((d) => d.severity === 'error').length ? 'error' : 'warning';
-    return [...listed, { file: this.file, line: last?.line ?? 1, col: last?.col ?? 1, code: 'TOO_MANY_PROBLEMS', message, severity }];
+    const severity =
+      this.errors > listed.filter((d) => d.severity === 'error').length ? 'error' : 'warning';
+    return [
+      ...listed,
+      {
+        file: this.file,
+        line: last?.line ?? 1,
+        col: last?.col ?? 1,
+        code: 'TOO_MANY_PROBLEMS',
+        message,
+        severity,
+      },
+    ];
   }
 
   /** Problems reported, listed or not. */
@@ -81,7 +92,12 @@ export class Collector {
     else this.diagnostics.push(this.diagnosticAt(p, code, message, 'error'));
   }
 
-  private diagnosticAt(p: Position, code: DiagnosticCode, message: string, severity: Severity): Diagnostic {
+  private diagnosticAt(
+    p: Position,
+    code: DiagnosticCode,
+    message: string,
+    severity: Severity,
+  ): Diagnostic {
     return { file: this.file, line: p.line, col: p.col, code, message, severity };
   }
 }
@@ -110,7 +126,11 @@ function skipBlank(text: string, offset: number): number {
  * Parses YAML text; syntax errors become YAML_SYNTAX diagnostics. Duplicate keys are found by readMapping and the zone
  * loader with Maps: the yaml package's own check compares each key with every earlier one (quadratic in zone size).
  */
-export function parseYaml(text: string, file: string, reader: 'fast' | 'yaml' = 'fast'): { root: YamlNode | undefined; collector: Collector; reader: 'fast' | 'yaml' } {
+export function parseYaml(
+  text: string,
+  file: string,
+  reader: 'fast' | 'yaml' = 'fast',
+): { root: YamlNode | undefined; collector: Collector; reader: 'fast' | 'yaml' } {
   const collector = new Collector(file, text);
   const fast = reader === 'fast' ? readFast(text) : undefined;
   if (fast !== undefined) return { root: fast, collector, reader: 'fast' };
@@ -121,7 +141,11 @@ export function parseYaml(text: string, file: string, reader: 'fast' | 'yaml' = 
     const message = e.message.split('\n')[0] ?? e.message;
     collector.reportAt(p, 'YAML_SYNTAX', message);
   }
-  return { root: doc.errors.length > 0 ? undefined : fromDocument(doc.contents), collector, reader: 'yaml' };
+  return {
+    root: doc.errors.length > 0 ? undefined : fromDocument(doc.contents),
+    collector,
+    reader: 'yaml',
+  };
 }
 
 class Rechunk extends Error {}
@@ -142,25 +166,39 @@ export type Entry =
  * is not a mapping.
  */
 export function* readYamlMapping<T>(
-  text: string, file: string, consume: (c: Collector, root: YamlNode | undefined, entries: Iterable<Entry> | undefined) => Generator<void, T>,
+  text: string,
+  file: string,
+  consume: (
+    c: Collector,
+    root: YamlNode | undefined,
+    entries: Iterable<Entry> | undefined,
+  ) => Generator<void, T>,
   known: (source: string) => boolean = () => false,
 ): Generator<void, T> {
   const starts = entryStarts(text);
   if (starts) {
     try {
-      return yield* consume(new Collector(file, text), { kind: 'map', start: starts[0] ?? 0, items: [] }, entries(text, starts, known));
+      return yield* consume(
+        new Collector(file, text),
+        { kind: 'map', start: starts[0] ?? 0, items: [] },
+        entries(text, starts, known),
+      );
     } catch (e) {
       if (!(e instanceof Rechunk)) throw e;
     }
   }
   const { root, collector } = parseYaml(text, file);
-  return yield* consume(collector, root, mapPairs(root)?.map((pair) => ({ pair, source: undefined })));
+  return yield* consume(
+    collector,
+    root,
+    mapPairs(root)?.map((pair) => ({ pair, source: undefined })),
+  );
 }
 
 /** Where each top-level entry starts, or undefined when a line at column 0 could be something other than a key. */
 function entryStarts(text: string): number[] | undefined {
   const starts: number[] = [];
-  for (let at = 0; at < text.length; ) {
+  for (let at = 0; at < text.length;) {
     const ch = text[at]!;
     if ('-?:[{&*!%|>@`\uFEFF'.includes(ch)) return undefined; // document markers, directives, flow or complex top levels
     if (ch !== ' ' && ch !== '\t' && ch !== '\n' && ch !== '\r' && ch !== '#') starts.push(at);
@@ -173,9 +211,13 @@ function entryStarts(text: string): number[] | undefined {
 
 const ENTRIES_PER_PARSE = 64; // fewer parser runs than one per entry, still a small tree at a time
 
-function* entries(text: string, starts: readonly number[], known: (source: string) => boolean): Generator<Entry> {
+function* entries(
+  text: string,
+  starts: readonly number[],
+  known: (source: string) => boolean,
+): Generator<Entry> {
   const source = (i: number): string => text.slice(starts[i], starts[i + 1] ?? text.length);
-  for (let i = 0; i < starts.length; ) {
+  for (let i = 0; i < starts.length;) {
     const first = source(i);
     if (known(first)) {
       yield { pair: undefined, source: first, start: starts[i]! };
@@ -187,7 +229,8 @@ function* entries(text: string, starts: readonly number[], known: (source: strin
     const node = readFast(text.slice(starts[i], starts[end] ?? text.length), starts[i]);
     // One pair per entry: each starts at column 0, where only a top-level key can be.
     if (node?.kind !== 'map' || node.items.length !== end - i) throw new Rechunk();
-    for (let k = 0; k < node.items.length; k++) yield { pair: node.items[k]!, source: source(i + k) };
+    for (let k = 0; k < node.items.length; k++)
+      yield { pair: node.items[k]!, source: source(i + k) };
     i = end;
   }
 }
@@ -196,8 +239,21 @@ function* entries(text: string, starts: readonly number[], known: (source: strin
 function fromDocument(node: unknown): YamlNode | undefined {
   if (node === null || node === undefined) return undefined;
   const start = (node as Node).range?.[0] ?? 0;
-  if (isMap(node)) return { kind: 'map', start, items: node.items.map((p) => ({ key: fromDocument(p.key) ?? { kind: 'scalar', start, value: null }, value: fromDocument(p.value) })) };
-  if (isSeq(node)) return { kind: 'seq', start, items: node.items.map((n) => fromDocument(n) ?? { kind: 'scalar', start, value: null }) };
+  if (isMap(node))
+    return {
+      kind: 'map',
+      start,
+      items: node.items.map((p) => ({
+        key: fromDocument(p.key) ?? { kind: 'scalar', start, value: null },
+        value: fromDocument(p.value),
+      })),
+    };
+  if (isSeq(node))
+    return {
+      kind: 'seq',
+      start,
+      items: node.items.map((n) => fromDocument(n) ?? { kind: 'scalar', start, value: null }),
+    };
   if (isScalar(node)) return { kind: 'scalar', start, value: node.value };
   if (isAlias(node)) return { kind: 'alias', start };
   return undefined;
@@ -214,7 +270,8 @@ function readFast(text: string, base = 0): YamlNode | undefined {
   const results: unknown[] = []; // js-yaml's value for each node in `nodes`
   try {
     const result = jsYaml.load(text, {
-      schema: jsYaml.CORE_SCHEMA, json: true, // json: a repeated key does not throw; readMapping reports it with its position
+      schema: jsYaml.CORE_SCHEMA,
+      json: true, // json: a repeated key does not throw; readMapping reports it with its position
       listener(event, state) {
         if (event === 'open') {
           starts.push(base + state.position);
@@ -239,7 +296,13 @@ function readFast(text: string, base = 0): YamlNode | undefined {
  * The node that closed with js-yaml's value `r`, from its children (nodes[first..], with their values): checked
  * against `r`; throws Unsure when they disagree.
  */
-function build(start: number, nodes: readonly YamlNode[], results: readonly unknown[], first: number, r: unknown): YamlNode {
+function build(
+  start: number,
+  nodes: readonly YamlNode[],
+  results: readonly unknown[],
+  first: number,
+  r: unknown,
+): YamlNode {
   const count = nodes.length - first;
   // js-yaml opens a node within a node for some entries (a block sequence item): the inner one is the node.
   if (count === 1 && Object.is(results[first], r)) return nodes[first]!;
@@ -260,7 +323,8 @@ function build(start: number, nodes: readonly YamlNode[], results: readonly unkn
       let later = false;
       for (let j = i + 2; j < nodes.length && !later; j += 2) later = String(results[j]) === key;
       if (!later) {
-        if (!Object.hasOwn(values, key) || !Object.is(values[key], results[i + 1])) throw new Unsure();
+        if (!Object.hasOwn(values, key) || !Object.is(values[key], results[i + 1]))
+          throw new Unsure();
         distinct++;
       }
       items.push({ key: nodes[i]!, value: nodes[i + 1]! });
@@ -275,16 +339,22 @@ function build(start: number, nodes: readonly YamlNode[], results: readonly unkn
 }
 
 export function mapPairs(node: unknown): readonly Pair[] | undefined {
-  return (node as YamlNode | undefined)?.kind === 'map' ? (node as YamlNode & { kind: 'map' }).items : undefined;
+  return (node as YamlNode | undefined)?.kind === 'map'
+    ? (node as YamlNode & { kind: 'map' }).items
+    : undefined;
 }
 
 export function seqItems(node: unknown): readonly unknown[] | undefined {
-  return (node as YamlNode | undefined)?.kind === 'seq' ? (node as YamlNode & { kind: 'seq' }).items : undefined;
+  return (node as YamlNode | undefined)?.kind === 'seq'
+    ? (node as YamlNode & { kind: 'seq' }).items
+    : undefined;
 }
 
 /** The plain JS value of a scalar node (string, number, boolean, null), else undefined. */
 export function scalarValue(node: unknown): unknown {
-  return (node as YamlNode | undefined)?.kind === 'scalar' ? (node as YamlNode & { kind: 'scalar' }).value : undefined;
+  return (node as YamlNode | undefined)?.kind === 'scalar'
+    ? (node as YamlNode & { kind: 'scalar' }).value
+    : undefined;
 }
 
 export function keyText(pair: Pair): string {
@@ -294,7 +364,11 @@ export function keyText(pair: Pair): string {
 
 /** Reads a mapping into key → pair, reporting keys outside `allowed` (or, with `acceptUnknown`, keeping them). */
 export function readMapping(
-  c: Collector, node: unknown, allowed: readonly string[], what: string, acceptUnknown = false,
+  c: Collector,
+  node: unknown,
+  allowed: readonly string[],
+  what: string,
+  acceptUnknown = false,
 ): Map<string, Pair> | undefined {
   const pairs = mapPairs(node);
   if (!pairs) {
@@ -305,17 +379,33 @@ export function readMapping(
   for (const pair of pairs) {
     const key = keyText(pair);
     if (out.has(key)) c.report(pair.key, 'YAML_SYNTAX', 'Map keys must be unique');
-    else if (!allowed.includes(key) && !acceptUnknown) c.report(pair.key, 'UNKNOWN_KEY', `unknown key "${key}" in ${what}; expected one of ${allowed.join(', ')}`);
+    else if (!allowed.includes(key) && !acceptUnknown)
+      c.report(
+        pair.key,
+        'UNKNOWN_KEY',
+        `unknown key "${key}" in ${what}; expected one of ${allowed.join(', ')}`,
+      );
     else out.set(key, pair);
   }
   return out;
 }
 
 /** An integer in [min, max] or a diagnostic at the node. */
-export function readInteger(c: Collector, node: unknown, min: number, max: number, what: string, code: DiagnosticCode = 'BAD_VALUE'): number | undefined {
+export function readInteger(
+  c: Collector,
+  node: unknown,
+  min: number,
+  max: number,
+  what: string,
+  code: DiagnosticCode = 'BAD_VALUE',
+): number | undefined {
   const v = scalarValue(node);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    c.report(node, code, `${what} must be an integer from ${min} to ${max}, not ${JSON.stringify(v ?? null)}`);
+    c.report(
+      node,
+      code,
+      `${what} must be an integer from ${min} to ${max}, not ${JSON.stringify(v ?? null)}`,
+    );
     return undefined;
   }
   return v;

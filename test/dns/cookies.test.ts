@@ -20,11 +20,27 @@ test('a cookie is good for an hour (renewed after half), five minutes early, and
   t.is(secret.check(cookie, client, address, 1_000_000 + 1799), 'valid');
   t.is(secret.check(cookie, client, address, 1_000_000 + 1801), 'renew');
   t.is(secret.check(cookie, client, address, 1_000_000 + 3601), 'invalid');
-  t.is(secret.check(cookie, client, address, 1_000_000 - 299), 'valid', 'a clock five minutes behind');
+  t.is(
+    secret.check(cookie, client, address, 1_000_000 - 299),
+    'valid',
+    'a clock five minutes behind',
+  );
   t.is(secret.check(cookie, client, address, 1_000_000 - 301), 'invalid');
-  t.is(secret.check(cookie, hex('2464c4abcf10c958'), address, 1_000_000), 'invalid', 'another client cookie');
-  t.is(secret.check(cookie, client, Uint8Array.from([198, 51, 100, 101]), 1_000_000), 'invalid', 'another address');
-  t.is(new CookieSecret(hex('00'.repeat(16))).check(cookie, client, address, 1_000_000), 'invalid', 'another secret');
+  t.is(
+    secret.check(cookie, hex('2464c4abcf10c958'), address, 1_000_000),
+    'invalid',
+    'another client cookie',
+  );
+  t.is(
+    secret.check(cookie, client, Uint8Array.from([198, 51, 100, 101]), 1_000_000),
+    'invalid',
+    'another address',
+  );
+  t.is(
+    new CookieSecret(hex('00'.repeat(16))).check(cookie, client, address, 1_000_000),
+    'invalid',
+    'another secret',
+  );
   const tampered = Uint8Array.from(cookie);
   tampered[15]! ^= 1;
   t.is(secret.check(tampered, client, address, 1_000_000), 'invalid');
@@ -47,5 +63,9 @@ test('the hand-written SipHash-2-4 agrees with the siphash package on every leng
     t.is(Buffer.from(out).toString('hex'), expected.toString('hex'), `${length} bytes`);
   }
   sip.hash(key, new Uint8Array(0), 0, out, 0);
-  t.is(Buffer.from(out).toString('hex'), '310e0edd47db6f72', 'the paper\'s vector for the empty message');
+  t.is(
+    Buffer.from(out).toString('hex'),
+    '310e0edd47db6f72',
+    "the paper's vector for the empty message",
+  );
 });

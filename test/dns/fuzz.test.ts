@@ -16,7 +16,15 @@ test('100,000 random datagrams: no exception, every reply decodes and matches it
   const rand = mulberry32(20261121);
   const seeds = [
     ...CORPUS.map((c) => c.bytes).filter((b) => b.length >= 12),
-    buildQuery('alias.example.test.', 'A', { edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [{ code: 8, data: Uint8Array.from([0, 1, 24, 0, 198, 51, 100]) }] } }),
+    buildQuery('alias.example.test.', 'A', {
+      edns: {
+        udpSize: 1232,
+        extendedRcode: 0,
+        version: 0,
+        dnssecOk: false,
+        options: [{ code: 8, data: Uint8Array.from([0, 1, 24, 0, 198, 51, 100]) }],
+      },
+    }),
     buildQuery('sub.example.test.', 'A'),
     buildQuery('big.example.test.', 'TXT'),
   ];
@@ -24,14 +32,23 @@ test('100,000 random datagrams: no exception, every reply decodes and matches it
   for (let i = 0; i < 100_000; i++) {
     const datagram = randomDatagram(rand, seeds);
     for (const transport of ['udp', 'tcp'] as const) {
-      const { reply } = respond(datagram, { transport, remoteAddress: '127.0.0.1' }, snapshot, chooser);
+      const { reply } = respond(
+        datagram,
+        { transport, remoteAddress: '127.0.0.1' },
+        snapshot,
+        chooser,
+      );
       if (!reply) {
         counts.dropped++;
         continue;
       }
       counts.answered++;
       const m = decodeMessage(reply);
-      if (m.id !== datagram.readUInt16BE(0) || !m.qr || (transport === 'udp' && reply.length > 1232)) {
+      if (
+        m.id !== datagram.readUInt16BE(0) ||
+        !m.qr ||
+        (transport === 'udp' && reply.length > 1232)
+      ) {
         t.fail(`bad reply to ${datagram.toString('hex')}`);
         return;
       }

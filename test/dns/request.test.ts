@@ -12,7 +12,12 @@ const chooser = chooserOf(1);
 
 for (const c of CORPUS) {
   test(`${c.name} → ${c.expect === 'drop' ? 'drop' : `rcode ${c.expect}`}`, (t) => {
-    const outcome = respond(c.bytes, { transport: 'udp', remoteAddress: '127.0.0.1' }, snapshot, chooser);
+    const outcome = respond(
+      c.bytes,
+      { transport: 'udp', remoteAddress: '127.0.0.1' },
+      snapshot,
+      chooser,
+    );
     if (c.expect === 'drop') {
       t.is(outcome.reply, undefined);
       return;
@@ -31,7 +36,9 @@ for (const c of CORPUS) {
 test('ECS is echoed after a COOKIE option and for an IPv6 /56', (t) => {
   for (const name of ['COOKIE before ECS (both honoured)', 'IPv6 ECS /56']) {
     const c = CORPUS.find((x) => x.name === name)!;
-    const reply = decodeMessage(respond(c.bytes, { transport: 'udp', remoteAddress: '127.0.0.1' }, snapshot, chooser).reply!);
+    const reply = decodeMessage(
+      respond(c.bytes, { transport: 'udp', remoteAddress: '127.0.0.1' }, snapshot, chooser).reply!,
+    );
     const ecs = reply.edns?.options.find((o) => o.code === 8);
     t.truthy(ecs, name);
     t.is(reply.answer.length, 2);

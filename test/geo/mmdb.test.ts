@@ -11,8 +11,14 @@ const geoip = (name: string): URL => new URL(`../../geoip/${name}`, import.meta.
 test('the shipped sample databases are exactly what npm run geoip:build makes from geoip/sample.yaml', (t) => {
   const built = buildSampleDatabases(readFileSync(geoip('sample.yaml'), 'utf8'), 'sample.yaml');
   t.deepEqual(built.diagnostics, []);
-  t.true(built.city.equals(readFileSync(geoip('sample-City.mmdb'))), 'sample-City.mmdb is stale: run npm run geoip:build');
-  t.true(built.asn.equals(readFileSync(geoip('sample-ASN.mmdb'))), 'sample-ASN.mmdb is stale: run npm run geoip:build');
+  t.true(
+    built.city.equals(readFileSync(geoip('sample-City.mmdb'))),
+    'sample-City.mmdb is stale: run npm run geoip:build',
+  );
+  t.true(
+    built.asn.equals(readFileSync(geoip('sample-ASN.mmdb'))),
+    'sample-ASN.mmdb is stale: run npm run geoip:build',
+  );
 });
 
 // Hand-checked against geoip/sample.yaml.
@@ -37,41 +43,111 @@ test('the maxmind reader reads the sample databases: hand-checked addresses', (t
   t.is(city.metadata.databaseType, 'GSLB-Sample-City');
   t.is(asn.metadata.databaseType, 'GSLB-Sample-ASN');
   for (const [ip, geo, as, prefix] of SAMPLE) {
-    const [c, cityPrefix] = city.getWithPrefixLength(ip) as [{ continent: { code: string }; country?: { iso_code: string }; subdivisions?: { iso_code: string }[] } | null, number];
-    const code = c ? [c.continent.code, c.country?.iso_code, c.subdivisions?.[0]?.iso_code].filter(Boolean).join('-') : null;
+    const [c, cityPrefix] = city.getWithPrefixLength(ip) as [
+      {
+        continent: { code: string };
+        country?: { iso_code: string };
+        subdivisions?: { iso_code: string }[];
+      } | null,
+      number,
+    ];
+    const code = c
+      ? [c.continent.code, c.country?.iso_code, c.subdivisions?.[0]?.iso_code]
+          .filter(Boolean)
+          .join('-')
+      : null;
     t.is(code, geo, ip);
     t.is(cityPrefix, prefix, `${ip} prefix`);
-    const [a] = asn.getWithPrefixLength(ip) as [{ autonomous_system_number: number } | null, number];
+    const [a] = asn.getWithPrefixLength(ip) as [
+      { autonomous_system_number: number } | null,
+      number,
+    ];
     t.is(a?.autonomous_system_number ?? null, as, `${ip} asn`);
   }
 });
 
 test('every record size (24, 28, 32 bits) and IPv4-only trees read back the same', (t) => {
   const networks = [
-    { cidr: cidr('10.0.0.0/8'), data: { n: 1 } }, { cidr: cidr('10.1.0.0/16'), data: { n: 2 } },
-    { cidr: cidr('10.1.2.128/25'), data: { n: 3 } }, { cidr: cidr('2001:db8::/32'), data: { n: 4 } },
+    { cidr: cidr('10.0.0.0/8'), data: { n: 1 } },
+    { cidr: cidr('10.1.0.0/16'), data: { n: 2 } },
+    { cidr: cidr('10.1.2.128/25'), data: { n: 3 } },
+    { cidr: cidr('2001:db8::/32'), data: { n: 4 } },
   ];
   // Prefixes are the uniform blocks: 10.9.9.9 leaves 10.1.0.0/16's branch at bit 12, 10.1.9.9 leaves 10.1.2.128/25's at bit 20.
-  const probes: [string, number | null, number][] = [['10.9.9.9', 1, 13], ['10.1.9.9', 2, 21], ['10.1.2.200', 3, 25], ['10.1.2.1', 2, 25], ['11.0.0.0', null, 8], ['2001:db8::5', 4, 32]];
+  const probes: [string, number | null, number][] = [
+    ['10.9.9.9', 1, 13],
+    ['10.1.9.9', 2, 21],
+    ['10.1.2.200', 3, 25],
+    ['10.1.2.1', 2, 25],
+    ['11.0.0.0', null, 8],
+    ['2001:db8::5', 4, 32],
+  ];
   for (const recordSize of [24, 28, 32] as const) {
-    const reader = new Reader(writeMmdb(networks, { databaseType: 'Test', description: 't', buildEpochSeconds: 0, recordSize }));
+    const reader = new Reader(
+      writeMmdb(networks, {
+        databaseType: 'Test',
+        description: 't',
+        buildEpochSeconds: 0,
+        recordSize,
+      }),
+    );
     t.is(reader.metadata.recordSize, recordSize);
-    for (const [ip, n, prefix] of probes) t.deepEqual(reader.getWithPrefixLength(ip) as unknown, [n === null ? null : { n }, prefix], `${recordSize}: ${ip}`);
+    for (const [ip, n, prefix] of probes)
+      t.deepEqual(
+        reader.getWithPrefixLength(ip) as unknown,
+        [n === null ? null : { n }, prefix],
+        `${recordSize}: ${ip}`,
+      );
   }
-  const v4 = new Reader(writeMmdb(networks.slice(0, 3), { databaseType: 'Test', description: 't', buildEpochSeconds: 0, ipVersion: 4 }));
+  const v4 = new Reader(
+    writeMmdb(networks.slice(0, 3), {
+      databaseType: 'Test',
+      description: 't',
+      buildEpochSeconds: 0,
+      ipVersion: 4,
+    }),
+  );
   t.is(v4.metadata.ipVersion, 4);
   t.deepEqual(v4.getWithPrefixLength('10.1.2.200') as unknown, [{ n: 3 }, 25]);
 });
 
 test('data types: strings of every size class, numbers, booleans, maps, arrays', (t) => {
   const value: MmdbValue = {
-    short: 'x', s29: 'y'.repeat(29), s300: 'z'.repeat(300), s70k: 'w'.repeat(70_000), unicode: 'Zürich 北京',
-    u16: new MmdbUint(16, 65535), u32: 4294967295, u64: new MmdbUint(64, 2 ** 40), zero: 0, double: -33.5,
-    yes: true, no: false, list: [1, 'two', { three: [3] }], empty: {},
+    short: 'x',
+    s29: 'y'.repeat(29),
+    s300: 'z'.repeat(300),
+    s70k: 'w'.repeat(70_000),
+    unicode: 'Zürich 北京',
+    u16: new MmdbUint(16, 65535),
+    u32: 4294967295,
+    u64: new MmdbUint(64, 2 ** 40),
+    zero: 0,
+    double: -33.5,
+    yes: true,
+    no: false,
+    list: [1, 'two', { three: [3] }],
+    empty: {},
   };
-  const reader = new Reader<Record<string, unknown>>(writeMmdb([{ cidr: cidr('192.0.2.0/24'), data: value }], { databaseType: 'Test', description: 't', buildEpochSeconds: 0 }));
+  const reader = new Reader<Record<string, unknown>>(
+    writeMmdb([{ cidr: cidr('192.0.2.0/24'), data: value }], {
+      databaseType: 'Test',
+      description: 't',
+      buildEpochSeconds: 0,
+    }),
+  );
   const got = reader.get('192.0.2.1')!;
-  t.like(got, { short: 'x', s29: 'y'.repeat(29), s300: 'z'.repeat(300), unicode: 'Zürich 北京', u16: 65535, u32: 4294967295, zero: 0, double: -33.5, yes: true, no: false });
+  t.like(got, {
+    short: 'x',
+    s29: 'y'.repeat(29),
+    s300: 'z'.repeat(300),
+    unicode: 'Zürich 北京',
+    u16: 65535,
+    u32: 4294967295,
+    zero: 0,
+    double: -33.5,
+    yes: true,
+    no: false,
+  });
   t.is((got['s70k'] as string).length, 70_000);
   t.is(Number(got['u64']), 2 ** 40);
   t.deepEqual(got['list'], [1, 'two', { three: [3] }]);

@@ -17,7 +17,10 @@ export async function startBackend(address: string, port: number): Promise<Backe
   const sockets = new Set<Socket>();
   let server: http.Server | undefined;
   const backend: Backend = {
-    address, port, mode: 'ok', requests: 0,
+    address,
+    port,
+    mode: 'ok',
+    requests: 0,
     start: async () => {
       const s = http.createServer((_req, res) => {
         backend.requests++;
@@ -54,7 +57,8 @@ export async function startBackends(count: number): Promise<Backend[]> {
   for (let attempt = 0; ; attempt++) {
     const started: Backend[] = [await startBackend('127.0.0.2', 0)];
     try {
-      for (let i = 1; i < count; i++) started.push(await startBackend(`127.0.0.${2 + i}`, started[0]!.port));
+      for (let i = 1; i < count; i++)
+        started.push(await startBackend(`127.0.0.${2 + i}`, started[0]!.port));
       return started;
     } catch (e) {
       await Promise.all(started.map((b) => b.stop()));

@@ -12,17 +12,44 @@ export interface DigReply {
   readonly raw: string;
 }
 
-export async function dig(port: number, args: readonly string[], server = '127.0.0.1'): Promise<DigReply> {
+export async function dig(
+  port: number,
+  args: readonly string[],
+  server = '127.0.0.1',
+): Promise<DigReply> {
   const bin = requireTool('dig');
-  const r = await run(bin, [`@${server}`, '-p', String(port), '+norec', '+nosplit', '+tries=2', '+time=2', ...args]);
-  if (r.code !== 0) throw new Error(`dig ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`);
+  const r = await run(bin, [
+    `@${server}`,
+    '-p',
+    String(port),
+    '+norec',
+    '+nosplit',
+    '+tries=2',
+    '+time=2',
+    ...args,
+  ]);
+  if (r.code !== 0)
+    throw new Error(`dig ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`);
   return parseDigOutput(r.stdout);
 }
 
-export async function kdig(port: number, args: readonly string[], server = '127.0.0.1'): Promise<DigReply> {
+export async function kdig(
+  port: number,
+  args: readonly string[],
+  server = '127.0.0.1',
+): Promise<DigReply> {
   const bin = requireTool('kdig');
-  const r = await run(bin, [`@${server}`, '-p', String(port), '+norec', '+retry=0', '+time=3', ...args]);
-  if (r.code !== 0) throw new Error(`kdig ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`);
+  const r = await run(bin, [
+    `@${server}`,
+    '-p',
+    String(port),
+    '+norec',
+    '+retry=0',
+    '+time=3',
+    ...args,
+  ]);
+  if (r.code !== 0)
+    throw new Error(`kdig ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`);
   return parseDigOutput(r.stdout);
 }
 
@@ -42,8 +69,13 @@ export function parseDigOutput(text: string): DigReply {
     else if (!line.startsWith(';')) current?.push(line.trim().split(/\s+/).join(' '));
   }
   return {
-    status, flags: new Set(flagText.trim().split(/\s+/).filter(Boolean)),
-    answer: sections['ANSWER']!, authority: sections['AUTHORITY']!, additional: sections['ADDITIONAL']!,
-    ecs: /CLIENT-SUBNET: (\S+)/.exec(text)?.[1], edns: /; EDNS: ([^\n]*)/.exec(text)?.[1], raw: text,
+    status,
+    flags: new Set(flagText.trim().split(/\s+/).filter(Boolean)),
+    answer: sections['ANSWER']!,
+    authority: sections['AUTHORITY']!,
+    additional: sections['ADDITIONAL']!,
+    ecs: /CLIENT-SUBNET: (\S+)/.exec(text)?.[1],
+    edns: /; EDNS: ([^\n]*)/.exec(text)?.[1],
+    raw: text,
   };
 }

@@ -37,8 +37,12 @@ async function startNsdOnce(zones: Record<string, string>): Promise<Nsd> {
   const bin = requireTool('nsd');
   const dir = await mkdtemp(join(tmpdir(), 'gslb-nsd-'));
   const port = await freeUdpPort();
-  const zoneBlocks = Object.keys(zones).map((origin) => `zone:\n    name: ${origin}\n    zonefile: ${origin}.zone\n`).join('');
-  await writeFile(join(dir, 'nsd.conf'), `server:
+  const zoneBlocks = Object.keys(zones)
+    .map((origin) => `zone:\n    name: ${origin}\n    zonefile: ${origin}.zone\n`)
+    .join('');
+  await writeFile(
+    join(dir, 'nsd.conf'),
+    `server:
     ip-address: 127.0.0.1@${port}
     port: ${port}
     do-ip6: no
@@ -58,8 +62,10 @@ async function startNsdOnce(zones: Record<string, string>): Promise<Nsd> {
     rrl-whitelist-ratelimit: 0
 remote-control:
     control-enable: no
-${zoneBlocks}`);
-  for (const [origin, text] of Object.entries(zones)) await writeFile(join(dir, `${origin}.zone`), text);
+${zoneBlocks}`,
+  );
+  for (const [origin, text] of Object.entries(zones))
+    await writeFile(join(dir, `${origin}.zone`), text);
   const child: ChildProcess = spawn(bin, ['-d', '-c', join(dir, 'nsd.conf')], { stdio: 'ignore' });
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.pid !== undefined) {

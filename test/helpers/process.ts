@@ -16,9 +16,29 @@ export interface ServerProcess {
 export const CLI = fileURLToPath(new URL('../../bin/gslb.js', import.meta.url));
 
 /** `entry`: the script to run, the gslb command by default (another one: a bundle built by a test). */
-export async function spawnServer(args: readonly string[], env: Record<string, string> = {}, entry = CLI): Promise<ServerProcess> {
+export async function spawnServer(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  entry = CLI,
+): Promise<ServerProcess> {
   // The flags of bin/gslb.js's first line, which spawning node directly does not read.
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--expose-gc', entry, 'serve', '--dns-listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0', '--redirect-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(
+    process.execPath,
+    [
+      '--max-semi-space-size=2',
+      '--expose-gc',
+      entry,
+      'serve',
+      '--dns-listen',
+      '127.0.0.1:0',
+      '--api-listen',
+      '127.0.0.1:0',
+      '--redirect-listen',
+      '127.0.0.1:0',
+      ...args,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+  );
   const stderr: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let partial = '';
@@ -39,15 +59,29 @@ export async function spawnServer(args: readonly string[], env: Record<string, s
     const seen = stderr.find((l) => pattern.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} in ${timeoutMs} ms:\n${stderr.join('\n')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no log line matching ${pattern} in ${timeoutMs} ms:\n${stderr.join('\n')}`),
+          ),
+        timeoutMs,
+      );
       waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-      child.once('exit', (code) => reject(new Error(`gslb exited (${code}):\n${stderr.join('\n')}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`gslb exited (${code}):\n${stderr.join('\n')}`)),
+      );
     });
   };
   const line = await waitForLog(/dns listening on 127\.0\.0\.1:\d+/);
   const port = Number(/:(\d+) /.exec(line)![1]);
-  const apiPort = Number(/api listening on 127\.0\.0\.1:(\d+)/.exec(await waitForLog(/api listening on/))![1]);
-  const redirectPort = Number(/redirect tier listening on 127\.0\.0\.1:(\d+)/.exec(await waitForLog(/redirect tier listening on/))![1]);
+  const apiPort = Number(
+    /api listening on 127\.0\.0\.1:(\d+)/.exec(await waitForLog(/api listening on/))![1],
+  );
+  const redirectPort = Number(
+    /redirect tier listening on 127\.0\.0\.1:(\d+)/.exec(
+      await waitForLog(/redirect tier listening on/),
+    )![1],
+  );
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -26,7 +26,8 @@ export function randomDatagram(rand: () => number, seeds: readonly Buffer[]): Bu
     const kind = int(4);
     if (kind === 0 && out.length > 0) out[int(out.length)] = int(256);
     else if (kind === 1) out = out.subarray(0, int(out.length + 1));
-    else if (kind === 2) out = Buffer.concat([out, Buffer.from(Array.from({ length: int(40) }, () => int(256)))]);
+    else if (kind === 2)
+      out = Buffer.concat([out, Buffer.from(Array.from({ length: int(40) }, () => int(256)))]);
     else if (out.length > 12) out.writeUInt16BE(int(65536), 4 + 2 * int(4));
   }
   return out;

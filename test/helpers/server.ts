@@ -34,19 +34,45 @@ export interface TestServerOptions {
   readonly dbPath?: string;
 }
 
-export async function startTestServer(files: Record<string, string>, options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  files: Record<string, string>,
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'gslb-test-')));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   const logs: string[] = [];
-  const log: Logger = { info: (m) => logs.push(`info: ${m}`), warn: (m) => logs.push(`warn: ${m}`), error: (m) => logs.push(`error: ${m}`) };
+  const log: Logger = {
+    info: (m) => logs.push(`info: ${m}`),
+    warn: (m) => logs.push(`warn: ${m}`),
+    error: (m) => logs.push(`error: ${m}`),
+  };
   const app = await startApp({
-    ...(options.http ? { apiListen: { host: '127.0.0.1', port: 0 }, redirectListen: { host: '127.0.0.1', port: 0 } } : {}),
-    apiToken: options.apiToken, trustedProxies: options.trustedProxies ?? [],
-    zonesDir: dir, geoipDir: options.geoipDir, dbPath: options.dbPath ?? join(dir, 'state', 'gslb.sqlite'), tsigKeys: options.tsigKeys ?? [], dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
-    tcpMaxConnections: options.tcpMaxConnections ?? 64, ...(options.tcpMaxPerClient ? { tcpMaxPerClient: options.tcpMaxPerClient } : {}), watchZones: options.watchZones ?? false, log,
+    ...(options.http
+      ? {
+          apiListen: { host: '127.0.0.1', port: 0 },
+          redirectListen: { host: '127.0.0.1', port: 0 },
+        }
+      : {}),
+    apiToken: options.apiToken,
+    trustedProxies: options.trustedProxies ?? [],
+    zonesDir: dir,
+    geoipDir: options.geoipDir,
+    dbPath: options.dbPath ?? join(dir, 'state', 'gslb.sqlite'),
+    tsigKeys: options.tsigKeys ?? [],
+    dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }],
+    tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
+    tcpMaxConnections: options.tcpMaxConnections ?? 64,
+    ...(options.tcpMaxPerClient ? { tcpMaxPerClient: options.tcpMaxPerClient } : {}),
+    watchZones: options.watchZones ?? false,
+    log,
   });
   return {
-    app, port: app.dns[0]!.port, dir, logs, api: `http://127.0.0.1:${app.api?.port ?? 0}`, redirectPort: app.redirect?.port ?? 0,
+    app,
+    port: app.dns[0]!.port,
+    dir,
+    logs,
+    api: `http://127.0.0.1:${app.api?.port ?? 0}`,
+    redirectPort: app.redirect?.port ?? 0,
     close: async (keepDir = false) => {
       await app.close();
       if (!keepDir) await rm(dir, { recursive: true, force: true });

@@ -1,11 +1,22 @@
 // Snapshots for in-process tests: zones from text, optional GeoIP, health from a table, randomness from a sequence.
 import { type GeoDatabase } from '../../src/geo/index.ts';
-import { type Chooser, type HealthView, NO_HEALTH, type Snapshot } from '../../src/resolve/index.ts';
+import {
+  type Chooser,
+  type HealthView,
+  NO_HEALTH,
+  type Snapshot,
+} from '../../src/resolve/index.ts';
 import { loadZones } from '../../src/zone/index.ts';
 import { mulberry32 } from './random.ts';
 
-export function snapshotOf(zones: Record<string, string>, options: { geo?: GeoDatabase; health?: HealthView } = {}): Snapshot {
-  const loaded = loadZones(Object.entries(zones).map(([path, text]) => ({ path, text })), { defaultSerial: 1 });
+export function snapshotOf(
+  zones: Record<string, string>,
+  options: { geo?: GeoDatabase; health?: HealthView } = {},
+): Snapshot {
+  const loaded = loadZones(
+    Object.entries(zones).map(([path, text]) => ({ path, text })),
+    { defaultSerial: 1 },
+  );
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (!loaded.zoneSet) throw new Error(`test zones have errors: ${JSON.stringify(errors)}`);
   return { zones: loaded.zoneSet, geo: options.geo, health: options.health ?? NO_HEALTH };
@@ -17,7 +28,10 @@ export function chooserOf(source: readonly number[] | number = 1): Chooser {
   let i = 0;
   const positions = new Map<string, number>();
   return {
-    random: () => (seeded ? seeded() : (source as readonly number[])[i++ % (source as readonly number[]).length]!),
+    random: () =>
+      seeded
+        ? seeded()
+        : (source as readonly number[])[i++ % (source as readonly number[]).length]!,
     next: (key) => {
       const n = positions.get(key) ?? 0;
       positions.set(key, n + 1);

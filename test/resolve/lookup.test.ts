@@ -23,14 +23,25 @@ for (const c of LOOKUP_CASES) {
     if (answer.kind === 'refused') return;
     t.deepEqual(new Set(answer.answer.map(formatRR)), new Set(c.answer ?? []), 'answer');
     t.deepEqual(new Set(answer.authority.map(formatRR)), new Set(c.authority ?? []), 'authority');
-    t.deepEqual(new Set(answer.additional.map(formatRR)), new Set(c.additional ?? []), 'additional');
+    t.deepEqual(
+      new Set(answer.additional.map(formatRR)),
+      new Set(c.additional ?? []),
+      'additional',
+    );
     t.is(answer.scopePrefix, 0, 'static answers do not depend on the client');
   });
 }
 
 test('a DS query at a child apex is answered by the parent zone when both are served', (t) => {
-  const child = "'':\n  - {type: SOA, value: {mname: ns1.sub.example.test., rname: h.example.test., refresh: 1, retry: 1, expire: 1, minimum: 1}}\n  - {type: NS, values: [ns1.sub.example.test.]}\nns1: {type: A, value: 192.0.2.153}\n";
-  const both = loadZones([{ path: 'example.test.yaml', text: STATIC_ZONE }, { path: 'sub.example.test.yaml', text: child }], { defaultSerial: 1 });
+  const child =
+    "'':\n  - {type: SOA, value: {mname: ns1.sub.example.test., rname: h.example.test., refresh: 1, retry: 1, expire: 1, minimum: 1}}\n  - {type: NS, values: [ns1.sub.example.test.]}\nns1: {type: A, value: 192.0.2.153}\n";
+  const both = loadZones(
+    [
+      { path: 'example.test.yaml', text: STATIC_ZONE },
+      { path: 'sub.example.test.yaml', text: child },
+    ],
+    { defaultSerial: 1 },
+  );
   t.deepEqual(both.diagnostics, []);
   const s: Snapshot = { zones: both.zoneSet!, geo: undefined, health: NO_HEALTH };
   const ds = resolve({ name: 'sub.example.test.', type: typeCode('DS')! }, client, s, chooser);

@@ -3,10 +3,23 @@
 // push a limited one out of the table.
 import test from 'ava';
 import { parseCidr, type Cidr } from '../../src/core/index.ts';
-import { classHash, RateLimiter, type RateLimitOptions, type Verdict } from '../../src/rrl/index.ts';
+import {
+  classHash,
+  RateLimiter,
+  type RateLimitOptions,
+  type Verdict,
+} from '../../src/rrl/index.ts';
 
 const cidr = (text: string): Cidr => parseCidr(text) as Cidr;
-const options = (extra: Partial<RateLimitOptions> = {}): RateLimitOptions => ({ responsesPerSecond: 10, slip: 2, windowSeconds: 5, ipv4Prefix: 24, ipv6Prefix: 56, exempt: [], ...extra });
+const options = (extra: Partial<RateLimitOptions> = {}): RateLimitOptions => ({
+  responsesPerSecond: 10,
+  slip: 2,
+  windowSeconds: 5,
+  ipv4Prefix: 24,
+  ipv6Prefix: 56,
+  exempt: [],
+  ...extra,
+});
 const A = classHash('answer www.example. 16');
 const B = classHash('answer other.example. 16');
 
@@ -48,7 +61,9 @@ test('exempt sources are counted (exempt when over) but always sent; rate 0 limi
   t.deepEqual(tally(verdicts), { send: 10, exempt: 10 });
   t.is(tally(Array.from({ length: 20 }, () => rrl.check('::1', A, 10)))['exempt'], 10);
   const off = new RateLimiter(options({ responsesPerSecond: 0 }));
-  t.deepEqual(tally(Array.from({ length: 1000 }, () => off.check('192.0.2.1', A, 10))), { send: 1000 });
+  t.deepEqual(tally(Array.from({ length: 1000 }, () => off.check('192.0.2.1', A, 10))), {
+    send: 1000,
+  });
 });
 
 test('a flood of other pairs does not evict the limited one: it stays limited', (t) => {
@@ -56,6 +71,7 @@ test('a flood of other pairs does not evict the limited one: it stays limited', 
   for (let i = 0; i < 30; i++) rrl.check('192.0.2.1', A, 100);
   for (let i = 0; i < 300_000; i++) {
     rrl.check(`10.${(i >> 8) & 255}.${i & 255}.1`, classHash(`nxdomain z${i}.`), 100); // 300,000 distinct pairs
-    if (i % 1000 === 0) t.not(rrl.check('192.0.2.1', A, 100), 'send', `still limited after ${i} other pairs`);
+    if (i % 1000 === 0)
+      t.not(rrl.check('192.0.2.1', A, 100), 'send', `still limited after ${i} other pairs`);
   }
 });

@@ -18,7 +18,8 @@ for (const c of LOOKUP_CASES) {
   test(`dig ${c.name} ${c.type} → ${c.kind}`, async (t) => {
     const r = await dig(server.port, [c.name, c.type, ...(c.large ? ['+tcp'] : [])]);
     t.is(r.status, statusOf(c.kind));
-    const authoritative = c.kind !== 'refused' && !(c.kind === 'delegation' && (c.answer ?? []).length === 0);
+    const authoritative =
+      c.kind !== 'refused' && !(c.kind === 'delegation' && (c.answer ?? []).length === 0);
     t.is(r.flags.has('aa'), authoritative, 'AA');
     t.false(r.flags.has('ra'), 'RA is never set');
     t.false(r.flags.has('tc'));
@@ -32,7 +33,10 @@ test('kdig over UDP and TCP gets the same answers', async (t) => {
   for (const transport of ['+notcp', '+tcp']) {
     const www = await kdig(server.port, ['www.example.test.', 'A', transport]);
     t.is(www.status, 'NOERROR');
-    t.deepEqual(new Set(www.answer), new Set(['www.example.test. 60 IN A 192.0.2.10', 'www.example.test. 60 IN A 192.0.2.11']));
+    t.deepEqual(
+      new Set(www.answer),
+      new Set(['www.example.test. 60 IN A 192.0.2.10', 'www.example.test. 60 IN A 192.0.2.11']),
+    );
     const referral = await kdig(server.port, ['host.sub.example.test.', 'A', transport]);
     t.false(referral.flags.has('aa'));
     t.deepEqual(referral.additional, ['ns1.sub.example.test. 3600 IN A 192.0.2.153']);
@@ -55,7 +59,7 @@ test('a reply too large for UDP is truncated and complete over TCP', async (t) =
   t.is(tcp.answer.length, 20);
 });
 
-test('the question is echoed in the client\'s letter case; RD is copied; EDNS advertises 1232', async (t) => {
+test("the question is echoed in the client's letter case; RD is copied; EDNS advertises 1232", async (t) => {
   const r = await dig(server.port, ['WwW.ExAmPlE.TeSt.', 'A', '+rec']);
   t.regex(r.raw, /;WwW\.ExAmPlE\.TeSt\.\s+IN\s+A/);
   t.is(r.answer.length, 2);
@@ -85,13 +89,27 @@ test('ECS is echoed with family, source prefix and address, scope 0 for a static
 
 test('TCP: pipelined queries in one segment are all answered, in order', async (t) => {
   const conn = await tcpConnect(server.port);
-  const names = ['www.example.test.', 'nope.example.test.', 'alias.example.test.', 'sub.example.test.'];
+  const names = [
+    'www.example.test.',
+    'nope.example.test.',
+    'alias.example.test.',
+    'sub.example.test.',
+  ];
   conn.socket.write(Buffer.concat(names.map((n, i) => frame(buildQuery(n, 'A', { id: 100 + i })))));
   t.true(await waitFor(() => conn.replies.length === names.length, 3000));
   const decoded = conn.replies.map((r) => decodeMessage(r));
-  t.deepEqual(decoded.map((m) => m.id), [100, 101, 102, 103]);
-  t.deepEqual(decoded.map((m) => m.rcode), [0, 3, 0, 0]);
-  t.deepEqual(decoded.map((m) => m.question[0]?.name), names);
+  t.deepEqual(
+    decoded.map((m) => m.id),
+    [100, 101, 102, 103],
+  );
+  t.deepEqual(
+    decoded.map((m) => m.rcode),
+    [0, 3, 0, 0],
+  );
+  t.deepEqual(
+    decoded.map((m) => m.question[0]?.name),
+    names,
+  );
   conn.socket.destroy();
 });
 
@@ -123,7 +141,10 @@ test('TCP: idle and half-open connections are closed after the idle timeout', as
 });
 
 test('TCP: a full table closes its idlest connection for a newcomer; a source at its own cap gives up its idlest', async (t) => {
-  const s = await startTestServer({ 'example.test.yaml': STATIC_ZONE }, { tcpMaxConnections: 3, tcpIdleTimeoutMs: 10_000 });
+  const s = await startTestServer(
+    { 'example.test.yaml': STATIC_ZONE },
+    { tcpMaxConnections: 3, tcpIdleTimeoutMs: 10_000 },
+  );
   try {
     const held = [];
     for (let i = 0; i < 3; i++) held.push(await tcpConnect(s.port));
@@ -141,7 +162,10 @@ test('TCP: a full table closes its idlest connection for a newcomer; a source at
   } finally {
     await s.close();
   }
-  const perClient = await startTestServer({ 'example.test.yaml': STATIC_ZONE }, { tcpMaxConnections: 100, tcpMaxPerClient: 2, tcpIdleTimeoutMs: 10_000 });
+  const perClient = await startTestServer(
+    { 'example.test.yaml': STATIC_ZONE },
+    { tcpMaxConnections: 100, tcpMaxPerClient: 2, tcpIdleTimeoutMs: 10_000 },
+  );
   try {
     const first = await tcpConnect(perClient.port);
     const second = await tcpConnect(perClient.port);
@@ -159,7 +183,16 @@ test('TCP: a full table closes its idlest connection for a newcomer; a source at
 });
 
 test('every --dns-listen address serves UDP and TCP, IPv4 and IPv6 side by side', async (t) => {
-  const s = await startTestServer({ 'example.test.yaml': STATIC_ZONE }, { listen: [{ host: '127.0.0.1', port: 0 }, { host: '::1', port: 0 }, { host: '127.0.0.2', port: 0 }] });
+  const s = await startTestServer(
+    { 'example.test.yaml': STATIC_ZONE },
+    {
+      listen: [
+        { host: '127.0.0.1', port: 0 },
+        { host: '::1', port: 0 },
+        { host: '127.0.0.2', port: 0 },
+      ],
+    },
+  );
   try {
     t.is(s.app.dns.length, 3);
     for (const listener of s.app.dns) {

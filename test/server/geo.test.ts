@@ -24,7 +24,10 @@ const WEIGHTS = `w:
 `;
 
 const POOL = {
-  cn: ['198.51.100.1', '198.51.100.2'], apac: ['203.0.113.1', '203.0.113.2'], eu: ['192.0.2.100'], na: ['192.0.2.200'],
+  cn: ['198.51.100.1', '198.51.100.2'],
+  apac: ['203.0.113.1', '203.0.113.2'],
+  eu: ['192.0.2.100'],
+  na: ['192.0.2.200'],
 } as const;
 
 interface Row {
@@ -63,7 +66,8 @@ test.before(async () => {
 });
 test.after.always(() => server?.close());
 
-const label = (r: Row): string => [r.source && `-b ${r.source}`, r.ecs && `+subnet=${r.ecs}`].filter(Boolean).join(' ');
+const label = (r: Row): string =>
+  [r.source && `-b ${r.source}`, r.ecs && `+subnet=${r.ecs}`].filter(Boolean).join(' ');
 
 test('in-process: every client gets its pool and scope', async (t) => {
   const { geo } = await loadGeoDir(GEOIP);
@@ -71,24 +75,46 @@ test('in-process: every client gets its pool and scope', async (t) => {
   for (const r of ROWS) {
     const ecs = r.ecs ? (parseCidr(r.ecs) as Cidr) : undefined;
     const address = ecs && ecs.prefix > 0 ? ecs.bytes : addressBytes(r.source ?? '127.0.0.1')!;
-    const a: Answer = resolve({ name: 'app.example.com.', type: 1 }, { address, prefix: ecs && ecs.prefix > 0 ? ecs.prefix : address.length * 8 }, snapshot, chooserOf([0.5]));
+    const a: Answer = resolve(
+      { name: 'app.example.com.', type: 1 },
+      { address, prefix: ecs && ecs.prefix > 0 ? ecs.prefix : address.length * 8 },
+      snapshot,
+      chooserOf([0.5]),
+    );
     if (a.kind !== 'answer') return t.fail(`${label(r)}: ${a.kind}`);
     const answered = a.answer.map((rr) => (rr.data.type === 'A' ? rr.data.address : ''));
-    t.true(answered.length === 1 && (POOL[r.pool] as readonly string[]).includes(answered[0]!), `${label(r)}: ${answered.join()} not in ${r.pool}`);
+    t.true(
+      answered.length === 1 && (POOL[r.pool] as readonly string[]).includes(answered[0]!),
+      `${label(r)}: ${answered.join()} not in ${r.pool}`,
+    );
     // With ECS /0 the wire layer echoes scope 0 whatever the decision used (checked over UDP below).
-    if (r.scope !== undefined && !(ecs && ecs.prefix === 0)) t.is(a.scopePrefix, r.scope, `${label(r)} scope`);
+    if (r.scope !== undefined && !(ecs && ecs.prefix === 0))
+      t.is(a.scopePrefix, r.scope, `${label(r)} scope`);
   }
 });
 
 test('over UDP with dig: every client gets its pool, and ECS is echoed with the same scope', async (t) => {
   for (const r of ROWS) {
-    const args = ['app.example.com.', 'A', ...(r.source ? ['-b', r.source] : []), ...(r.ecs ? [`+subnet=${r.ecs}`] : [])];
+    const args = [
+      'app.example.com.',
+      'A',
+      ...(r.source ? ['-b', r.source] : []),
+      ...(r.ecs ? [`+subnet=${r.ecs}`] : []),
+    ];
     const reply = await dig(server.port, args);
     t.is(reply.answer.length, 1, label(r));
     const address = reply.answer[0]!.split(' ').pop()!;
-    t.true((POOL[r.pool] as readonly string[]).includes(address), `${label(r)}: ${address} not in ${r.pool}`);
+    t.true(
+      (POOL[r.pool] as readonly string[]).includes(address),
+      `${label(r)}: ${address} not in ${r.pool}`,
+    );
     t.is(reply.answer[0]!.split(' ')[1], '60', 'normal TTL');
-    if (r.ecs) t.is(reply.ecs, `${r.ecs.replace(/\/\d+$/, '')}/${r.ecs.split('/')[1]}/${r.scope}`, `${label(r)} ECS echo`);
+    if (r.ecs)
+      t.is(
+        reply.ecs,
+        `${r.ecs.replace(/\/\d+$/, '')}/${r.ecs.split('/')[1]}/${r.scope}`,
+        `${label(r)} ECS echo`,
+      );
     else t.is(reply.ecs, undefined);
   }
 });
@@ -98,11 +124,28 @@ test('weights 1:2:3:4 over 10,000 queries through real UDP (dig -f): each share 
   const file = `${server.dir}/queries.txt`;
   const { writeFile } = await import('node:fs/promises');
   await writeFile(file, 'w.example.com. A\n'.repeat(10_000));
-  const r = await run('dig', ['@127.0.0.1', '-p', String(server.port), '+norec', '+short', '+tries=3', '+time=2', '-f', file], 120_000);
+  const r = await run(
+    'dig',
+    [
+      '@127.0.0.1',
+      '-p',
+      String(server.port),
+      '+norec',
+      '+short',
+      '+tries=3',
+      '+time=2',
+      '-f',
+      file,
+    ],
+    120_000,
+  );
   const answers = r.stdout.trim().split('\n');
   t.is(answers.length, 10_000, r.stderr);
   for (const [i, weight] of [1, 2, 3, 4].entries()) {
     const share = (100 * answers.filter((a) => a === `192.0.2.${i + 1}`).length) / answers.length;
-    t.true(Math.abs(share - weight * 10) <= 2, `192.0.2.${i + 1}: ${share.toFixed(2)}% for weight ${weight}`);
+    t.true(
+      Math.abs(share - weight * 10) <= 2,
+      `192.0.2.${i + 1}: ${share.toFixed(2)}% for weight ${weight}`,
+    );
   }
 });

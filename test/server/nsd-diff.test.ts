@@ -46,7 +46,8 @@ function differences(ours: DigReply, theirs: DigReply): string[] {
   const out: string[] = [];
   if (ours.status !== theirs.status) out.push(`rcode ${ours.status} vs ${theirs.status}`);
   for (const flag of ['aa', 'tc']) {
-    if (ours.flags.has(flag) !== theirs.flags.has(flag)) out.push(`${flag} ${ours.flags.has(flag)} vs ${theirs.flags.has(flag)}`);
+    if (ours.flags.has(flag) !== theirs.flags.has(flag))
+      out.push(`${flag} ${ours.flags.has(flag)} vs ${theirs.flags.has(flag)}`);
   }
   for (const section of ['answer', 'authority', 'additional'] as const) {
     const a = new Set(ours[section]);

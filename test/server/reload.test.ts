@@ -36,8 +36,15 @@ test('SIGHUP reloads a server process; a broken file is rejected with file:line:
     await writeFile(file, zone('192.0.2.999'));
     process.kill(proc.child.pid!, 'SIGHUP');
     await proc.waitForLog(/reload rejected/);
-    t.truthy(proc.stderr.find((l) => l.includes(`${file}:6:31: BAD_ADDRESS`)), proc.stderr.join('\n'));
-    t.deepEqual(await www(proc.port), ['www.reload.test. 5 IN A 192.0.2.2'], 'the zones in service are untouched');
+    t.truthy(
+      proc.stderr.find((l) => l.includes(`${file}:6:31: BAD_ADDRESS`)),
+      proc.stderr.join('\n'),
+    );
+    t.deepEqual(
+      await www(proc.port),
+      ['www.reload.test. 5 IN A 192.0.2.2'],
+      'the zones in service are untouched',
+    );
     t.is(proc.child.exitCode, null);
   } finally {
     await proc.stop();
@@ -46,16 +53,30 @@ test('SIGHUP reloads a server process; a broken file is rejected with file:line:
 });
 
 test('a change in the zones directory is picked up without a signal (debounced)', async (t) => {
-  const server = await startTestServer({ 'reload.test.yaml': zone('192.0.2.1') }, { watchZones: true });
+  const server = await startTestServer(
+    { 'reload.test.yaml': zone('192.0.2.1') },
+    { watchZones: true },
+  );
   try {
     t.deepEqual(await www(server.port), ['www.reload.test. 5 IN A 192.0.2.1']);
     await writeFile(join(server.dir, 'reload.test.yaml'), zone('192.0.2.3'));
-    t.true(await waitFor(() => server.logs.some((l) => l.includes('reloaded')), 5000), server.logs.join('\n'));
+    t.true(
+      await waitFor(() => server.logs.some((l) => l.includes('reloaded')), 5000),
+      server.logs.join('\n'),
+    );
     t.deepEqual(await www(server.port), ['www.reload.test. 5 IN A 192.0.2.3']);
     // A new zone file appears: served after the next reload.
-    await writeFile(join(server.dir, 'other.test.yaml'), zone('192.0.2.4').replaceAll('reload.test.', 'other.test.'));
-    t.true(await waitFor(() => server.logs.some((l) => l.includes('reloaded 2 zone')), 5000), server.logs.join('\n'));
-    t.deepEqual((await dig(server.port, ['www.other.test.', 'A'])).answer, ['www.other.test. 5 IN A 192.0.2.4']);
+    await writeFile(
+      join(server.dir, 'other.test.yaml'),
+      zone('192.0.2.4').replaceAll('reload.test.', 'other.test.'),
+    );
+    t.true(
+      await waitFor(() => server.logs.some((l) => l.includes('reloaded 2 zone')), 5000),
+      server.logs.join('\n'),
+    );
+    t.deepEqual((await dig(server.port, ['www.other.test.', 'A'])).answer, [
+      'www.other.test. 5 IN A 192.0.2.4',
+    ]);
   } finally {
     await server.close();
   }
@@ -74,8 +95,13 @@ test('queries keep being answered while reloads happen', async (t) => {
 });
 
 test('a large zone reloads in steps: queries are answered while it loads, not after', async (t) => {
-  const records = Array.from({ length: 40_000 }, (_, i) => `h${i}: {type: A, value: 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}}`);
-  const server = await startTestServer({ 'reload.test.yaml': `${zone('192.0.2.1')}${records.join('\n')}\n` });
+  const records = Array.from(
+    { length: 40_000 },
+    (_, i) => `h${i}: {type: A, value: 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}}`,
+  );
+  const server = await startTestServer({
+    'reload.test.yaml': `${zone('192.0.2.1')}${records.join('\n')}\n`,
+  });
   try {
     const started = performance.now();
     let done = 0;
@@ -95,8 +121,13 @@ test('a large zone reloads in steps: queries are answered while it loads, not af
     t.true(took > 100, `the reload took ${took.toFixed(0)} ms: too quick to show anything`);
     t.true(during >= 5, `${during} queries answered during a ${took.toFixed(0)} ms reload`);
     // Loading in one go would hold a query for about the whole parse.
-    t.true(longest < took / 2, `a query waited ${longest.toFixed(0)} ms during a ${took.toFixed(0)} ms reload`);
-    t.log(`reload ${took.toFixed(0)} ms, ${during} queries answered meanwhile, slowest ${longest.toFixed(0)} ms`);
+    t.true(
+      longest < took / 2,
+      `a query waited ${longest.toFixed(0)} ms during a ${took.toFixed(0)} ms reload`,
+    );
+    t.log(
+      `reload ${took.toFixed(0)} ms, ${during} queries answered meanwhile, slowest ${longest.toFixed(0)} ms`,
+    );
   } finally {
     await server.close();
   }

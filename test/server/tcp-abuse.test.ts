@@ -18,8 +18,20 @@ async function start(): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'gslb-tcp-abuse-'));
   await mkdir(join(dir, 'zones'));
   await writeFile(join(dir, 'zones', 'example.test.yaml'), STATIC_ZONE + BIG_TXT);
-  await writeFile(join(dir, 'gslb.yaml'), `tcp_idle_timeout_ms: ${IDLE_MS}\ntcp_max_connections: 256\ntcp_max_per_client: 16\n`);
-  return spawnServer(['--config', join(dir, 'gslb.yaml'), '--zones', join(dir, 'zones'), '--geoip', join(dir, 'none'), '--db', join(dir, 'state.sqlite')]);
+  await writeFile(
+    join(dir, 'gslb.yaml'),
+    `tcp_idle_timeout_ms: ${IDLE_MS}\ntcp_max_connections: 256\ntcp_max_per_client: 16\n`,
+  );
+  return spawnServer([
+    '--config',
+    join(dir, 'gslb.yaml'),
+    '--zones',
+    join(dir, 'zones'),
+    '--geoip',
+    join(dir, 'none'),
+    '--db',
+    join(dir, 'state.sqlite'),
+  ]);
 }
 
 /** Source addresses for attackers: many, so that the per-client cap is not what saves the server. */
@@ -49,7 +61,10 @@ test('slowloris: 300 connections trickling into 64 KB frames are closed on time,
       sockets.push(c.socket);
     }
     const opened = Date.now();
-    const trickle = setInterval(() => sockets.forEach((s) => !s.destroyed && s.write(Buffer.from([0x41]))), 300);
+    const trickle = setInterval(
+      () => sockets.forEach((s) => !s.destroyed && s.write(Buffer.from([0x41]))),
+      300,
+    );
     let answered = 0;
     let asked = 0;
     while (Date.now() - opened < 3 * IDLE_MS) {
@@ -59,7 +74,10 @@ test('slowloris: 300 connections trickling into 64 KB frames are closed on time,
     }
     clearInterval(trickle);
     t.is(answered, asked, `${answered} of ${asked} new TCP clients answered during the slowloris`);
-    t.true(await waitFor(() => sockets.every((s) => s.destroyed), IDLE_MS + 2000), 'every trickling connection was closed, bytes or not');
+    t.true(
+      await waitFor(() => sockets.every((s) => s.destroyed), IDLE_MS + 2000),
+      'every trickling connection was closed, bytes or not',
+    );
   } finally {
     sockets.forEach((s) => s.destroy());
     await server.stop();
@@ -76,7 +94,8 @@ test('a table full of idle connections (1,200 opened) still admits and answers n
       c?.closed.then(() => c.socket.destroy());
     }
     let answered = 0;
-    for (let i = 0; i < 12; i++) if (await newClientAnswered(server.port, `127.2.0.${i + 1}`)) answered++;
+    for (let i = 0; i < 12; i++)
+      if (await newClientAnswered(server.port, `127.2.0.${i + 1}`)) answered++;
     t.is(answered, 12, 'every new client was answered while idle ones filled the table');
   } finally {
     sockets.forEach((s) => s.destroy());
@@ -89,7 +108,11 @@ test('250 connections pipelining queries and never reading cost kilobytes each, 
   const pid = server.child.pid!;
   const sockets: net.Socket[] = [];
   try {
-    const burst = Buffer.concat(Array.from({ length: 300 }, (_, i) => frame(buildQuery('amplify.example.test.', 'TXT', { id: i }))));
+    const burst = Buffer.concat(
+      Array.from({ length: 300 }, (_, i) =>
+        frame(buildQuery('amplify.example.test.', 'TXT', { id: i })),
+      ),
+    );
     const warm = await tcpConnect(server.port, '127.0.0.1', '127.3.0.1'); // the code paths run once before measuring
     warm.socket.write(burst);
     t.true(await waitFor(() => warm.replies.length === 300, 5000));
@@ -103,12 +126,20 @@ test('250 connections pipelining queries and never reading cost kilobytes each, 
     }
     await new Promise((r) => setTimeout(r, 1000));
     const during = await rssKb(pid);
-    t.true(await newClientAnswered(server.port, '127.3.0.2'), 'others are answered while they do not read');
-    t.true(during - before < 40 * 1024, `RSS ${before} → ${during} KB with 250 non-reading connections`);
+    t.true(
+      await newClientAnswered(server.port, '127.3.0.2'),
+      'others are answered while they do not read',
+    );
+    t.true(
+      during - before < 40 * 1024,
+      `RSS ${before} → ${during} KB with 250 non-reading connections`,
+    );
     sockets.forEach((s) => s.destroy());
     await new Promise((r) => setTimeout(r, 1500));
     const after = await rssKb(pid);
-    t.log(`RSS before ${before} KB, during ${during} KB (${((during - before) / 250).toFixed(0)} KB per connection), after ${after} KB`);
+    t.log(
+      `RSS before ${before} KB, during ${during} KB (${((during - before) / 250).toFixed(0)} KB per connection), after ${after} KB`,
+    );
     t.true(after - before < 20 * 1024, `RSS back to ${after} KB (from ${before} KB)`);
   } finally {
     sockets.forEach((s) => s.destroy());

@@ -13,14 +13,31 @@ import { buildQuery, udpExchange } from '../helpers/wire.ts';
 import { SAMPLE_ZONE } from '../helpers/zones.ts';
 
 const SECRET = Buffer.from('durability key for gslb tests 32').toString('base64');
-const KEY = { name: 'ops-key.', algorithm: 'hmac-sha256' as const, secret: Buffer.from(SECRET, 'base64') };
+const KEY = {
+  name: 'ops-key.',
+  algorithm: 'hmac-sha256' as const,
+  secret: Buffer.from(SECRET, 'base64'),
+};
 
 async function setup(extraZone = ''): Promise<{ dir: string; args: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'gslb-durable-'));
   await mkdir(join(dir, 'zones'));
   await writeFile(join(dir, 'zones', 'example.com.yaml'), SAMPLE_ZONE + extraZone);
-  await writeFile(join(dir, 'gslb.yaml'), `db: ${join(dir, 'state.sqlite')}\ntsig_keys:\n  - {name: ops-key, algorithm: hmac-sha256, secret: "${SECRET}"}\n`);
-  return { dir, args: ['--config', join(dir, 'gslb.yaml'), '--zones', join(dir, 'zones'), '--geoip', join(dir, 'none')] };
+  await writeFile(
+    join(dir, 'gslb.yaml'),
+    `db: ${join(dir, 'state.sqlite')}\ntsig_keys:\n  - {name: ops-key, algorithm: hmac-sha256, secret: "${SECRET}"}\n`,
+  );
+  return {
+    dir,
+    args: [
+      '--config',
+      join(dir, 'gslb.yaml'),
+      '--zones',
+      join(dir, 'zones'),
+      '--geoip',
+      join(dir, 'none'),
+    ],
+  };
 }
 
 async function soaSerial(port: number): Promise<number> {
@@ -45,7 +62,8 @@ test('restart with the same database: updates, deleted members, health state and
   try {
     let proc = await spawnServer(args);
     const y = ['-y', `hmac-sha256:ops-key:${SECRET}`];
-    const script = (...lines: string[]) => `server 127.0.0.1 ${proc.port}\nzone example.com\n${lines.join('\n')}\nsend\n`;
+    const script = (...lines: string[]) =>
+      `server 127.0.0.1 ${proc.port}\nzone example.com\n${lines.join('\n')}\nsend\n`;
     t.is((await nsupdate(y, script('update add kept.example.com. 120 TXT "survives"'))).code, 0);
     t.is((await nsupdate(y, script('update delete app.example.com. A 192.0.2.200'))).code, 0);
     await proc.waitForLog(/health: dead\.example\.com\. 127\.0\.0\.9 down/, 10_000);
@@ -54,10 +72,19 @@ test('restart with the same database: updates, deleted members, health state and
 
     proc = await spawnServer(args);
     try {
-      t.deepEqual((await dig(proc.port, ['kept.example.com.', 'TXT'])).answer, ['kept.example.com. 120 IN TXT "survives"']);
+      t.deepEqual((await dig(proc.port, ['kept.example.com.', 'TXT'])).answer, [
+        'kept.example.com. 120 IN TXT "survives"',
+      ]);
       const ny = (await dig(proc.port, ['app.example.com.', 'A', '-b', '127.21.0.1'])).answer;
-      t.false(ny.some((rr) => rr.endsWith('192.0.2.200')), 'the deleted member is still out of service');
-      t.deepEqual((await dig(proc.port, ['dead.example.com.', 'A'])).answer, ['dead.example.com. 30 IN A 192.0.2.1'], 'the stored down verdict holds from the first query');
+      t.false(
+        ny.some((rr) => rr.endsWith('192.0.2.200')),
+        'the deleted member is still out of service',
+      );
+      t.deepEqual(
+        (await dig(proc.port, ['dead.example.com.', 'A'])).answer,
+        ['dead.example.com. 30 IN A 192.0.2.1'],
+        'the stored down verdict holds from the first query',
+      );
       t.true((await soaSerial(proc.port)) >= serialBefore, 'the serial did not go back');
     } finally {
       await proc.stop();
@@ -78,24 +105,46 @@ test('SIGKILL at random moments: every acknowledged update is there after the re
       const proc = await spawnServer(args);
       // After the restart: everything acknowledged before is served, and the serial is at least what was seen.
       const serial = await soaSerial(proc.port);
-      t.true(serial >= highestSerial, `restart ${kill}: serial ${serial} went back from ${highestSerial}`);
+      t.true(
+        serial >= highestSerial,
+        `restart ${kill}: serial ${serial} went back from ${highestSerial}`,
+      );
       for (const name of acked) {
         const reply = await udpExchange(proc.port, buildQuery(name, 'A'), 1000);
-        if (!reply || decodeMessage(reply).answer.length !== 1) t.fail(`restart ${kill}: acknowledged ${name} is missing`);
+        if (!reply || decodeMessage(reply).answer.length !== 1)
+          t.fail(`restart ${kill}: acknowledged ${name} is missing`);
       }
       // Updates in a loop until a SIGKILL lands at a random moment (bounded by count and time).
       const deadline = Date.now() + 100 + Math.floor(rand() * 400);
-      const killer = setTimeout(() => process.kill(proc.child.pid!, 'SIGKILL'), deadline - Date.now());
-      for (let i = 0; i < 200 && Date.now() < deadline + 200 && proc.child.exitCode === null && proc.child.signalCode === null; i++) {
+      const killer = setTimeout(
+        () => process.kill(proc.child.pid!, 'SIGKILL'),
+        deadline - Date.now(),
+      );
+      for (
+        let i = 0;
+        i < 200 &&
+        Date.now() < deadline + 200 &&
+        proc.child.exitCode === null &&
+        proc.child.signalCode === null;
+        i++
+      ) {
         const name = `k${next++}.example.com.`;
-        const message = buildAddressUpdate('example.com.', [{ name, type: 1, ttl: 60, address: `192.0.2.${next % 250}`, add: true }], KEY, Math.floor(Date.now() / 1000), next & 0xffff);
+        const message = buildAddressUpdate(
+          'example.com.',
+          [{ name, type: 1, ttl: 60, address: `192.0.2.${next % 250}`, add: true }],
+          KEY,
+          Math.floor(Date.now() / 1000),
+          next & 0xffff,
+        );
         const reply = await udpExchange(proc.port, message, 300);
         if (reply && decodeMessage(reply).rcode === 0) acked.push(name);
         if (i % 10 === 0) highestSerial = Math.max(highestSerial, await soaSerial(proc.port));
       }
       clearTimeout(killer);
-      if (proc.child.exitCode === null && proc.child.signalCode === null) process.kill(proc.child.pid!, 'SIGKILL');
-      if (proc.child.exitCode === null && proc.child.signalCode === null) await new Promise((r) => proc.child.once('exit', r));
+      if (proc.child.exitCode === null && proc.child.signalCode === null)
+        process.kill(proc.child.pid!, 'SIGKILL');
+      if (proc.child.exitCode === null && proc.child.signalCode === null)
+        await new Promise((r) => proc.child.once('exit', r));
     }
     t.true(acked.length > 100, `${acked.length} updates acknowledged across 20 kills`);
   } finally {

@@ -5,7 +5,9 @@ import { formatDiagnostic } from '../../src/core/index.ts';
 import { parseZoneText } from '../../src/zone/index.ts';
 
 const dir = new URL('../fixtures/bad-zones/', import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 test('the fixtures folder is not empty', (t) => {
   t.true(files.length >= 30);
@@ -19,6 +21,9 @@ for (const file of files) {
     const result = parseZoneText(text, file, 'example.com.', { defaultSerial: 1 });
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     t.is(result.zone, undefined, 'the zone is rejected');
-    t.deepEqual(errors.map(formatDiagnostic).map((s) => s.split(': ').slice(0, 2).join(': ')), [`${file}:${m[2]}:${m[3]}: ${m[1]}`]);
+    t.deepEqual(
+      errors.map(formatDiagnostic).map((s) => s.split(': ').slice(0, 2).join(': ')),
+      [`${file}:${m[2]}:${m[3]}: ${m[1]}`],
+    );
   });
 }

@@ -26,11 +26,17 @@ test('gslb check reports every problem of every file as file:line:col: CODE: mes
   const dir = await mkdtemp(join(tmpdir(), 'gslb-check-'));
   try {
     await copyFile(join(zonesDir, 'example.com.yaml'), join(dir, 'example.com.yaml'));
-    await writeFile(join(dir, 'bad.example.yaml'), "'':\n  - {type: NS, values: [ns1.bad.example.]}\nns1: {type: A, value: 192.0.2.999}\nwww: {type: CNAME, value: x.example., ttl: -1}\n");
+    await writeFile(
+      join(dir, 'bad.example.yaml'),
+      "'':\n  - {type: NS, values: [ns1.bad.example.]}\nns1: {type: A, value: 192.0.2.999}\nwww: {type: CNAME, value: x.example., ttl: -1}\n",
+    );
     await writeFile(join(dir, 'not a zone.yaml'), "'': {type: A, value: 192.0.2.1}\n");
     const r = await run(process.execPath, [CLI, 'check', '--zones', dir]);
     t.is(r.code, 1);
-    const lines = r.stdout.trim().split('\n').map((l) => l.replace(dir + '/', ''));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(dir + '/', ''));
     t.deepEqual(lines, [
       "bad.example.yaml:1:1: MISSING_SOA: zone bad.example. has no SOA record at its apex ('')",
       'bad.example.yaml:3:23: BAD_ADDRESS: "192.0.2.999" is not an IPv4 address',

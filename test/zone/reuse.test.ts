@@ -22,17 +22,26 @@ app:
     rules: [{pool: one}]
 `;
 
-function load(text: string, previous?: ZoneSet): { zones: ZoneSet | undefined; problems: string[] } {
-  const r = loadZones([{ path: 'reuse.test.yaml', text }], { defaultSerial: 1, ...(previous ? { previous } : {}) });
+function load(
+  text: string,
+  previous?: ZoneSet,
+): { zones: ZoneSet | undefined; problems: string[] } {
+  const r = loadZones([{ path: 'reuse.test.yaml', text }], {
+    defaultSerial: 1,
+    ...(previous ? { previous } : {}),
+  });
   return { zones: r.zoneSet, problems: r.diagnostics.map(formatDiagnostic) };
 }
 
-const rrset = (z: ZoneSet, name: string, type = 1) => z.zones.get('reuse.test.')!.nodes.get(`${name}.reuse.test.`)?.rrsets.get(type);
-const node = (z: ZoneSet, name: string) => z.zones.get('reuse.test.')!.nodes.get(`${name}.reuse.test.`);
+const rrset = (z: ZoneSet, name: string, type = 1) =>
+  z.zones.get('reuse.test.')!.nodes.get(`${name}.reuse.test.`)?.rrsets.get(type);
+const node = (z: ZoneSet, name: string) =>
+  z.zones.get('reuse.test.')!.nodes.get(`${name}.reuse.test.`);
 
 test('unchanged entries keep their objects; a changed one is new; the result equals a load from scratch', (t) => {
   const first = load(HEAD + BODY).zones!;
-  const text = HEAD + BODY.replace('www: {type: A, value: 192.0.2.1}', 'www: {type: A, value: 192.0.2.9}');
+  const text =
+    HEAD + BODY.replace('www: {type: A, value: 192.0.2.1}', 'www: {type: A, value: 192.0.2.9}');
   const second = load(text, first).zones!;
   t.is(rrset(second, 'mail'), rrset(first, 'mail'));
   t.is(rrset(second, 'mail', 15), rrset(first, 'mail', 15));
@@ -42,7 +51,11 @@ test('unchanged entries keep their objects; a changed one is new; the result equ
   t.not(rrset(second, 'www'), rrset(first, 'www'));
   t.deepEqual(rrset(second, 'www')!.records[0]!.data, { type: 'A', address: '192.0.2.9' });
   const scratch = load(text).zones!;
-  const shape = (z: ZoneSet) => [...z.zones.get('reuse.test.')!.nodes.values()].map((n) => [n.name, [...n.rrsets.values()].map((r) => JSON.stringify(r))]);
+  const shape = (z: ZoneSet) =>
+    [...z.zones.get('reuse.test.')!.nodes.values()].map((n) => [
+      n.name,
+      [...n.rrsets.values()].map((r) => JSON.stringify(r)),
+    ]);
   t.deepEqual(shape(second), shape(scratch));
 });
 
@@ -54,7 +67,9 @@ test('entries that moved are still taken as they are; a new problem is reported 
   const r = load(moved, first);
   t.is(r.zones, undefined);
   const line = moved.split('\n').indexOf('WWW: {type: A, value: 192.0.2.4}') + 1;
-  t.deepEqual(r.problems, [`reuse.test.yaml:${line}:1: DUPLICATE_RECORD: www.reuse.test. appears twice (names are case-insensitive)`]);
+  t.deepEqual(r.problems, [
+    `reuse.test.yaml:${line}:1: DUPLICATE_RECORD: www.reuse.test. appears twice (names are case-insensitive)`,
+  ]);
   // Fixed: the moved entries are the in-service objects still.
   const fixed = load(moved.replace('WWW: {type: A, value: 192.0.2.4}\n', ''), first).zones!;
   t.is(rrset(fixed, 'mail'), rrset(first, 'mail'));
@@ -67,13 +82,22 @@ test('a known entry that now takes part in a zone-level problem is reported at i
   // A delegation added above the known entry makes its TXT occluded: reported at the entry's key (line 5), where a
   // fresh load reports at the record's type.
   const text = `${HEAD}x.sub: {type: TXT, value: hello}\nsub: {type: NS, values: [ns.elsewhere.test.]}\n`;
-  t.deepEqual(load(text, first.zones).problems, ['reuse.test.yaml:5:1: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the delegation sub.reuse.test. and is never served']);
-  t.deepEqual(load(text).problems, ['reuse.test.yaml:5:15: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the delegation sub.reuse.test. and is never served']);
+  t.deepEqual(load(text, first.zones).problems, [
+    'reuse.test.yaml:5:1: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the delegation sub.reuse.test. and is never served',
+  ]);
+  t.deepEqual(load(text).problems, [
+    'reuse.test.yaml:5:15: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the delegation sub.reuse.test. and is never served',
+  ]);
 });
 
 test('an entry whose text changed but whose records did not (comments) still shares the RRsets', (t) => {
   const first = load(HEAD + BODY).zones!;
-  const text = HEAD + BODY.replace('  values: [192.0.2.10]\n', '  # the default when no rule matches\n  values: [192.0.2.10]\n').replace('mail:\n', 'mail: # two records\n');
+  const text =
+    HEAD +
+    BODY.replace(
+      '  values: [192.0.2.10]\n',
+      '  # the default when no rule matches\n  values: [192.0.2.10]\n',
+    ).replace('mail:\n', 'mail: # two records\n');
   const second = load(text, first).zones!;
   t.is(rrset(second, 'app'), rrset(first, 'app'));
   t.is(rrset(second, 'mail', 15), rrset(first, 'mail', 15));

@@ -5,21 +5,51 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { loadZones } from '../../src/zone/index.ts';
-import { type Collector, parseYaml, readYamlMapping, type YamlNode } from '../../src/zone/source.ts';
+import {
+  type Collector,
+  parseYaml,
+  readYamlMapping,
+  type YamlNode,
+} from '../../src/zone/source.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DIRS = ['zones', 'geoip', 'bench/zones', 'bench/zones-peers', 'test/fixtures/bad-zones', 'test/fixtures/static', 'test/fixtures/octodns'];
-const FILES = DIRS.flatMap((d) => readdirSync(join(ROOT, d)).filter((n) => n.endsWith('.yaml')).map((n) => join(d, n)));
+const DIRS = [
+  'zones',
+  'geoip',
+  'bench/zones',
+  'bench/zones-peers',
+  'test/fixtures/bad-zones',
+  'test/fixtures/static',
+  'test/fixtures/octodns',
+];
+const FILES = DIRS.flatMap((d) =>
+  readdirSync(join(ROOT, d))
+    .filter((n) => n.endsWith('.yaml'))
+    .map((n) => join(d, n)),
+);
 
 /** Every node as "path kind value @line:col". */
-function flatten(node: YamlNode | undefined, c: Collector, path = '', out: string[] = []): string[] {
+function flatten(
+  node: YamlNode | undefined,
+  c: Collector,
+  path = '',
+  out: string[] = [],
+): string[] {
   if (!node) {
     out.push(`${path} none`);
     return out;
   }
   const p = c.at(node);
-  out.push(`${path} ${node.kind} ${node.kind === 'scalar' ? JSON.stringify(node.value) : ''} @${p.line}:${p.col}`);
-  if (node.kind === 'map') node.items.forEach((pair, i) => (flatten(pair.key, c, `${path}/k${i}`, out), flatten(pair.value, c, `${path}/v${i}`, out)));
+  out.push(
+    `${path} ${node.kind} ${node.kind === 'scalar' ? JSON.stringify(node.value) : ''} @${p.line}:${p.col}`,
+  );
+  if (node.kind === 'map')
+    node.items.forEach(
+      (pair, i) => (
+        flatten(pair.key, c, `${path}/k${i}`, out),
+        flatten(pair.value, c, `${path}/v${i}`, out)
+      ),
+    );
   if (node.kind === 'seq') node.items.forEach((item, i) => flatten(item, c, `${path}/${i}`, out));
   return out;
 }
@@ -41,8 +71,14 @@ test('js-yaml and the yaml package read every YAML file here to the same tree, p
 
 const CASES: [string, 'fast' | 'yaml'][] = [
   ['a: 1\nb:\n  - x\n  - {c: 2, d: [3, 4]}\ne:\n', 'fast'],
-  ["'': {type: SOA}\n# comment\nwww:\n  # another\n  type: A\n  values: [192.0.2.1, 192.0.2.2]\n", 'fast'],
-  ['x: |\n  text\n  more\ny: 2024-01-01\nz: 0x1f\nw: yes\nv: ~\nu: "\\u00e9"\nt: \'it\'\'s\'\n', 'fast'],
+  [
+    "'': {type: SOA}\n# comment\nwww:\n  # another\n  type: A\n  values: [192.0.2.1, 192.0.2.2]\n",
+    'fast',
+  ],
+  [
+    "x: |\n  text\n  more\ny: 2024-01-01\nz: 0x1f\nw: yes\nv: ~\nu: \"\\u00e9\"\nt: 'it''s'\n",
+    'fast',
+  ],
   ['1: one\n2: two\n"3": three\n', 'fast'],
   ['a: 1\na: 2\n', 'fast'], // a repeated key: both pairs, reported later with their positions
   ['a: {d}\n', 'yaml'], // a key without a value
@@ -83,10 +119,20 @@ function entriesOf(text: string): { lines: string[]; runs: number } {
 }
 
 test('entry by entry: the same pairs and positions as the whole file; an entry that cannot stand alone starts over whole', (t) => {
-  for (const file of ['zones/example.com.yaml', 'bench/zones/example.test.yaml', 'test/fixtures/static/example.test.yaml']) {
+  for (const file of [
+    'zones/example.com.yaml',
+    'bench/zones/example.test.yaml',
+    'test/fixtures/static/example.test.yaml',
+  ]) {
     const text = readFileSync(join(ROOT, file), 'utf8');
     const whole = parseYaml(text, file, 'yaml');
-    const expected = whole.root?.kind === 'map' ? whole.root.items.flatMap((p) => [...flatten(p.key, whole.collector, 'k'), ...flatten(p.value, whole.collector, 'v')]) : [];
+    const expected =
+      whole.root?.kind === 'map'
+        ? whole.root.items.flatMap((p) => [
+            ...flatten(p.key, whole.collector, 'k'),
+            ...flatten(p.value, whole.collector, 'v'),
+          ])
+        : [];
     const chunked = entriesOf(text);
     t.deepEqual(chunked.lines, expected, file);
     t.is(chunked.runs, 1, `${file}: read entry by entry`);
@@ -98,8 +144,14 @@ test('entry by entry: the same pairs and positions as the whole file; an entry t
 });
 
 test('a generated zone of 3,000 records loads entry by entry; a broken record far down is reported at its own line', (t) => {
-  const lines = ["'':", '  - {type: SOA, value: {mname: ns1.gen.test., rname: h.gen.test., refresh: 1, retry: 1, expire: 1, minimum: 60}}', '  - {type: NS, values: [ns1.gen.test.]}', 'ns1: {type: A, value: 192.0.2.53}'];
-  for (let i = 0; i < 3000; i++) lines.push(`h${i}: {type: A, ttl: ${60 + (i % 7)}, value: 10.0.${i >> 8}.${i & 255}}`);
+  const lines = [
+    "'':",
+    '  - {type: SOA, value: {mname: ns1.gen.test., rname: h.gen.test., refresh: 1, retry: 1, expire: 1, minimum: 60}}',
+    '  - {type: NS, values: [ns1.gen.test.]}',
+    'ns1: {type: A, value: 192.0.2.53}',
+  ];
+  for (let i = 0; i < 3000; i++)
+    lines.push(`h${i}: {type: A, ttl: ${60 + (i % 7)}, value: 10.0.${i >> 8}.${i & 255}}`);
   const text = `${lines.join('\n')}\n`;
   const fast = loadZones([{ path: 'gen.test.yaml', text }], { defaultSerial: 1 });
   t.deepEqual(fast.diagnostics, []);
@@ -107,7 +159,10 @@ test('a generated zone of 3,000 records loads entry by entry; a broken record fa
   t.is(zone.nodes.size, 3001 + 1);
   t.is(zone.nodes.get('h2999.gen.test.')!.rrsets.get(1)!.records[0]!.ttl, 60 + (2999 % 7));
   // A broken record far down the file is reported at its line, entry by entry as in the whole file.
-  const broken = text.replace('h2500: {type: A, ttl: 61, value: 10.0.9.196}', 'h2500: {type: A, ttl: 61, value: 10.0.9.300}');
+  const broken = text.replace(
+    'h2500: {type: A, ttl: 61, value: 10.0.9.196}',
+    'h2500: {type: A, ttl: 61, value: 10.0.9.300}',
+  );
   t.not(broken, text);
   const r = loadZones([{ path: 'gen.test.yaml', text: broken }], { defaultSerial: 1 });
   t.is(r.zoneSet, undefined);

@@ -10,9 +10,10 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 const ALLOWED: Record<string, readonly string[]> = {
   core: [],
   dns: ['core'],
-  zone: ['core'],
-  config: ['core', 'zone'],
-  geo: ['core', 'zone'],
+  yaml: ['core'],
+  zone: ['core', 'yaml'],
+  config: ['core', 'yaml'],
+  geo: ['core', 'yaml'],
   resolve: ['core', 'zone', 'geo'],
   query: ['core', 'dns', 'resolve', 'rrl'],
   rrl: ['core'],
@@ -25,7 +26,19 @@ const ALLOWED: Record<string, readonly string[]> = {
   api: ['core'],
   redirect: ['core'],
 };
-const PURE = ['core', 'dns', 'zone', 'config', 'geo', 'resolve', 'query', 'rrl', 'update', 'state'];
+const PURE = [
+  'core',
+  'dns',
+  'yaml',
+  'zone',
+  'config',
+  'geo',
+  'resolve',
+  'query',
+  'rrl',
+  'update',
+  'state',
+];
 const IO_MODULES =
   /^node:(fs|fs\/promises|dgram|net|http|https|child_process|cluster|worker_threads)$/;
 

@@ -8,7 +8,7 @@ import {
   parseCidr,
   typeCode,
 } from '../core/index.ts';
-import { type ApiContext, type ApiRequest, type ApiResponse, error, type Status } from './types.ts';
+import { type ApiContext, type ApiRequest, type ApiResponse, error } from './types.ts';
 
 type Handler = (
   req: ApiRequest,
@@ -177,8 +177,8 @@ function putOverride(
     type,
     target,
     key: target === 'member' ? key!.toLowerCase() : key!,
-    status: status as Status,
-    reason: (reason as string | undefined) ?? '',
+    status: status,
+    reason: reason ?? '',
   });
   if ('notFound' in r) return error(404, 'NOT_FOUND', r.notFound);
   if ('unavailable' in r) return unavailable('STORAGE_ERROR', r.unavailable);

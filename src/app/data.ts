@@ -205,7 +205,7 @@ export async function loadData(
   ]);
   const diagnostics = [...geo.diagnostics, ...zones.diagnostics];
   const ok = zones.zoneSet && !diagnostics.some((d) => d.severity === 'error');
-  return { data: ok ? { zones: zones.zoneSet!, geo: geo.geo } : undefined, diagnostics };
+  return { data: ok ? { zones: zones.zoneSet, geo: geo.geo } : undefined, diagnostics };
 }
 
 export function geoSummary(geo: GeoDatabase | undefined, dir: string | undefined): string {

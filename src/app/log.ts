@@ -1,10 +1,11 @@
 // Logging to stderr, one line per event; repeated lines about unauthenticated peers are counted, not written.
 import { addressBytes, addressText, maskAddress } from '../core/index.ts';
 
+/** Functions, not methods: a caller may pick one (`ok ? log.info : log.warn`) and call it alone. */
 export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  readonly info: (message: string) => void;
+  readonly warn: (message: string) => void;
+  readonly error: (message: string) => void;
 }
 
 export const stderrLogger: Logger = {

@@ -9,7 +9,8 @@ import {
   readString,
   scalarValue,
   seqItems,
-} from '../zone/index.ts';
+  type YamlNode,
+} from '../yaml/index.ts';
 
 export interface ListenAddress {
   readonly host: string;
@@ -219,7 +220,7 @@ export function parseSettings(
 }
 
 /** A list of CIDRs, each checked where it is written. */
-function readCidrs(c: Collector, node: unknown, what: string): string[] {
+function readCidrs(c: Collector, node: YamlNode | undefined, what: string): string[] {
   const items = seqItems(node);
   if (!items) {
     c.report(node, 'CONFIG', `${what} must be a list of CIDRs`);
@@ -233,7 +234,11 @@ function readCidrs(c: Collector, node: unknown, what: string): string[] {
   });
 }
 
-function readRateLimit(c: Collector, node: unknown, base: RateLimitSettings): RateLimitSettings {
+function readRateLimit(
+  c: Collector,
+  node: YamlNode | undefined,
+  base: RateLimitSettings,
+): RateLimitSettings {
   const keys = readMapping(
     c,
     node,
@@ -255,7 +260,11 @@ function readRateLimit(c: Collector, node: unknown, base: RateLimitSettings): Ra
   return out;
 }
 
-function readCookies(c: Collector, node: unknown, base: CookieSettings): CookieSettings {
+function readCookies(
+  c: Collector,
+  node: YamlNode | undefined,
+  base: CookieSettings,
+): CookieSettings {
   const keys = readMapping(c, node, ['secret', 'require'], 'cookies');
   let { secret } = base;
   let required = base.require;
@@ -276,7 +285,11 @@ function readCookies(c: Collector, node: unknown, base: CookieSettings): CookieS
   return { secret, require: required };
 }
 
-function readIdentity(c: Collector, node: unknown, base: IdentitySettings): IdentitySettings {
+function readIdentity(
+  c: Collector,
+  node: YamlNode | undefined,
+  base: IdentitySettings,
+): IdentitySettings {
   const keys = readMapping(c, node, ['nsid', 'version'], 'identity');
   const text = (key: 'nsid' | 'version'): string | undefined => {
     const pair = keys?.get(key);
@@ -290,7 +303,7 @@ function readIdentity(c: Collector, node: unknown, base: IdentitySettings): Iden
   return { nsid: text('nsid'), version: text('version') };
 }
 
-function readListen(c: Collector, node: unknown): ListenAddress | undefined {
+function readListen(c: Collector, node: YamlNode | undefined): ListenAddress | undefined {
   const text = readString(c, node, 'listen address');
   if (text === undefined) return undefined;
   const parsed = parseListenAddress(text);
@@ -300,7 +313,7 @@ function readListen(c: Collector, node: unknown): ListenAddress | undefined {
 
 const ALGORITHMS = ['hmac-sha256', 'hmac-sha512', 'hmac-sha1'] as const;
 
-function readTsigKey(c: Collector, node: unknown): TsigKeyConfig | undefined {
+function readTsigKey(c: Collector, node: YamlNode | undefined): TsigKeyConfig | undefined {
   const keys = readMapping(c, node, ['name', 'algorithm', 'secret', 'zones'], 'a TSIG key');
   const field = (k: string): string | undefined => {
     const pair = keys?.get(k);

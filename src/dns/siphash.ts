@@ -30,10 +30,10 @@ export class SipHash24 {
       else high |= message[i]! << (shift - 32);
     }
     this.block(high >>> 0, low >>> 0);
-    v[5]! ^= 0xff;
+    v[5] ^= 0xff;
     for (let i = 0; i < 4; i++) this.round();
-    const hl = (v[1]! ^ v[3]! ^ v[5]! ^ v[7]!) >>> 0;
-    const hh = (v[0]! ^ v[2]! ^ v[4]! ^ v[6]!) >>> 0;
+    const hl = (v[1] ^ v[3] ^ v[5] ^ v[7]) >>> 0;
+    const hh = (v[0] ^ v[2] ^ v[4] ^ v[6]) >>> 0;
     for (let i = 0; i < 4; i++) {
       out[at + i] = (hl >>> (8 * i)) & 0xff;
       out[at + 4 + i] = (hh >>> (8 * i)) & 0xff;

@@ -102,8 +102,8 @@ function lookupUncached(
   const isp = pick('isp', ['isp', 'asn']);
   return {
     geo: geo.value,
-    asn: asn.value as number | undefined,
-    isp: isp.value as string | undefined,
+    asn: asn.value,
+    isp: isp.value,
     geoScope: geo.scope,
     networkScope: Math.max(asn.scope, isp.scope),
     sources: { geo: geo.source, asn: asn.source, isp: isp.source },

@@ -1,6 +1,6 @@
 // geoip/networks.yaml: the operator's own networks (ISP lines, offices), which win over the MaxMind databases.
 import { type Cidr, type Diagnostic, geoCodeProblem, parseCidr } from '../core/index.ts';
-import { parseYaml, readInteger, readMapping, readString, seqItems } from '../zone/index.ts';
+import { parseYaml, readInteger, readMapping, readString, seqItems } from '../yaml/index.ts';
 
 export interface CustomNetwork {
   readonly cidr: Cidr;

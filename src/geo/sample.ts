@@ -1,6 +1,6 @@
 // The sample databases: a readable list of networks → a City-style and an ASN-style MaxMind DB.
 import { type Diagnostic, geoCodeProblem, parseCidr } from '../core/index.ts';
-import { parseYaml, readInteger, readMapping, readString, seqItems } from '../zone/index.ts';
+import { parseYaml, readInteger, readMapping, readString, seqItems } from '../yaml/index.ts';
 import { type MmdbNetwork, type MmdbValue, writeMmdb } from './mmdb-writer.ts';
 
 const CONTINENT_NAMES: Record<string, string> = {

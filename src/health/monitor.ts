@@ -131,7 +131,7 @@ export class HealthMonitor {
       const task: ScheduledTask = schedule(cron, fire, { noOverlap: true });
       return () => void task.destroy();
     }
-    const timer = setInterval(fire, r.target.intervalMs!);
+    const timer = setInterval(fire, r.target.intervalMs);
     fire();
     return () => clearInterval(timer);
   }

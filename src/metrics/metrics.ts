@@ -139,8 +139,8 @@ export class Metrics {
       registers: [r],
       collect() {
         this.reset();
-        this.inc({ ecs: 'no' }, ecs[0]!);
-        this.inc({ ecs: 'yes' }, ecs[1]!);
+        this.inc({ ecs: 'no' }, ecs[0]);
+        this.inc({ ecs: 'yes' }, ecs[1]);
       },
     });
     tallyCounter(
@@ -173,9 +173,7 @@ export class Metrics {
       registers: [r],
       collect() {
         this.reset();
-        LIMITED_ACTIONS.forEach(
-          (action, i) => limited[i]! > 0 && this.inc({ action }, limited[i]!),
-        );
+        LIMITED_ACTIONS.forEach((action, i) => limited[i]! > 0 && this.inc({ action }, limited[i]));
       },
     });
     tallyCounter(

@@ -264,7 +264,7 @@ export function updateView(zone: Zone, live: LiveState): UpdateZone {
           type,
           class: RRClass.IN,
           ttl: d.ttl,
-          data: { type: type === 28 ? 'AAAA' : 'A', address } as RData,
+          data: { type: type === 28 ? 'AAAA' : 'A', address },
         }));
     },
     types: (name) => [...(zone.nodes.get(name)?.rrsets.keys() ?? [])],

@@ -1,7 +1,7 @@
 // Zone-level rules over parsed records: apex SOA/NS, CNAME exclusivity, delegations, DS and glue.
 import { isAtOrBelow, parentName } from '../core/index.ts';
 import type { SourceRecord } from './records.ts';
-import type { Collector } from './source.ts';
+import type { Collector, YamlNode } from '../yaml/index.ts';
 
 type ByName = ReadonlyMap<string, readonly SourceRecord[]>;
 
@@ -12,7 +12,7 @@ type ByName = ReadonlyMap<string, readonly SourceRecord[]>;
 export function* checkZone(
   c: Collector,
   origin: string,
-  root: unknown,
+  root: YamlNode | undefined,
   byName: ByName,
   declared: ReadonlySet<string>,
 ): Generator<void, void> {

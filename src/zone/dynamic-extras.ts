@@ -10,7 +10,8 @@ import {
   readString,
   scalarValue,
   seqItems,
-} from './source.ts';
+  type YamlNode,
+} from '../yaml/index.ts';
 
 const HEALTHCHECK_KEYS = [
   'protocol',
@@ -63,7 +64,8 @@ export function parseHealthcheck(
     : undefined;
   const fromOwn = own ? readMapping(c, own.value, HEALTHCHECK_KEYS, '"healthcheck"') : undefined;
   if (!fromOcto && !fromOwn) return undefined;
-  const get = (key: string): unknown => (fromOwn?.get(key) ?? fromOcto?.get(key))?.value;
+  const get = (key: string): YamlNode | undefined =>
+    (fromOwn?.get(key) ?? fromOcto?.get(key))?.value;
   const text = (key: string, fallback: string): string =>
     get(key) === undefined ? fallback : (readString(c, get(key), key) ?? fallback);
   const protocol = text('protocol', 'HTTPS').toUpperCase();
@@ -115,7 +117,7 @@ export function parseHealthcheck(
 }
 
 /** "200-399", "200" or 200 → the accepted status range. */
-function parseExpect(c: Collector, node: unknown): readonly [number, number] {
+function parseExpect(c: Collector, node: YamlNode | undefined): readonly [number, number] {
   if (node === undefined) return [200, 399];
   const m = /^(\d{3})(?:-(\d{3}))?$/.exec(String(scalarValue(node) ?? ''));
   const low = Number(m?.[1]);

@@ -20,7 +20,8 @@ import {
   readString,
   scalarValue,
   seqItems,
-} from './source.ts';
+  type YamlNode,
+} from '../yaml/index.ts';
 
 type Keys = ReadonlyMap<string, Pair>;
 
@@ -208,7 +209,7 @@ function parseRules(c: Collector, pair: Pair, pools: ReadonlyMap<string, Pool>):
         'RULE_AFTER_CATCHALL',
         `rule ${index + 1} comes after the catch-all rule ${catchAll + 1} and can never match`,
       );
-    const list = (key: string): unknown[] =>
+    const list = (key: string): readonly YamlNode[] =>
       keys.get(key) ? [...(seqItems(keys.get(key)!.value) ?? [])] : [];
     const geos = list('geos').map((n) => {
       const code = readString(c, n, 'geo') ?? '';
@@ -246,7 +247,7 @@ function checkPoolGraph(
   rules: readonly Rule[],
   poolsPair: Pair | undefined,
 ): void {
-  const nodeOf = (name: string): unknown =>
+  const pairOf = (name: string): Pair | undefined =>
     mapPairs(poolsPair?.value)?.find((p) => keyText(p) === name);
   const reached = new Set(rules.map((r) => r.pool));
   const inReportedCycle = new Set<string>();
@@ -254,7 +255,7 @@ function checkPoolGraph(
     if (pool.fallback === undefined) continue;
     reached.add(pool.fallback);
     if (!pools.has(pool.fallback)) {
-      const fallbackNode = mapPairs((nodeOf(pool.name) as Pair | undefined)?.value)?.find(
+      const fallbackNode = mapPairs(pairOf(pool.name)?.value)?.find(
         (p) => keyText(p) === 'fallback',
       )?.value;
       c.report(
@@ -273,7 +274,7 @@ function checkPoolGraph(
       if (next === pool.name) {
         if (!inReportedCycle.has(pool.name))
           c.report(
-            (nodeOf(pool.name) as Pair | undefined)?.key,
+            pairOf(pool.name)?.key,
             'FALLBACK_CYCLE',
             `fallback cycle: ${[...path, next].join(' → ')}`,
           );
@@ -287,7 +288,7 @@ function checkPoolGraph(
   for (const pool of pools.values()) {
     if (!reached.has(pool.name))
       c.report(
-        (nodeOf(pool.name) as Pair | undefined)?.key,
+        pairOf(pool.name)?.key,
         'UNUSED_POOL',
         `pool "${pool.name}" is not named by any rule or fallback`,
         'warning',

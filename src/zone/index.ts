@@ -9,16 +9,6 @@ export {
   type ZoneFile,
 } from './load.ts';
 export type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
-export {
-  parseYaml,
-  readMapping,
-  readInteger,
-  readString,
-  seqItems,
-  scalarValue,
-  keyText,
-  type Collector,
-} from './source.ts';
 export type {
   DynamicRecord,
   HealthcheckSpec,

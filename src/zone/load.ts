@@ -24,7 +24,7 @@ import {
   scalarValue,
   seqItems,
   type YamlNode,
-} from './source.ts';
+} from '../yaml/index.ts';
 
 export interface ZoneFile {
   readonly path: string; // as shown in diagnostics
@@ -145,7 +145,7 @@ function zoneSteps(
  */
 function* readNames(
   c: Collector,
-  root: unknown,
+  root: YamlNode | undefined,
   entries: Iterable<Entry> | undefined,
   origin: string,
   options: LoadOptions,

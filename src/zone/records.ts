@@ -20,7 +20,8 @@ import {
   readString,
   scalarValue,
   seqItems,
-} from './source.ts';
+  type YamlNode,
+} from '../yaml/index.ts';
 
 export const SERVED_TYPES = [
   'A',
@@ -58,8 +59,8 @@ export interface SourceRecord {
   readonly type: ServedType;
   readonly ttl: number;
   readonly data: readonly RData[];
-  readonly node: unknown; // the `type` value node, where record-level problems are reported
-  readonly valueNodes: readonly unknown[];
+  readonly node: YamlNode | undefined; // the `type` value node, where record-level problems are reported
+  readonly valueNodes: readonly (YamlNode | undefined)[];
   readonly dynamic: DynamicRecord | undefined;
   /** The in-service RRset this record equals, reused as it is (see LoadOptions.previous). */
   readonly kept?: RRset;
@@ -70,7 +71,7 @@ export function parseRecord(
   c: Collector,
   name: string,
   origin: string,
-  node: unknown,
+  node: YamlNode | undefined,
   defaultSerial: number,
 ): SourceRecord | undefined {
   const keys = readMapping(c, node, RECORD_KEYS, `record "${name}"`);
@@ -130,10 +131,10 @@ export function parseRecord(
 function readValueNodes(
   c: Collector,
   keys: Map<string, Pair>,
-  node: unknown,
+  node: YamlNode | undefined,
   name: string,
   type: ServedType,
-): unknown[] {
+): readonly (YamlNode | undefined)[] {
   const one = keys.get('value');
   const many = keys.get('values');
   if (one && many) {
@@ -160,7 +161,7 @@ function readValueNodes(
 function parseValue(
   c: Collector,
   type: ServedType,
-  node: unknown,
+  node: YamlNode | undefined,
   defaultSerial: number,
 ): RData | undefined {
   switch (type) {
@@ -234,7 +235,7 @@ function parseValue(
   }
 }
 
-function readTarget(c: Collector, node: unknown, what: string): string | undefined {
+function readTarget(c: Collector, node: YamlNode | undefined, what: string): string | undefined {
   const text = readString(c, node, what);
   if (text === undefined) return undefined;
   const problem = nameProblem(text);
@@ -243,7 +244,7 @@ function readTarget(c: Collector, node: unknown, what: string): string | undefin
 }
 
 /** octoDNS TXT: `\;` escapes a semicolon; values longer than 255 bytes are split into strings of 255. */
-function parseTxt(c: Collector, node: unknown): RData | undefined {
+function parseTxt(c: Collector, node: YamlNode | undefined): RData | undefined {
   const text = readString(c, node, 'TXT value');
   if (text === undefined) return undefined;
   const bytes = Buffer.from(text.replaceAll('\\;', ';'), 'utf8');
@@ -258,7 +259,7 @@ function parseTxt(c: Collector, node: unknown): RData | undefined {
 }
 
 /** octoDNS MX: {preference, exchange}, also the older {priority, value}. */
-function parseMx(c: Collector, node: unknown): RData | undefined {
+function parseMx(c: Collector, node: YamlNode | undefined): RData | undefined {
   const pairs = mapPairs(node);
   const legacy = pairs?.some(
     (p) => scalarValue(p.key) === 'priority' || scalarValue(p.key) === 'value',
@@ -282,7 +283,7 @@ interface FieldReader {
 /** Reads a mapping of fields; `build` runs with readers that note any problem, and its result is dropped if one was found. */
 function parseFields(
   c: Collector,
-  node: unknown,
+  node: YamlNode | undefined,
   type: string,
   allowed: string[],
   build: (f: FieldReader) => RData,
@@ -290,7 +291,7 @@ function parseFields(
   const keys = readMapping(c, node, allowed, `${type} value`);
   if (!keys) return undefined;
   let ok = true;
-  const field = (key: string): unknown => {
+  const field = (key: string): YamlNode | undefined => {
     const pair = keys.get(key);
     if (!pair) {
       ok = false;

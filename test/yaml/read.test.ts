@@ -5,12 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { loadZones } from '../../src/zone/index.ts';
-import {
-  type Collector,
-  parseYaml,
-  readYamlMapping,
-  type YamlNode,
-} from '../../src/zone/source.ts';
+import { type Collector, parseYaml, readYamlMapping, type YamlNode } from '../../src/yaml/index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIRS = [

@@ -19,7 +19,14 @@ import {
   parseSettings,
   type Settings,
 } from './config/index.ts';
-import { addressBytes, formatDiagnostic, hasErrors, parseCidr, typeCode } from './core/index.ts';
+import {
+  addressBytes,
+  errorMessage,
+  formatDiagnostic,
+  hasErrors,
+  parseCidr,
+  typeCode,
+} from './core/index.ts';
 
 const USAGE = `usage:
   gslb serve [--config FILE] [--zones DIR] [--geoip DIR] [--db FILE]
@@ -49,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    process.stderr.write(`gslb: ${(e as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`gslb: ${errorMessage(e)}\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -98,8 +105,8 @@ async function readSettings(flags: Flags): Promise<Settings | undefined> {
   }
   const listen = (flag: string, text: string): { host: string; port: number } | undefined => {
     const a = parseListenAddress(text);
-    if (typeof a === 'string') process.stderr.write(`gslb: --${flag}: ${a}\n`);
-    return typeof a === 'string' ? undefined : a;
+    if (!a.ok) process.stderr.write(`gslb: --${flag}: ${a.error}\n`);
+    return a.ok ? a.value : undefined;
   };
   const dnsListen = flags['dns-listen']?.map((t) => listen('dns-listen', t));
   const apiListen =
@@ -155,10 +162,10 @@ async function explain(
       ? `unknown type ${typeText}`
       : !client
         ? '--client IP is required (an IPv4 or IPv6 address)'
-        : typeof ecs === 'string'
-          ? `--ecs: ${ecs}`
+        : ecs && !ecs.ok
+          ? `--ecs: ${ecs.error}`
           : undefined;
-  if (problem || !name || type === undefined || !client || typeof ecs === 'string') {
+  if (problem || !name || type === undefined || !client || (ecs && !ecs.ok)) {
     process.stderr.write(`gslb: ${problem}\n${USAGE}\n`);
     return 2;
   }
@@ -167,7 +174,7 @@ async function explain(
     type,
     client,
     clientText: clientText!,
-    ecs,
+    ecs: ecs?.value,
     ecsText,
   });
   result.diagnostics.forEach((d) => process.stderr.write(`${formatDiagnostic(d)}\n`));
@@ -243,7 +250,7 @@ async function getJson(server: string, path: string): Promise<unknown> {
   try {
     response = await fetch(new URL(path, server));
   } catch (e) {
-    process.stderr.write(`gslb: cannot reach ${server}: ${(e as Error).message}\n`);
+    process.stderr.write(`gslb: cannot reach ${server}: ${errorMessage(e)}\n`);
     return undefined;
   }
   const body = (await response.json()) as { error?: { message: string } };

@@ -21,7 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   state: ['core', 'zone', 'resolve', 'update'],
   server: [],
   store: ['core', 'state'],
-  health: ['zone'],
+  health: ['core', 'zone'],
   metrics: [],
   api: ['core'],
   redirect: ['core'],

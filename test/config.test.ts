@@ -7,6 +7,7 @@ import { parseListenAddress, parseSettings } from '../src/config/index.ts';
 import { formatDiagnostic } from '../src/core/index.ts';
 import { CLI } from './helpers/process.ts';
 import { run } from './helpers/tools.ts';
+import { errorOf, value } from './helpers/results.ts';
 
 const SPEC_EXAMPLE = `zones: ./zones
 geoip: ./geoip
@@ -51,10 +52,10 @@ test('every problem is reported with its position', (t) => {
 });
 
 test('listen addresses', (t) => {
-  t.deepEqual(parseListenAddress('[::1]:53'), { host: '::1', port: 53 });
-  t.deepEqual(parseListenAddress('0.0.0.0:5353'), { host: '0.0.0.0', port: 5353 });
-  t.regex(parseListenAddress('localhost:53') as string, /not an IP address/);
-  t.regex(parseListenAddress('127.0.0.1') as string, /ADDRESS:PORT/);
+  t.deepEqual(value(parseListenAddress('[::1]:53')), { host: '::1', port: 53 });
+  t.deepEqual(value(parseListenAddress('0.0.0.0:5353')), { host: '0.0.0.0', port: 5353 });
+  t.regex(errorOf(parseListenAddress('localhost:53')), /not an IP address/);
+  t.regex(errorOf(parseListenAddress('127.0.0.1')), /ADDRESS:PORT/);
 });
 
 test('gslb serve with a bad config file exits 1 with the position; a bad flag exits 1 too', async (t) => {

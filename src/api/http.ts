@@ -1,5 +1,6 @@
 // HTTP listeners (the API and the redirect tier) behind one boundary: bodies bounded before they are read, every
 // request answered, nothing a peer sends able to throw past it.
+import { errorMessage } from '../core/index.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { route } from './routes.ts';
@@ -174,7 +175,7 @@ export function apiHandler(ctx: ApiContext): HttpHandler {
       try {
         parsed = JSON.parse(body.toString('utf8'));
       } catch (e) {
-        bodyError = `the body is not JSON: ${(e as Error).message}`;
+        bodyError = `the body is not JSON: ${errorMessage(e)}`;
       }
     }
     const request: ApiRequest = {

@@ -3,9 +3,12 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   absoluteName,
   addressBytes,
+  fail,
   formatDiagnostic,
   nameProblem,
+  ok,
   parseCidr,
+  type Result,
   typeCode,
 } from '../core/index.ts';
 import { type ApiContext, type ApiRequest, type ApiResponse, error } from './types.ts';
@@ -88,10 +91,10 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
     handle: (req, ctx) => {
       const since = intParam(req, 'since', 0);
       const limit = intParam(req, 'limit', 500);
-      if (typeof since === 'string' || typeof limit === 'string')
-        return error(400, 'BAD_PARAMETER', (typeof since === 'string' ? since : limit) as string);
-      const events = ctx.events(since, Math.min(limit, 5000)) as { id: number }[];
-      return { status: 200, body: { events, next: events.at(-1)?.id ?? since } };
+      if (!since.ok) return error(400, 'BAD_PARAMETER', since.error);
+      if (!limit.ok) return error(400, 'BAD_PARAMETER', limit.error);
+      const events = ctx.events(since.value, Math.min(limit.value, 5000)) as { id: number }[];
+      return { status: 200, body: { events, next: events.at(-1)?.id ?? since.value } };
     },
   },
 ];
@@ -199,13 +202,13 @@ function getResolve(req: ApiRequest, ctx: ApiContext): ApiResponse {
     return error(400, 'BAD_PARAMETER', 'client must be an IPv4 or IPv6 address', {
       field: 'client',
     });
-  if (typeof ecs === 'string') return error(400, 'BAD_PARAMETER', `ecs: ${ecs}`, { field: 'ecs' });
+  if (ecs && !ecs.ok) return error(400, 'BAD_PARAMETER', `ecs: ${ecs.error}`, { field: 'ecs' });
   const body = ctx.resolve({
     name: absoluteName(name.replace(/\.$/, ''), '.'),
     type,
     client,
     clientText,
-    ecs: ecs && { ...ecs, text: ecsText! },
+    ecs: ecs && { ...ecs.value, text: ecsText! },
   });
   return { status: 200, body };
 }
@@ -227,8 +230,8 @@ function fqdn(zone: string): string {
   return zone.endsWith('.') ? zone.toLowerCase() : `${zone.toLowerCase()}.`;
 }
 
-function intParam(req: ApiRequest, key: string, fallback: number): number | string {
+function intParam(req: ApiRequest, key: string, fallback: number): Result<number> {
   const v = req.query.get(key);
-  if (v === null) return fallback;
-  return /^\d{1,15}$/.test(v) ? Number(v) : `${key} must be a non-negative integer`;
+  if (v === null) return ok(fallback);
+  return /^\d{1,15}$/.test(v) ? ok(Number(v)) : fail(`${key} must be a non-negative integer`);
 }

@@ -1,6 +1,6 @@
 // The API's view of the running server: zones, members, overrides, explain, events and metrics.
 import type { ApiContext } from '../api/index.ts';
-import { addressText, formatRR, typeName } from '../core/index.ts';
+import { addressText, formatRR, probeKey, typeName } from '../core/index.ts';
 import type { TargetStatus } from '../health/index.ts';
 import type { Metrics, MetricsData } from '../metrics/index.ts';
 import { describePools, formatExplanation, resolve, type Snapshot } from '../resolve/index.ts';
@@ -44,9 +44,7 @@ export function apiContext(s: ServerAccess): ApiContext {
       fallback: d.pools.get(p.name)?.fallback ?? null,
       override: p.override ?? null,
       members: p.members.map((m) => {
-        const probe = hc
-          ? byKey.get(`${hc.protocol}|${m.address}|${hc.port}|${hc.host}|${hc.path}`)
-          : undefined;
+        const probe = hc ? byKey.get(probeKey({ ...hc, address: m.address })) : undefined;
         const state = s.live().members.get(d.key)?.get(m.address);
         return {
           value: m.address,
@@ -132,8 +130,7 @@ export function apiContext(s: ServerAccess): ApiContext {
       const { record } = found;
       if (r.target === 'pool' && !record.pools.has(r.key))
         return { notFound: `record ${r.name} has no pool "${r.key}"` };
-      const members = [...record.defaults, ...[...record.pools.values()].flatMap((p) => p.members)];
-      if (r.target === 'member' && !members.some((m) => m.address === r.key))
+      if (r.target === 'member' && !record.addresses.has(r.key))
         return {
           notFound: `${r.key} is not a member or default value of ${r.name} ${typeName(r.type)}`,
         };

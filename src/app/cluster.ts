@@ -5,7 +5,7 @@
 // to the primary and send back its reply; they count their queries, and the primary's /metrics adds them up.
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { formatDiagnostic } from '../core/index.ts';
+import { errorMessage, errorStack, formatDiagnostic } from '../core/index.ts';
 import type { MetricsData } from '../metrics/index.ts';
 import type { Snapshot } from '../resolve/index.ts';
 import {
@@ -149,7 +149,7 @@ export async function startCluster(options: AppOptions, workers: number): Promis
         if (stopping) return;
         log.error(`DNS worker ${worker.id} exited (${signal ?? code}); starting another`);
         setTimeout(
-          () => stopping || void fork().catch((e: unknown) => log.error((e as Error).message)),
+          () => stopping || void fork().catch((e: unknown) => log.error(errorMessage(e))),
           RESTART_DELAY_MS,
         );
       });
@@ -209,7 +209,7 @@ export async function runWorker(options: AppOptions): Promise<{ close(): Promise
   // A worker that cannot follow the primary's state must not answer from a stale one: it exits, and the primary
   // starts another, which loads everything afresh.
   const unfollowable = (e: unknown): void => {
-    log.error(`cannot follow the primary's state, exiting: ${(e as Error).stack ?? String(e)}`);
+    log.error(`cannot follow the primary's state, exiting: ${errorStack(e)}`);
     process.exit(1);
   };
   let reloads = Promise.resolve();

@@ -1,8 +1,8 @@
 // Reading zone files and GeoIP data from disk: the one loader behind check, serve, reload and explain.
+import { type Diagnostic, errorMessage, fail, ok, type Result } from '../core/index.ts';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import type { Diagnostic } from '../core/index.ts';
 import { type GeoDatabase, loadGeoDatabase } from '../geo/index.ts';
 import { loadZoneSteps, type LoadResult, type ZoneFile, type ZoneSet } from '../zone/index.ts';
 
@@ -29,7 +29,7 @@ export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promi
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.yaml')).sort();
   } catch (e) {
-    const message = `cannot read the zones directory: ${(e as Error).message}`;
+    const message = `cannot read the zones directory: ${errorMessage(e)}`;
     return {
       zoneSet: undefined,
       diagnostics: [{ file: dir, line: 1, col: 1, code: 'CONFIG', message, severity: 'error' }],
@@ -41,16 +41,16 @@ export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promi
   for (const n of names) {
     const path = join(dir, n);
     const read = await readBounded(path, maxBytes);
-    if (typeof read === 'string')
+    if (!read.ok)
       diagnostics.push({
         file: path,
         line: 1,
         col: 1,
         code: 'FILE_TOO_LARGE',
-        message: read,
+        message: read.error,
         severity: 'error',
       });
-    else files.push({ path, text: read.text });
+    else files.push({ path, text: read.value });
   }
   if (diagnostics.length > 0) return { zoneSet: undefined, diagnostics };
   // A reload shares the process with queries in service; a first load (check, start) runs straight through.
@@ -68,17 +68,17 @@ export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promi
 }
 
 /** A file's text, or why it is not read: larger than `maxBytes` (checked before reading, and again while reading). */
-async function readBounded(path: string, maxBytes: number): Promise<{ text: string } | string> {
+async function readBounded(path: string, maxBytes: number): Promise<Result<string>> {
   const tooLarge = (size: number): string =>
     `the file is ${size} bytes, more than max_zone_file_bytes (${maxBytes}); it was not read`;
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
-    if (size > maxBytes) return tooLarge(size);
+    if (size > maxBytes) return fail(tooLarge(size));
     const bytes = Buffer.allocUnsafe(size + 1);
     const { bytesRead } = await handle.read(bytes, 0, size + 1, 0);
-    if (bytesRead > size) return tooLarge(bytesRead); // it grew since the stat: read again on the next reload
-    return { text: bytes.toString('utf8', 0, bytesRead) };
+    if (bytesRead > size) return fail(tooLarge(bytesRead)); // it grew since the stat: read again on the next reload
+    return ok(bytes.toString('utf8', 0, bytesRead));
   } finally {
     await handle.close();
   }
@@ -169,7 +169,7 @@ export async function loadGeoDir(
   try {
     names = (await readdir(dir)).sort();
   } catch (e) {
-    const message = `cannot read the GeoIP directory: ${(e as Error).message}; the GeoIP data in service is kept`;
+    const message = `cannot read the GeoIP directory: ${errorMessage(e)}; the GeoIP data in service is kept`;
     return {
       geo: undefined,
       diagnostics: required

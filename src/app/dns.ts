@@ -1,5 +1,6 @@
 // The DNS handler the listeners call: queries through respond(), UPDATE to the update path, rate limiting of UDP
 // responses, and the edge's safety net.
+import { errorStack } from '../core/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import {
   requestOpcode,
@@ -56,7 +57,7 @@ export function dnsHandler(parts: DnsHandlerParts): DnsHandler {
         'error',
         'request failed',
         ctx.remoteAddress,
-        `request from ${ctx.remoteAddress} failed: ${(e as Error).stack ?? String(e)}`,
+        `request from ${ctx.remoteAddress} failed: ${errorStack(e)}`,
       );
       return servfailFor(request);
     }

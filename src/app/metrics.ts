@@ -1,5 +1,5 @@
 // The server's metrics: what the scrape computes, and the counters each answered query bumps.
-import { Rcode, RRType, typeName } from '../core/index.ts';
+import { parseRecordKey, Rcode, RRType, typeName } from '../core/index.ts';
 import { Metrics } from '../metrics/index.ts';
 import type { Outcome as QueryOutcome } from '../query/index.ts';
 import { describePools, type Snapshot } from '../resolve/index.ts';
@@ -66,8 +66,8 @@ export function count(metrics: Metrics, out: QueryOutcome, transport: string): v
 
 /** "www.example.com.|1" → "www.example.com. A", as the record label reads. */
 function recordLabel(key: string): string {
-  const bar = key.lastIndexOf('|');
-  return `${key.slice(0, bar)} ${typeName(Number(key.slice(bar + 1)))}`;
+  const { name, type } = parseRecordKey(key);
+  return `${name} ${typeName(type)}`;
 }
 
 const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));

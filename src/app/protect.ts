@@ -1,7 +1,7 @@
 // What the DNS handler adds against abuse, from the server config: the rate limiter, the cookie secret, the identity.
 import { randomBytes } from 'node:crypto';
 import type { CookieSettings, IdentitySettings, RateLimitSettings } from '../config/index.ts';
-import { type Cidr, parseCidr } from '../core/index.ts';
+import { parseCidr } from '../core/index.ts';
 import { CookieSecret } from '../dns/index.ts';
 import type { RespondOptions } from '../query/index.ts';
 import { RateLimiter } from '../rrl/index.ts';
@@ -34,9 +34,7 @@ export function protection(
 ): Protection {
   const limits = rateLimit ?? DEFAULT_RATE_LIMIT;
   // Entries were checked as CIDRs when the config was read.
-  const exempt = limits.exempt
-    .map((c) => parseCidr(c))
-    .filter((c): c is Cidr => typeof c !== 'string');
+  const exempt = limits.exempt.map((c) => parseCidr(c)).flatMap((c) => (c.ok ? [c.value] : []));
   const cookieSecret = cookies?.secret ?? randomBytes(16).toString('hex');
   const clock = { seconds: Math.floor(Date.now() / 1000) };
   const tick = setInterval(() => (clock.seconds = Math.floor(Date.now() / 1000)), CLOCK_TICK_MS);

@@ -2,6 +2,7 @@
 import { RRType } from '../core/index.ts';
 import type { RedirectChoice } from '../redirect/index.ts';
 import { decideForHttp, findZone, type Snapshot } from '../resolve/index.ts';
+import { recordMembers } from '../zone/index.ts';
 import { randomChooser } from './chooser.ts';
 
 export function redirectChooser(
@@ -31,9 +32,7 @@ export function redirectChooser(
         retryAfterSeconds: Math.max(1, record.ttlDegraded),
       };
     }
-    const member = [...record.pools.values()]
-      .flatMap((p) => p.members)
-      .find((m) => m.address === picked);
+    const member = recordMembers(record).find((m) => m.address === picked && m.host !== undefined);
     const target = member?.host ?? (picked.includes(':') ? `[${picked}]` : picked);
     return {
       kind: 'member',

@@ -8,7 +8,7 @@ import type {
   TsigKeyConfig,
 } from '../config/index.ts';
 import { apiHandler, type HttpListener, jsonError, listenHttp } from '../api/index.ts';
-import { type Cidr, parseCidr } from '../core/index.ts';
+import { errorStack, parseCidr } from '../core/index.ts';
 import type { MetricsData } from '../metrics/index.ts';
 import { redirectHandler } from '../redirect/index.ts';
 import type { Snapshot } from '../resolve/index.ts';
@@ -209,7 +209,7 @@ async function listenApi(
         'error',
         'API request failed',
         req.socket.remoteAddress ?? '',
-        `API ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(e as Error).stack ?? String(e)}`,
+        `API ${req.method} ${(req.url ?? '').slice(0, 200)}: ${errorStack(e)}`,
       ),
   });
   options.log.info(
@@ -227,7 +227,7 @@ function listenRedirect(
   // Entries were checked as CIDRs when the config was read.
   const trustedProxies = (options.trustedProxies ?? [])
     .map((t) => parseCidr(t))
-    .filter((c): c is Cidr => typeof c !== 'string');
+    .flatMap((c) => (c.ok ? [c.value] : []));
   return listenHttp(
     address.host,
     address.port,
@@ -243,7 +243,7 @@ function listenRedirect(
           'error',
           'redirect request failed',
           req.socket.remoteAddress ?? '',
-          `redirect ${req.method} ${(req.url ?? '').slice(0, 200)}: ${(e as Error).stack ?? String(e)}`,
+          `redirect ${req.method} ${(req.url ?? '').slice(0, 200)}: ${errorStack(e)}`,
         ),
     },
   );

@@ -1,6 +1,13 @@
 // What the server serves: the zone files, the stored state over them and the snapshot queries read; the one place
 // they change (commits and reloads), with storage faults kept to the operation that met them.
-import { type Diagnostic, formatDiagnostic } from '../core/index.ts';
+import {
+  type Diagnostic,
+  errorMessage,
+  fail,
+  formatDiagnostic,
+  ok,
+  type Result,
+} from '../core/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
 import {
@@ -34,8 +41,8 @@ export interface ReloadOutcome {
   readonly error?: string;
 }
 
-export type CommitOutcome =
-  { readonly ok: true; readonly serial: number } | { readonly ok: false; readonly error: string };
+/** A committed change's new serial, or why the store did not take it. */
+export type CommitOutcome = Result<{ readonly serial: number }>;
 
 /** The store as the operations found it: a failed write is reported here until a later one succeeds. */
 export interface StorageHealth {
@@ -99,7 +106,7 @@ export class ServedState {
     const stored = liveFromStored(store.load());
     const state = new ServedState(store, first.data, options);
     const adopted = state.adopt(first.data, stored);
-    if (adopted.ok) state.live = adopted.live;
+    if (adopted.ok) state.live = adopted.value;
     else state.live = reconcile(first.data.zones, stored, Date.now()).live; // served all the same; recorded at a later start
     state.current = snapshotOf(first.data, state.live);
     collectGarbage(); // what loading left behind
@@ -139,11 +146,11 @@ export class ServedState {
       { ...meta, nowMs: Date.now() },
     );
     const stored = this.write('commit', () => this.store.commit(plan.commit));
-    if (stored !== undefined) return { ok: false, error: stored };
+    if (!stored.ok) return stored;
     this.live = plan.live;
     this.current = withDelta(this.current, this.live, plan.delta);
     this.options.onChange?.({ kind: 'commit', delta: plan.delta });
-    return { ok: true, serial: plan.delta.serial };
+    return ok({ serial: plan.delta.serial });
   }
 
   /**
@@ -204,7 +211,7 @@ export class ServedState {
     }
     metrics?.reload(true);
     this.files = result.data;
-    this.live = adopted.live;
+    this.live = adopted.value;
     this.current = snapshotOf(this.files, this.live); // running queries keep the old one
     this.options.onChange?.({ kind: 'reload', live: plainLive(this.live) });
     collectGarbage(); // the zones just replaced
@@ -213,10 +220,7 @@ export class ServedState {
   }
 
   /** Reconciles stored state with freshly loaded zone files and records what that changed. */
-  private adopt(
-    files: LoadedData,
-    live: LiveState,
-  ): { ok: true; live: LiveState } | { ok: false; error: string } {
+  private adopt(files: LoadedData, live: LiveState): Result<LiveState> {
     const r = reconcile(files.zones, live, Date.now());
     const journal = [
       ...(r.commit.journal ?? []),
@@ -231,22 +235,20 @@ export class ServedState {
         reason: 'zone files loaded',
       },
     ];
-    const error = this.write('reload', () => this.store.commit({ ...r.commit, journal }));
-    return error === undefined ? { ok: true, live: r.live } : { ok: false, error };
+    const written = this.write('reload', () => this.store.commit({ ...r.commit, journal }));
+    return written.ok ? ok(r.live) : written;
   }
 
   /** Runs one store write; a failure (disk full, read-only, I/O error) is logged, counted and returned, not thrown. */
-  private write(operation: string, run: () => void): string | undefined {
+  private write(operation: string, run: () => void): Result<undefined> {
     try {
       run();
       if (!this.storageHealth.ok)
         this.options.log.info(`storage: ${operation} written; the store works again`);
       this.storageHealth = { ...this.storageHealth, ok: true };
-      return undefined;
+      return ok(undefined);
     } catch (e) {
-      const error = (e as { code?: string }).code
-        ? `${(e as { code: string }).code}: ${(e as Error).message}`
-        : String(e);
+      const error = errorMessage(e);
       this.storageHealth = {
         ok: false,
         failures: this.storageHealth.failures + 1,
@@ -255,7 +257,7 @@ export class ServedState {
       };
       this.options.metrics?.storageError(operation);
       this.options.log.error(`storage: ${operation} failed: ${error}`);
-      return error;
+      return fail(error);
     }
   }
 }

@@ -1,5 +1,6 @@
 // Watching the zones directory: a change reloads, debounced; a directory that is removed and made again is watched
 // again when it comes back.
+import { errorMessage } from '../core/index.ts';
 import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from './log.ts';
@@ -37,7 +38,7 @@ export function watchDir(dir: string, onChange: () => void, log: Logger): DirWat
       watcher = undefined;
       identity = id;
       if (!warned)
-        log.warn(`not watching ${dir} for changes: ${(e as Error).message}; reload with SIGHUP`);
+        log.warn(`not watching ${dir} for changes: ${errorMessage(e)}; reload with SIGHUP`);
       warned = true;
     }
   };

@@ -1,6 +1,6 @@
 // Server settings: defaults, the optional config file (SPEC §2), then command-line flags on top.
 import { isIP } from 'node:net';
-import { type Diagnostic, parseCidr } from '../core/index.ts';
+import { type Diagnostic, fail, ok, parseCidr, type Result } from '../core/index.ts';
 import {
   type Collector,
   parseYaml,
@@ -106,16 +106,16 @@ export const DEFAULT_SETTINGS: Settings = {
 export const MAX_WORKERS = 64;
 
 /** "127.0.0.1:53", "[::1]:53" → host and port; a string says what is wrong. */
-export function parseListenAddress(text: string): ListenAddress | string {
+export function parseListenAddress(text: string): Result<ListenAddress> {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
   const host = m?.[1] ?? m?.[2];
   const port = Number(m?.[3]);
   if (!m || host === undefined || port > 65535)
-    return `"${text}" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)`;
-  if (!isIP(host)) return `"${host}" is not an IP address`;
+    return fail(`"${text}" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)`);
+  if (!isIP(host)) return fail(`"${host}" is not an IP address`);
   if (isIP(host) === 6 && m[1] === undefined)
-    return `IPv6 address "${host}" must be written in brackets: [${host}]:${port}`;
-  return { host, port };
+    return fail(`IPv6 address "${host}" must be written in brackets: [${host}]:${port}`);
+  return ok({ host, port });
 }
 
 const KEYS = [
@@ -229,8 +229,8 @@ function readCidrs(c: Collector, node: YamlNode | undefined, what: string): stri
   return items.flatMap((n) => {
     const text = readString(c, n, `${what} entry`);
     const parsed = text === undefined ? undefined : parseCidr(text);
-    if (typeof parsed === 'string') c.report(n, 'CONFIG', `${what}: ${parsed}`);
-    return text !== undefined && typeof parsed !== 'string' ? [text] : [];
+    if (parsed && !parsed.ok) c.report(n, 'CONFIG', `${what}: ${parsed.error}`);
+    return text !== undefined && parsed?.ok ? [text] : [];
   });
 }
 
@@ -307,8 +307,8 @@ function readListen(c: Collector, node: YamlNode | undefined): ListenAddress | u
   const text = readString(c, node, 'listen address');
   if (text === undefined) return undefined;
   const parsed = parseListenAddress(text);
-  if (typeof parsed === 'string') c.report(node, 'CONFIG', parsed);
-  return typeof parsed === 'string' ? undefined : parsed;
+  if (!parsed.ok) c.report(node, 'CONFIG', parsed.error);
+  return parsed.ok ? parsed.value : undefined;
 }
 
 const ALGORITHMS = ['hmac-sha256', 'hmac-sha512', 'hmac-sha1'] as const;

@@ -1,5 +1,6 @@
 // IP addresses as bytes: parsing, RFC 5952 text, and prefix arithmetic shared by the wire codec and GeoIP.
 import { isIPv4, isIPv6 } from 'node:net';
+import { fail, ok, type Result } from './result.ts';
 
 export function ipv4Bytes(address: string): Uint8Array {
   if (!isIPv4(address)) throw new Error(`not an IPv4 address: ${address}`);
@@ -116,7 +117,7 @@ export interface Cidr {
 }
 
 /** "198.51.100.0/24" → network and prefix; a string says what is wrong. Host bits must be zero. */
-export function parseCidr(text: string): Cidr | string {
+export function parseCidr(text: string): Result<Cidr> {
   const slash = text.indexOf('/');
   const address = slash < 0 ? text : text.slice(0, slash);
   const bytes = isIPv4(address)
@@ -124,14 +125,16 @@ export function parseCidr(text: string): Cidr | string {
     : isIPv6(address) && !address.includes('%')
       ? ipv6Bytes(address)
       : undefined;
-  if (!bytes) return `"${address}" is not an IP address`;
+  if (!bytes) return fail(`"${address}" is not an IP address`);
   const max = bytes.length * 8;
   const prefix = slash < 0 ? max : Number(text.slice(slash + 1));
   if (!/^\d{1,3}$/.test(slash < 0 ? String(max) : text.slice(slash + 1)) || prefix > max)
-    return `"${text}" has a prefix length outside 0..${max}`;
+    return fail(`"${text}" has a prefix length outside 0..${max}`);
   if (commonPrefixLength(bytes, maskAddress(bytes, prefix)) < max)
-    return `"${text}" has host bits set (did you mean ${addressText(maskAddress(bytes, prefix))}/${prefix}?)`;
-  return { bytes, prefix };
+    return fail(
+      `"${text}" has host bits set (did you mean ${addressText(maskAddress(bytes, prefix))}/${prefix}?)`,
+    );
+  return ok({ bytes, prefix });
 }
 
 /** True when `address` (same family) lies inside `cidr`. */

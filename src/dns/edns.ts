@@ -1,4 +1,5 @@
 // EDNS(0) (RFC 6891) and the Client Subnet option (RFC 7871).
+import { fail, ok, type Result } from '../core/index.ts';
 
 export const EDNS_UDP_SIZE = 1232; // what we advertise and the most we send over UDP (DNS flag day 2020)
 export const OPTION_CLIENT_SUBNET = 8;
@@ -32,26 +33,26 @@ export function parseClientSubnet(
   data: Uint8Array,
   start = 0,
   end = data.length,
-): ClientSubnet | string {
-  if (end - start < 4) return 'ECS option shorter than 4 bytes';
+): Result<ClientSubnet> {
+  if (end - start < 4) return fail('ECS option shorter than 4 bytes');
   const family = (data[start]! << 8) | data[start + 1]!;
   const sourcePrefix = data[start + 2]!;
   const scopePrefix = data[start + 3]!;
-  if (family !== 1 && family !== 2) return `ECS family ${family} is not IPv4 (1) or IPv6 (2)`;
+  if (family !== 1 && family !== 2) return fail(`ECS family ${family} is not IPv4 (1) or IPv6 (2)`);
   const maxPrefix = family === 1 ? 32 : 128;
   if (sourcePrefix > maxPrefix)
-    return `ECS source prefix /${sourcePrefix} is longer than the address`;
+    return fail(`ECS source prefix /${sourcePrefix} is longer than the address`);
   const addressBytes = end - start - 4;
   if (addressBytes !== (sourcePrefix + 7) >> 3)
-    return 'ECS address length does not match the source prefix';
+    return fail('ECS address length does not match the source prefix');
   const address = new Uint8Array(family === 1 ? 4 : 16);
   for (let i = 0; i < addressBytes; i++) address[i] = data[start + 4 + i]!;
   if (sourcePrefix % 8 !== 0 && addressBytes > 0) {
     const lastMask = (0xff << (8 - (sourcePrefix % 8))) & 0xff;
     if ((address[addressBytes - 1]! & ~lastMask) !== 0)
-      return 'ECS address has bits set past the source prefix';
+      return fail('ECS address has bits set past the source prefix');
   }
-  return { family, sourcePrefix, scopePrefix, address };
+  return ok({ family, sourcePrefix, scopePrefix, address });
 }
 
 /** The option body echoed in a reply: the query's family, source prefix and address, with our scope. */

@@ -38,6 +38,7 @@ export {
   TsigError,
   type TsigKey,
   type TsigRecord,
+  type TsigFailure,
   type TsigVerdict,
   verifyRequest,
 } from './tsig.ts';

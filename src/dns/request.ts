@@ -181,8 +181,8 @@ function readOpt(
     const code = (buf[at]! << 8) | buf[at + 1]!;
     if (code === OPTION_CLIENT_SUBNET) {
       const parsed = parseClientSubnet(buf, at + 4, at + 4 + len);
-      if (typeof parsed === 'string') throw new WireError(parsed);
-      clientSubnet = parsed;
+      if (!parsed.ok) throw new WireError(parsed.error);
+      clientSubnet = parsed.value;
     } else if (code === OPTION_COOKIE) {
       // RFC 7873 §5.2.2: an 8-byte client cookie, then nothing or a server cookie of 8 to 32 bytes.
       if (len !== 8 && (len < 16 || len > 40)) throw new WireError(`COOKIE option of ${len} bytes`);

@@ -1,6 +1,6 @@
 // TSIG (RFC 8945) over raw message bytes: find, verify a request, sign a reply or a request.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { RRClass, RRType } from '../core/index.ts';
+import { fail, ok, type Result, RRClass, RRType } from '../core/index.ts';
 import { readRecordHeader } from './message.ts';
 import { readName, WireError, Writer } from './wire.ts';
 
@@ -75,15 +75,15 @@ export function findTsig(buf: Buffer): TsigRecord | undefined {
   return undefined;
 }
 
-export type TsigVerdict =
-  | { readonly ok: true; readonly key: TsigKey; readonly tsig: TsigRecord }
-  | {
-      readonly ok: false;
-      readonly error: number;
-      readonly key: TsigKey | undefined;
-      readonly tsig: TsigRecord;
-      readonly reason: string;
-    };
+/** Why a signature is not accepted: the TSIG error (RFC 8945 §5.2), the key it names if we have it, and why. */
+export interface TsigFailure {
+  readonly error: number;
+  readonly key: TsigKey | undefined;
+  readonly reason: string;
+}
+
+/** The key that signed the message, or why its signature is not accepted. */
+export type TsigVerdict = Result<TsigKey, TsigFailure>;
 
 /** RFC 8945 §5.2: key, then MAC (constant-time), then time. */
 export function verifyRequest(
@@ -94,24 +94,20 @@ export function verifyRequest(
 ): TsigVerdict {
   const key = keyOf(tsig.keyName);
   if (!key || `${key.algorithm}.` !== tsig.algorithm) {
-    return {
-      ok: false,
+    return fail({
       error: TsigError.BADKEY,
       key: undefined,
-      tsig,
       reason: key ? `key ${tsig.keyName} is not ${tsig.algorithm}` : `unknown key ${tsig.keyName}`,
-    };
+    });
   }
   const full = HASH[key.algorithm].bytes;
   // RFC 8945 §5.2.2.1: a MAC may be truncated, but to no less than half the hash and 10 bytes.
   if (tsig.mac.length > full || tsig.mac.length < Math.max(10, full / 2)) {
-    return {
-      ok: false,
+    return fail({
       error: tsig.mac.length > full ? TsigError.BADSIG : TsigError.BADTRUNC,
       key,
-      tsig,
       reason: `MAC of ${tsig.mac.length} bytes`,
-    };
+    });
   }
   const expected = computeMac(
     key,
@@ -127,20 +123,18 @@ export function verifyRequest(
     undefined,
   ).subarray(0, tsig.mac.length);
   if (!timingSafeEqual(expected, tsig.mac))
-    return { ok: false, error: TsigError.BADSIG, key, tsig, reason: 'MAC does not verify' };
+    return fail({ error: TsigError.BADSIG, key, reason: 'MAC does not verify' });
   // The signer's fudge, but never more than ours: a message is valid for a bounded time, so a record of the ones
   // already seen (replays) need only be kept that long.
   const fudge = Math.min(tsig.fudge, DEFAULT_FUDGE_SECONDS);
   if (Math.abs(nowSeconds - tsig.timeSigned) > fudge) {
-    return {
-      ok: false,
+    return fail({
       error: TsigError.BADTIME,
       key,
-      tsig,
       reason: `time signed ${tsig.timeSigned} is ${nowSeconds - tsig.timeSigned} s from now (fudge ${fudge})`,
-    };
+    });
   }
-  return { ok: true, key, tsig };
+  return ok(key);
 }
 
 export interface SignOptions {

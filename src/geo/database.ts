@@ -34,16 +34,16 @@ export function loadGeoDatabase(files: GeoFiles): {
   const databases: Mmdb[] = [];
   for (const f of files.databases) {
     const db = openMmdb(f.path.replace(/^.*[\\/]/, ''), f.bytes);
-    if (typeof db === 'string')
+    if (!db.ok)
       diagnostics.push({
         file: f.path,
         line: 1,
         col: 1,
         code: 'GEOIP',
-        message: db,
+        message: db.error,
         severity: 'error',
       });
-    else databases.push(db);
+    else databases.push(db.value);
   }
   return { geo: createGeoDatabase(trie, networkCount, databases), diagnostics };
 }

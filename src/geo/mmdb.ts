@@ -1,6 +1,6 @@
 // MaxMind DB files through the maxmind package's reader, recognised by their metadata.
 import { Reader, type Response } from 'maxmind';
-import { addressText } from '../core/index.ts';
+import { addressText, errorMessage, fail, ok, type Result } from '../core/index.ts';
 
 export type DatabaseKind = 'location' | 'asn' | 'isp';
 
@@ -37,18 +37,19 @@ interface Record_ {
 }
 
 /** Opens a database from its bytes; a string says why it cannot be used. */
-export function openMmdb(name: string, bytes: Buffer): Mmdb | string {
+export function openMmdb(name: string, bytes: Buffer): Result<Mmdb> {
   let reader: Reader<Response>;
   try {
     reader = new Reader<Response>(bytes);
   } catch (e) {
-    return `not a MaxMind DB file: ${(e as Error).message}`;
+    return fail(`not a MaxMind DB file: ${errorMessage(e)}`);
   }
   const databaseType = reader.metadata.databaseType;
   const kind = databaseKind(databaseType);
-  if (!kind) return `database type "${databaseType}" is not a City, Country, ASN or ISP database`;
+  if (!kind)
+    return fail(`database type "${databaseType}" is not a City, Country, ASN or ISP database`);
   const ipv4Only = reader.metadata.ipVersion === 4;
-  return {
+  return ok({
     name,
     kind,
     databaseType,
@@ -62,7 +63,7 @@ export function openMmdb(name: string, bytes: Buffer): Mmdb | string {
       ];
       return { ...fieldsOf(record), prefix };
     },
-  };
+  });
 }
 
 function fieldsOf(r: Record_ | null): Omit<MmdbLookup, 'prefix'> {

@@ -30,7 +30,7 @@ export function parseNetworks(
     }
     const cidrText = readString(c, cidrPair.value, 'cidr') ?? '';
     const cidr = parseCidr(cidrText);
-    if (typeof cidr === 'string') c.report(cidrPair.value, 'BAD_VALUE', cidr);
+    if (!cidr.ok) c.report(cidrPair.value, 'BAD_VALUE', cidr.error);
     const geoPair = keys.get('geo');
     const geo = geoPair ? readString(c, geoPair.value, 'geo') : undefined;
     const geoProblem = geo === undefined ? undefined : geoCodeProblem(geo);
@@ -39,11 +39,11 @@ export function parseNetworks(
     const asn = asnPair ? readInteger(c, asnPair.value, 0, 4294967295, 'asn') : undefined;
     const ispPair = keys.get('isp');
     const isp = ispPair ? readString(c, ispPair.value, 'isp') : undefined;
-    if (typeof cidr === 'string' || geoProblem) continue;
+    if (!cidr.ok || geoProblem) continue;
     if (seen.has(cidrText))
       c.report(cidrPair.value, 'DUPLICATE_RECORD', `${cidrText} is listed twice`);
     seen.add(cidrText);
-    networks.push({ cidr, text: cidrText, geo, asn, isp });
+    networks.push({ cidr: cidr.value, text: cidrText, geo, asn, isp });
   }
   return { networks, diagnostics: c.sorted() };
 }

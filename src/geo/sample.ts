@@ -1,5 +1,5 @@
 // The sample databases: a readable list of networks → a City-style and an ASN-style MaxMind DB.
-import { type Diagnostic, geoCodeProblem, parseCidr } from '../core/index.ts';
+import { type Diagnostic, fail, geoCodeProblem, parseCidr } from '../core/index.ts';
 import { parseYaml, readInteger, readMapping, readString, seqItems } from '../yaml/index.ts';
 import { type MmdbNetwork, type MmdbValue, writeMmdb } from './mmdb-writer.ts';
 
@@ -27,11 +27,12 @@ export function buildSampleDatabases(text: string, file: string): SampleDatabase
   for (const item of seqItems(root) ?? []) {
     const keys = readMapping(c, item, ['cidr', 'geo', 'asn', 'org'], 'a sample network');
     const cidrText = keys?.get('cidr') ? readString(c, keys.get('cidr')!.value, 'cidr') : undefined;
-    const cidr = cidrText === undefined ? 'a network needs "cidr"' : parseCidr(cidrText);
-    if (typeof cidr === 'string') {
-      c.report(keys?.get('cidr')?.value ?? item, 'BAD_VALUE', cidr);
+    const parsed = cidrText === undefined ? fail('a network needs "cidr"') : parseCidr(cidrText);
+    if (!parsed.ok) {
+      c.report(keys?.get('cidr')?.value ?? item, 'BAD_VALUE', parsed.error);
       continue;
     }
+    const cidr = parsed.value;
     const geo = keys?.get('geo') ? readString(c, keys.get('geo')!.value, 'geo') : undefined;
     if (geo !== undefined) {
       const problem = geoCodeProblem(geo);

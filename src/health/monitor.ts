@@ -1,6 +1,7 @@
 // The health monitor: schedules probes, applies rise/fall, and reports transitions. It never writes state itself:
 // the caller turns each transition into a dynamic update.
 import { schedule, type ScheduledTask } from 'node-cron';
+import { recordKey } from '../core/index.ts';
 import { probe, type ProbeResult, type ProbeSpec } from './probe.ts';
 
 export interface Subscriber {
@@ -62,7 +63,7 @@ export interface MonitorOptions {
 }
 
 const subscriberKey = (s: { readonly name: string; readonly type: number }): string =>
-  `${s.name}|${s.type}`;
+  recordKey(s.name, s.type);
 
 export class HealthMonitor {
   private readonly running = new Map<string, Running>();

@@ -1,4 +1,5 @@
 // Probe targets from the zones: one per distinct (protocol, address, port, host, path), with every record that uses it.
+import { probeKey } from '../core/index.ts';
 import { durationMs, type DynamicRecord, type Zone } from '../zone/index.ts';
 import type { HealthTarget, Subscriber } from './monitor.ts';
 
@@ -17,11 +18,8 @@ export function healthTargets(
         const d = rrset.dynamic;
         const hc = d?.healthcheck;
         if (!d || !hc) continue;
-        const addresses = new Set(
-          [...d.defaults, ...[...d.pools.values()].flatMap((p) => p.members)].map((m) => m.address),
-        );
-        for (const address of addresses) {
-          const key = `${hc.protocol}|${address}|${hc.port}|${hc.host}|${hc.path}`;
+        for (const address of d.addresses) {
+          const key = probeKey({ ...hc, address });
           if (!targets.has(key)) {
             targets.set(key, {
               target: {

@@ -19,8 +19,6 @@ export {
   type MemberState,
   type OverlayRRset,
   type Override,
-  parseRecordKey,
-  recordKey,
   type RecordOverrides,
   reconcile,
   storedIdentity,

@@ -2,7 +2,9 @@
 // reloads see. Persistent maps: a change copies what it touches, so one costs the same however many came before.
 import {
   formatRData,
+  parseRecordKey,
   PersistentMap,
+  recordKey,
   RRClass,
   type RData,
   type RR,
@@ -64,16 +66,6 @@ export const EMPTY_LIVE: LiveState = {
   members: PersistentMap.empty(),
   overrides: PersistentMap.empty(),
 };
-
-/** How a record (an RRset, a dynamic record) is keyed in live state: "name|type", as DynamicRecord.key. */
-export function recordKey(name: string, type: number): string {
-  return `${name}|${type}`;
-}
-
-export function parseRecordKey(key: string): { name: string; type: number } {
-  const bar = key.lastIndexOf('|');
-  return { name: key.slice(0, bar), type: Number(key.slice(bar + 1)) };
-}
 
 /** A record's identity as the store keeps it: its canonical wire form, in hex. */
 export function storedIdentity(data: RData): string {

@@ -1,6 +1,6 @@
 // What an accepted change does: the delta to the live state (the same one worker processes apply), the rows the store
 // writes, and the zone queries then see. Each costs what the change touches.
-import { PersistentMap, typeName } from '../core/index.ts';
+import { PersistentMap, recordKey, typeName } from '../core/index.ts';
 import type { Change } from '../update/index.ts';
 import { editZone, nextSerial, soaSerial, type Zone } from '../zone/index.ts';
 import {
@@ -11,7 +11,6 @@ import {
   type MemberState,
   type OverlayRRset,
   type Override,
-  recordKey,
   type RecordOverrides,
   rrsetChanges,
   storedIdentity,

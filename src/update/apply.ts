@@ -1,5 +1,9 @@
 // RFC 2136 §3.4: prescan every update, then apply them all to a working copy; the result is one changeset or nothing.
 import {
+  ok,
+  parseRecordKey,
+  type Result,
+  recordKey,
   addressText,
   ipv4Bytes,
   ipv6Bytes,
@@ -10,7 +14,14 @@ import {
   RRType,
   typeName,
 } from '../core/index.ts';
-import type { Change, UpdateRR, UpdateSource, UpdateZone } from './model.ts';
+import {
+  type Change,
+  type Refusal,
+  refuse,
+  type UpdateRR,
+  type UpdateSource,
+  type UpdateZone,
+} from './model.ts';
 import { rdataKey } from './rdata.ts';
 
 const META_TYPES: ReadonlySet<number> = new Set([
@@ -40,43 +51,42 @@ const ADDABLE: ReadonlySet<number> = new Set([
 export function prescan(
   updates: readonly UpdateRR[],
   zone: UpdateZone,
-): { rcode: number; reason: string } {
+): Result<undefined, Refusal> {
   for (const rr of updates) {
     if (!isAtOrBelow(rr.name, zone.origin))
-      return { rcode: Rcode.NOTZONE, reason: `${rr.name} is outside ${zone.origin}` };
+      return refuse(Rcode.NOTZONE, `${rr.name} is outside ${zone.origin}`);
     if (rr.class === RRClass.IN) {
       if (META_TYPES.has(rr.type) || rr.data === undefined)
-        return {
-          rcode: Rcode.FORMERR,
-          reason: `cannot add type ${typeName(rr.type)} without data`,
-        };
+        return refuse(Rcode.FORMERR, `cannot add type ${typeName(rr.type)} without data`);
     } else if (rr.class === RRClass.ANY) {
       if (
         rr.ttl !== 0 ||
         rr.data !== undefined ||
         (META_TYPES.has(rr.type) && rr.type !== RRType.ANY)
       )
-        return { rcode: Rcode.FORMERR, reason: `bad delete-RRset record for ${rr.name}` };
+        return refuse(Rcode.FORMERR, `bad delete-RRset record for ${rr.name}`);
     } else if (rr.class === RRClass.NONE) {
       if (rr.ttl !== 0 || rr.data === undefined || META_TYPES.has(rr.type))
-        return { rcode: Rcode.FORMERR, reason: `bad delete-RR record for ${rr.name}` };
+        return refuse(Rcode.FORMERR, `bad delete-RR record for ${rr.name}`);
     } else {
-      return { rcode: Rcode.FORMERR, reason: `update of class ${rr.class}` };
+      return refuse(Rcode.FORMERR, `update of class ${rr.class}`);
     }
   }
-  return { rcode: Rcode.NOERROR, reason: '' };
+  return ok(undefined);
 }
 
-export type ApplyResult =
-  | { readonly ok: true; readonly changes: readonly Change[]; readonly skipped: readonly string[] }
-  | { readonly ok: false; readonly rcode: number; readonly reason: string };
+/** What an accepted update changes, and the parts of it RFC 2136 says to skip (with why). */
+export interface Applied {
+  readonly changes: readonly Change[];
+  readonly skipped: readonly string[];
+}
 
 /** RFC 2136 §3.4.2, with SOA and the apex NS protected; dynamic records change members' service (or health) state. */
 export function applyUpdates(
   updates: readonly UpdateRR[],
   zone: UpdateZone,
   source: UpdateSource,
-): ApplyResult {
+): Result<Applied, Refusal> {
   const work = new WorkingCopy(zone, source);
   for (const rr of updates) {
     const refused =
@@ -85,9 +95,9 @@ export function applyUpdates(
         : rr.class === RRClass.ANY
           ? work.deleteRRsets(rr)
           : work.deleteRR(rr);
-    if (refused) return { ok: false, rcode: Rcode.REFUSED, reason: refused };
+    if (refused) return refuse(Rcode.REFUSED, refused);
   }
-  return { ok: true, changes: work.changes(), skipped: work.skipped };
+  return ok({ changes: work.changes(), skipped: work.skipped });
 }
 
 /** An RRset as the update leaves it: its records by identity (see rdataKey), and its TTL. */
@@ -133,7 +143,7 @@ class WorkingCopy {
   }
 
   private setMember(name: string, type: number, address: string, value: boolean): void {
-    const key = `${name}|${type}`;
+    const key = recordKey(name, type);
     let m = this.members.get(key);
     if (!m) this.members.set(key, (m = new Map()));
     m.set(address, value);
@@ -246,8 +256,7 @@ class WorkingCopy {
       }
     }
     for (const [key, byAddress] of this.members) {
-      const bar = key.lastIndexOf('|');
-      const [name, type] = [key.slice(0, bar), Number(key.slice(bar + 1))];
+      const { name, type } = parseRecordKey(key);
       for (const [address, value] of byAddress) {
         out.push(
           this.source === 'health'

@@ -1,6 +1,6 @@
 // Public surface of update: RFC 2136 dynamic updates as pure phases, producing a changeset.
-export { applyUpdates, prescan, type ApplyResult } from './apply.ts';
-export type { Change, UpdateRR, UpdateSource, UpdateZone } from './model.ts';
+export { type Applied, applyUpdates, prescan } from './apply.ts';
+export type { Change, Refusal, UpdateRR, UpdateSource, UpdateZone } from './model.ts';
 export { parseUpdate, type ParsedUpdate } from './parse.ts';
 export { checkPrerequisites } from './prerequisites.ts';
 export { processUpdate, type UpdateEnv, type UpdateKey, type UpdateOutcome } from './process.ts';

@@ -1,5 +1,5 @@
 // What an update reads (a view of one zone) and what it produces (a changeset), as values.
-import type { RData, RR } from '../core/index.ts';
+import { fail, type RData, type RR } from '../core/index.ts';
 import type { DynamicRecord } from '../zone/index.ts';
 
 /** A record of a prerequisite or update section; `data` is undefined when its rdata is empty. */
@@ -60,3 +60,16 @@ export type Change =
       readonly status: 'up' | 'down' | 'obey';
       readonly reason: string;
     };
+
+/** Why an update is refused: the rcode its reply carries and a reason for the log. */
+export interface Refusal {
+  readonly rcode: number;
+  readonly reason: string;
+}
+
+export function refuse(
+  rcode: number,
+  reason: string,
+): { readonly ok: false; readonly error: Refusal } {
+  return fail({ rcode, reason });
+}

@@ -1,7 +1,7 @@
 // UPDATE messages (RFC 2136 §2): zone section, prerequisites, updates, with empty rdata allowed.
-import { Rcode } from '../core/index.ts';
+import { errorMessage, fail, ok, Rcode, type Result } from '../core/index.ts';
 import { readName, readRecordHeader, readRData, WireError } from '../dns/index.ts';
-import type { UpdateRR } from './model.ts';
+import type { Refusal, UpdateRR } from './model.ts';
 
 export interface ParsedUpdate {
   readonly id: number;
@@ -16,15 +16,13 @@ export interface ParsedUpdate {
 }
 
 /** FORMERR (with why) for anything malformed; the TSIG record is read separately. */
-export function parseUpdate(
-  buf: Buffer,
-): ParsedUpdate | { readonly rcode: number; readonly reason: string } {
+export function parseUpdate(buf: Buffer): Result<ParsedUpdate, Refusal> {
   try {
     if (buf.readUInt16BE(4) !== 1)
-      return {
+      return fail({
         rcode: Rcode.FORMERR,
         reason: 'the zone section must hold exactly one record (RFC 2136 §3.1.1)',
-      };
+      });
     const zone = readName(buf, 12);
     if (zone.next + 4 > buf.length) throw new WireError('zone section runs past the end');
     const zoneRecord = {
@@ -52,8 +50,8 @@ export function parseUpdate(
     };
     const prerequisites = read(buf.readUInt16BE(6));
     const updates = read(buf.readUInt16BE(8));
-    return { id: buf.readUInt16BE(0), zone: zoneRecord, prerequisites, updates };
+    return ok({ id: buf.readUInt16BE(0), zone: zoneRecord, prerequisites, updates });
   } catch (e) {
-    return { rcode: Rcode.FORMERR, reason: e instanceof WireError ? e.message : String(e) };
+    return fail({ rcode: Rcode.FORMERR, reason: errorMessage(e) });
   }
 }

@@ -1,6 +1,6 @@
 // RFC 2136 §3.2: prerequisites, checked in order; the first that fails decides the rcode.
-import { isAtOrBelow, Rcode, RRClass, RRType } from '../core/index.ts';
-import type { UpdateRR, UpdateZone } from './model.ts';
+import { isAtOrBelow, ok, Rcode, recordKey, type Result, RRClass, RRType } from '../core/index.ts';
+import { type Refusal, refuse, type UpdateRR, type UpdateZone } from './model.ts';
 import { rdataKey } from './rdata.ts';
 
 /**
@@ -15,36 +15,33 @@ import { rdataKey } from './rdata.ts';
 export function checkPrerequisites(
   prerequisites: readonly UpdateRR[],
   zone: UpdateZone,
-): { rcode: number; reason: string } {
+): Result<undefined, Refusal> {
   const valueSets = new Map<string, UpdateRR[]>();
   for (const rr of prerequisites) {
     if (rr.ttl !== 0)
-      return { rcode: Rcode.FORMERR, reason: `prerequisite ${rr.name} has TTL ${rr.ttl}, not 0` };
+      return refuse(Rcode.FORMERR, `prerequisite ${rr.name} has TTL ${rr.ttl}, not 0`);
     if (!isAtOrBelow(rr.name, zone.origin))
-      return { rcode: Rcode.NOTZONE, reason: `prerequisite ${rr.name} is outside ${zone.origin}` };
+      return refuse(Rcode.NOTZONE, `prerequisite ${rr.name} is outside ${zone.origin}`);
     const inUse = zone.types(rr.name).length > 0;
     if (rr.class === RRClass.ANY || rr.class === RRClass.NONE) {
       if (rr.data !== undefined)
-        return {
-          rcode: Rcode.FORMERR,
-          reason: `prerequisite ${rr.name} of class ${rr.class} carries data`,
-        };
+        return refuse(Rcode.FORMERR, `prerequisite ${rr.name} of class ${rr.class} carries data`);
       const exists = rr.type === RRType.ANY ? inUse : zone.rrset(rr.name, rr.type).length > 0;
       if (rr.class === RRClass.ANY && !exists)
         return rr.type === RRType.ANY
-          ? fail(Rcode.NXDOMAIN, `${rr.name} is not in use`)
-          : fail(Rcode.NXRRSET, `no ${rr.type} RRset at ${rr.name}`);
+          ? refuse(Rcode.NXDOMAIN, `${rr.name} is not in use`)
+          : refuse(Rcode.NXRRSET, `no ${rr.type} RRset at ${rr.name}`);
       if (rr.class === RRClass.NONE && exists)
         return rr.type === RRType.ANY
-          ? fail(Rcode.YXDOMAIN, `${rr.name} is in use`)
-          : fail(Rcode.YXRRSET, `a ${rr.type} RRset exists at ${rr.name}`);
+          ? refuse(Rcode.YXDOMAIN, `${rr.name} is in use`)
+          : refuse(Rcode.YXRRSET, `a ${rr.type} RRset exists at ${rr.name}`);
     } else if (rr.class === RRClass.IN) {
-      const key = `${rr.name}|${rr.type}`;
+      const key = recordKey(rr.name, rr.type);
       const set = valueSets.get(key);
       if (set) set.push(rr);
       else valueSets.set(key, [rr]);
     } else {
-      return { rcode: Rcode.FORMERR, reason: `prerequisite of class ${rr.class}` };
+      return refuse(Rcode.FORMERR, `prerequisite of class ${rr.class}`);
     }
   }
   // RFC 2136 §3.2.3: the RRset is exactly these records (compared by identity, each side once).
@@ -54,11 +51,7 @@ export function checkPrerequisites(
     const want = new Set(wanted.map((w) => (w.data ? rdataKey(w.data) : '')));
     const same = have.size === want.size && [...want].every((k) => have.has(k));
     if (!same)
-      return fail(Rcode.NXRRSET, `the ${type} RRset at ${name} is not exactly as required`);
+      return refuse(Rcode.NXRRSET, `the ${type} RRset at ${name} is not exactly as required`);
   }
-  return { rcode: Rcode.NOERROR, reason: '' };
-}
-
-function fail(rcode: number, reason: string): { rcode: number; reason: string } {
-  return { rcode, reason };
+  return ok(undefined);
 }

@@ -69,3 +69,8 @@ export interface DynamicRecord {
   readonly healthcheck: HealthcheckSpec | undefined;
   readonly redirect: RedirectSpec | undefined;
 }
+
+/** Every member of a dynamic record: its default values, then each pool's members (an address may be in several). */
+export function recordMembers(record: Pick<DynamicRecord, 'defaults' | 'pools'>): PoolMember[] {
+  return [...record.defaults, ...[...record.pools.values()].flatMap((p) => p.members)];
+}

@@ -1,13 +1,22 @@
 // A record's dynamic keys (octoDNS `dynamic` plus gslb's additions) → a validated DynamicRecord.
-import { geoCodeProblem, isIpOfType, parseCidr, type RR, RRClass, RRType } from '../core/index.ts';
+import {
+  geoCodeProblem,
+  isIpOfType,
+  parseCidr,
+  recordKey,
+  type RR,
+  RRClass,
+  RRType,
+} from '../core/index.ts';
 import { parseHealthcheck, parseRedirect } from './dynamic-extras.ts';
-import type {
-  DynamicRecord,
-  MemberStatus,
-  PickMethod,
-  Pool,
-  PoolMember,
-  Rule,
+import {
+  type DynamicRecord,
+  type MemberStatus,
+  type PickMethod,
+  type Pool,
+  type PoolMember,
+  recordMembers,
+  type Rule,
 } from './dynamic-model.ts';
 import { MAX_TTL_SECONDS } from './records.ts';
 import {
@@ -111,15 +120,13 @@ export function parseDynamicRecord(
     member(rr.data.type === 'A' || rr.data.type === 'AAAA' ? rr.data.address : ''),
   );
   const record: DynamicRecord = {
-    key: `${ctx.name}|${RRType[ctx.type]}`,
+    key: recordKey(ctx.name, RRType[ctx.type]),
     name: ctx.name,
     type: RRType[ctx.type],
     ttl: ctx.ttl,
     ttlDegraded: int('ttl_degraded', 0, MAX_TTL_SECONDS, ctx.ttl),
     defaults,
-    addresses: new Set(
-      [...defaults, ...[...pools.values()].flatMap((p) => p.members)].map((m) => m.address),
-    ),
+    addresses: new Set(recordMembers({ defaults, pools }).map((m) => m.address)),
     pools,
     rules,
     answers: int('answers', 1, 64, 1),
@@ -220,8 +227,8 @@ function parseRules(c: Collector, pair: Pair, pools: ReadonlyMap<string, Pool>):
     const subnets = list('subnets').flatMap((n) => {
       const text = readString(c, n, 'subnet') ?? '';
       const cidr = parseCidr(text);
-      if (typeof cidr === 'string') c.report(n, 'BAD_VALUE', cidr);
-      return typeof cidr === 'string' ? [] : [{ text, cidr }];
+      if (!cidr.ok) c.report(n, 'BAD_VALUE', cidr.error);
+      return cidr.ok ? [{ text, cidr: cidr.value }] : [];
     });
     const asns = list('asns').map((n) => readInteger(c, n, 0, 4294967295, 'asn') ?? -1);
     const isps = list('isps').map((n) => (readString(c, n, 'isp') ?? '').toLowerCase());

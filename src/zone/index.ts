@@ -9,6 +9,7 @@ export {
   type ZoneFile,
 } from './load.ts';
 export type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
+export { recordMembers } from './dynamic-model.ts';
 export type {
   DynamicRecord,
   HealthcheckSpec,

@@ -29,7 +29,7 @@ for (const key of keys) {
     tampered[14]! ^= 1;
     t.like(
       verifyRequest(tampered, findTsig(tampered)!, () => key, NOW),
-      { ok: false, error: TsigError.BADSIG },
+      { ok: false, error: { error: TsigError.BADSIG } },
     );
   });
 }
@@ -38,11 +38,11 @@ test('an unknown key, or a key with another algorithm, is BADKEY', (t) => {
   const signed = signMessage(buildQuery('x.', 'A'), keys[1]!, { timeSigned: NOW });
   t.like(
     verifyRequest(signed, findTsig(signed)!, () => undefined, NOW),
-    { ok: false, error: TsigError.BADKEY },
+    { ok: false, error: { error: TsigError.BADKEY } },
   );
   t.like(
     verifyRequest(signed, findTsig(signed)!, () => ({ ...keys[2]!, name: keys[1]!.name }), NOW),
-    { ok: false, error: TsigError.BADKEY },
+    { ok: false, error: { error: TsigError.BADKEY } },
   );
 });
 
@@ -52,7 +52,7 @@ test('outside the fudge window is BADTIME; inside it verifies', (t) => {
   t.true(verifyRequest(signed, tsig, () => keys[1], NOW - 300).ok);
   t.like(
     verifyRequest(signed, tsig, () => keys[1], NOW + 301),
-    { ok: false, error: TsigError.BADTIME },
+    { ok: false, error: { error: TsigError.BADTIME } },
   );
 });
 
@@ -79,6 +79,6 @@ test('a truncated MAC: accepted down to half the hash (RFC 8945 §5.2.2.1), BADT
   const short = truncate(8);
   t.like(
     verifyRequest(short, findTsig(short)!, () => key, NOW),
-    { ok: false, error: TsigError.BADTRUNC },
+    { ok: false, error: { error: TsigError.BADTRUNC } },
   );
 });

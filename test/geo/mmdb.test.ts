@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { Reader } from 'maxmind';
 import { parseCidr, type Cidr } from '../../src/core/index.ts';
 import { buildSampleDatabases, MmdbUint, type MmdbValue, writeMmdb } from '../../src/geo/index.ts';
+import { value } from '../helpers/results.ts';
 
-const cidr = (text: string): Cidr => parseCidr(text) as Cidr;
+const cidr = (text: string): Cidr => value(parseCidr(text));
 const geoip = (name: string): URL => new URL(`../../geoip/${name}`, import.meta.url);
 
 test('the shipped sample databases are exactly what npm run geoip:build makes from geoip/sample.yaml', (t) => {

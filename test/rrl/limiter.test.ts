@@ -9,8 +9,9 @@ import {
   type RateLimitOptions,
   type Verdict,
 } from '../../src/rrl/index.ts';
+import { value } from '../helpers/results.ts';
 
-const cidr = (text: string): Cidr => parseCidr(text) as Cidr;
+const cidr = (text: string): Cidr => value(parseCidr(text));
 const options = (extra: Partial<RateLimitOptions> = {}): RateLimitOptions => ({
   responsesPerSecond: 10,
   slip: 2,

@@ -3,13 +3,14 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { addressBytes, type Cidr, parseCidr } from '../../src/core/index.ts';
+import { addressBytes, parseCidr } from '../../src/core/index.ts';
 import { type Answer, resolve } from '../../src/resolve/index.ts';
 import { loadGeoDir } from '../../src/app.ts';
 import { dig } from '../helpers/dig.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { chooserOf, snapshotOf } from '../helpers/snapshot.ts';
 import { requireTool, run } from '../helpers/tools.ts';
+import { value } from '../helpers/results.ts';
 
 const GEOIP = fileURLToPath(new URL('../../geoip', import.meta.url));
 const SAMPLE = readFileSync(new URL('../../zones/example.com.yaml', import.meta.url), 'utf8');
@@ -73,7 +74,7 @@ test('in-process: every client gets its pool and scope', async (t) => {
   const { geo } = await loadGeoDir(GEOIP);
   const snapshot = snapshotOf({ 'example.com.yaml': SAMPLE + WEIGHTS }, { geo: geo! });
   for (const r of ROWS) {
-    const ecs = r.ecs ? (parseCidr(r.ecs) as Cidr) : undefined;
+    const ecs = r.ecs ? value(parseCidr(r.ecs)) : undefined;
     const address = ecs && ecs.prefix > 0 ? ecs.bytes : addressBytes(r.source ?? '127.0.0.1')!;
     const a: Answer = resolve(
       { name: 'app.example.com.', type: 1 },

@@ -15,7 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ['core', 'yaml'],
   geo: ['core', 'yaml'],
   resolve: ['core', 'zone', 'geo'],
-  query: ['core', 'dns', 'resolve', 'rrl'],
+  query: ['core', 'dns', 'zone', 'resolve', 'rrl'],
   rrl: ['core'],
   update: ['core', 'dns', 'zone'],
   state: ['core', 'zone', 'resolve', 'update'],

@@ -4,7 +4,7 @@ import { errorStack } from '../core/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import {
   requestOpcode,
-  respond,
+  Responder,
   type RespondOptions,
   servfailFor,
   slipReply,
@@ -33,14 +33,14 @@ export interface DnsHandlerParts {
 /** A thrown error answers SERVFAIL and is logged (a few lines a minute per source prefix, the rest counted). */
 export function dnsHandler(parts: DnsHandlerParts): DnsHandler {
   const { snapshot, update, metrics, limited, limiter, clock, respondOptions } = parts;
-  const chooser = randomChooser();
+  const responder = new Responder(randomChooser(), respondOptions);
   return (request, ctx) => {
     try {
       if (requestOpcode(request) === 5) {
         const reply = update(request, ctx.remoteAddress);
         return reply instanceof Promise ? reply.catch(() => servfailFor(request)) : reply;
       }
-      const out = respond(request, ctx, snapshot(), chooser, respondOptions);
+      const out = responder.respond(request, ctx, snapshot());
       if (!out.reply) return undefined;
       count(metrics, out, ctx.transport);
       // TCP sources are real (the handshake proved them), and so are those that return our cookie.

@@ -16,18 +16,17 @@ import {
 } from '../dns/index.ts';
 import {
   type Answer,
-  type CachedReply,
   type Chooser,
   choose,
   type ClientAddress,
   type DynamicPlan,
   type DynamicTrace,
-  type EncodedReply,
   resolve,
   resolveChoice,
   type Snapshot,
 } from '../resolve/index.ts';
 import { classHash } from '../rrl/index.ts';
+import { type CachedReply, type EncodedReply, ReplyCache } from './reply-cache.ts';
 import {
   chaosAnswer,
   chaosText,
@@ -89,6 +88,7 @@ export function respond(
   snapshot: Snapshot,
   chooser: Chooser,
   options: RespondOptions = NO_OPTIONS,
+  replies?: ReplyCache,
 ): Outcome {
   const req = parseRequest(buf);
   if (req.kind === 'drop') return { ...NOTHING, reason: req.reason };
@@ -136,7 +136,7 @@ export function respond(
     req.edns,
     options.identity,
   );
-  const cached = snapshot.replies?.get(q.name, shape);
+  const cached = replies?.get(q.name, shape);
   if (cached?.kind === 'reply') return fromCache(cached, undefined, buf, q, req.edns, cookie);
   const client = clientOf(req.edns, ctx.remoteAddress);
   const choice =
@@ -149,7 +149,7 @@ export function respond(
     ? resolveChoice(query, client, snapshot, chooser, choice)
     : resolve(query, client, snapshot, chooser);
   const out = fresh(base, ctx, q, answer);
-  if (snapshot.replies && out.reply) remember(snapshot, q.name, shape, answer, out, cached);
+  if (replies && out.reply) remember(replies, q.name, shape, answer, out, cached);
   return out;
 }
 
@@ -211,16 +211,15 @@ function fresh(base: ReplyBase, ctx: RequestContext, q: RawQuestion, answer: Ans
   };
 }
 
-/** Keeps a fresh reply in the snapshot's cache: the reply itself, or for a dynamic record, by what was picked. */
+/** Keeps a fresh reply in the cache: the reply itself, or for a dynamic record, by what was picked. */
 function remember(
-  snapshot: Snapshot,
+  cache: ReplyCache,
   name: string,
   shape: number,
   answer: Answer,
   out: Outcome,
   cached: CachedReply | undefined,
 ): void {
-  const cache = snapshot.replies!;
   const encoded: EncodedReply = {
     bytes: out.reply!,
     rcode: out.rcode,
@@ -485,4 +484,22 @@ export function servfailFor(buf: Buffer): Buffer | undefined {
   out[2] = (buf[2]! & 0x79) | 0x80; // keep opcode and RD, set QR
   out[3] = Rcode.SERVFAIL;
   return out;
+}
+
+/**
+ * Answers requests with a reply cache for the snapshot they are answered from: a new snapshot (a commit, a reload)
+ * gets a new, empty cache, so nothing cached can outlive what it was made from.
+ */
+export class Responder {
+  private cache: { readonly snapshot: Snapshot; readonly replies: ReplyCache } | undefined;
+
+  constructor(
+    private readonly chooser: Chooser,
+    private readonly options: RespondOptions = NO_OPTIONS,
+  ) {}
+
+  respond(buf: Buffer, ctx: RequestContext, snapshot: Snapshot): Outcome {
+    if (this.cache?.snapshot !== snapshot) this.cache = { snapshot, replies: new ReplyCache() };
+    return respond(buf, ctx, snapshot, this.chooser, this.options, this.cache.replies);
+  }
 }

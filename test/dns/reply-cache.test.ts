@@ -4,23 +4,22 @@ import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { decodeMessage } from '../../src/dns/index.ts';
 import { loadGeoDatabase } from '../../src/geo/index.ts';
-import { respond } from '../../src/query/index.ts';
-import { cachingSnapshot, ReplyCache, type Snapshot } from '../../src/resolve/index.ts';
+import { ReplyCache, respond } from '../../src/query/index.ts';
+import { cachingSnapshot } from '../../src/resolve/index.ts';
 import { chooserOf, healthOf, snapshotOf } from '../helpers/snapshot.ts';
 import { buildQuery } from '../helpers/wire.ts';
 import { SAMPLE_ZONE, STATIC_ZONE } from '../helpers/zones.ts';
 
 const ctx = { transport: 'udp' as const, remoteAddress: '127.0.0.1' };
-const entries = (s: Snapshot): number => s.replies!.size;
 
 test('a cached reply equals a fresh one, with the new ID, RD bit and question case', (t) => {
   const fresh = snapshotOf({ 'example.test.yaml': STATIC_ZONE });
-  const cached = { ...fresh, replies: new ReplyCache() };
+  const replies = new ReplyCache();
   const first = buildQuery('www.example.test.', 'A', { id: 1 });
-  respond(first, ctx, cached, chooserOf(1));
-  t.is(entries(cached), 1);
+  respond(first, ctx, fresh, chooserOf(1), {}, replies);
+  t.is(replies.size, 1);
   const second = buildQuery('WwW.ExAmPlE.TeSt.', 'A', { id: 2, rd: true });
-  const fromCache = respond(second, ctx, cached, chooserOf(1)).reply!;
+  const fromCache = respond(second, ctx, fresh, chooserOf(1), {}, replies).reply!;
   const computed = respond(second, ctx, fresh, chooserOf(1)).reply!;
   t.true(fromCache.equals(computed));
   t.is(decodeMessage(fromCache).id, 2);
@@ -30,7 +29,7 @@ test('a cached reply equals a fresh one, with the new ID, RD bit and question ca
 
 test("ECS: a cached reply carries this query's subnet, the same bytes as a fresh reply", (t) => {
   const fresh = snapshotOf({ 'example.test.yaml': STATIC_ZONE });
-  const cached = { ...fresh, replies: new ReplyCache() };
+  const replies = new ReplyCache();
   const ecsQuery = (a: number) =>
     buildQuery('www.example.test.', 'A', {
       id: a,
@@ -42,18 +41,16 @@ test("ECS: a cached reply carries this query's subnet, the same bytes as a fresh
         options: [{ code: 8, data: Uint8Array.from([0, 1, 24, 0, 198, 51, a]) }],
       },
     });
-  respond(ecsQuery(1), ctx, cached, chooserOf(1));
-  const second = respond(ecsQuery(2), ctx, cached, chooserOf(1)).reply!;
+  respond(ecsQuery(1), ctx, fresh, chooserOf(1), {}, replies);
+  const second = respond(ecsQuery(2), ctx, fresh, chooserOf(1), {}, replies).reply!;
   t.true(second.equals(respond(ecsQuery(2), ctx, fresh, chooserOf(1)).reply!));
   t.deepEqual([...decodeMessage(second).edns!.options[0]!.data], [0, 1, 24, 0, 198, 51, 2]);
 });
 
 test('truncation sizes are kept apart', (t) => {
-  const snapshot = {
-    ...snapshotOf({ 'example.test.yaml': STATIC_ZONE }),
-    replies: new ReplyCache(),
-  };
-  respond(buildQuery('many.example.test.', 'A'), ctx, snapshot, chooserOf(1)); // 512 bytes: truncated
+  const snapshot = snapshotOf({ 'example.test.yaml': STATIC_ZONE });
+  const replies = new ReplyCache();
+  respond(buildQuery('many.example.test.', 'A'), ctx, snapshot, chooserOf(1), {}, replies); // 512 bytes: truncated
   const edns = respond(
     buildQuery('many.example.test.', 'A', {
       edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [] },
@@ -61,13 +58,15 @@ test('truncation sizes are kept apart', (t) => {
     ctx,
     snapshot,
     chooserOf(1),
+    {},
+    replies,
   ).reply!;
   t.is(
     decodeMessage(edns).answer.length,
     40,
     'a larger EDNS buffer is a different entry, not the truncated reply',
   );
-  t.is(entries(snapshot), 2);
+  t.is(replies.size, 2);
 });
 
 const SAMPLE_DBS = ['sample-City.mmdb', 'sample-ASN.mmdb'].map((n) => ({
@@ -104,6 +103,7 @@ test('dynamic answers through the cache are byte for byte what a fresh decision 
   const health = healthOf({ '192.0.2.1': false, '192.0.2.2': true, '192.0.2.5': true });
   const fresh = snapshotOf(zones, { geo, health });
   const cached = cachingSnapshot(fresh);
+  const replies = new ReplyCache();
   const names = [
     'app.example.com.',
     'weighted.methods.test.',
@@ -142,7 +142,7 @@ test('dynamic answers through the cache are byte for byte what a fresh decision 
         });
         const context = { transport: 'udp' as const, remoteAddress: client.source };
         const a = respond(query, context, fresh, freshChooser);
-        const b = respond(query, context, cached, cachedChooser);
+        const b = respond(query, context, cached, cachedChooser, {}, replies);
         if (!a.reply!.equals(b.reply!))
           return t.fail(
             `${name} for ${JSON.stringify(client)}: cached reply differs from a fresh one`,

@@ -1,5 +1,6 @@
 // Command line: argv → serve | check. Parsing and printing only; the work is in app.ts and the rooms.
 import { readFile } from 'node:fs/promises';
+import type { MemberRow, ResolveView } from './api/index.ts';
 import { parseArgs } from 'node:util';
 import {
   type AppOptions,
@@ -13,11 +14,12 @@ import {
   stderrLogger,
 } from './app.ts';
 import {
+  applyFlags,
   DEFAULT_SETTINGS,
-  MAX_WORKERS,
-  parseListenAddress,
   parseSettings,
   type Settings,
+  settingFlags,
+  settingFlagsUsage,
 } from './config/index.ts';
 import {
   addressBytes,
@@ -29,25 +31,19 @@ import {
 } from './core/index.ts';
 
 const USAGE = `usage:
-  gslb serve [--config FILE] [--zones DIR] [--geoip DIR] [--db FILE]
-             [--dns-listen ADDR:PORT]... [--api-listen ADDR:PORT] [--redirect-listen ADDR:PORT] [--workers N]
+${wrap(`  gslb serve [--config FILE] ${settingFlagsUsage()}`, '             ')}
   gslb check [--zones DIR]
   gslb explain NAME [TYPE] --client IP [--ecs CIDR] [--zones DIR] [--geoip DIR] [--server URL]
   gslb status [--server URL]        (default http://127.0.0.1:8053)
   gslb geoip IP [--geoip DIR]`;
 
+/** The flags of the commands; the settings' flags come from the settings table. */
 const OPTIONS = {
+  ...settingFlags(),
   config: { type: 'string' },
-  zones: { type: 'string' },
-  geoip: { type: 'string' },
-  db: { type: 'string' },
-  'dns-listen': { type: 'string', multiple: true },
-  'api-listen': { type: 'string' },
-  'redirect-listen': { type: 'string' },
   client: { type: 'string' },
   ecs: { type: 'string' },
   server: { type: 'string' },
-  workers: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -86,56 +82,33 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-type Flags = {
-  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
-    ? string[]
-    : (typeof OPTIONS)[K] extends { type: 'boolean' }
-      ? boolean
-      : string;
-};
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
-/** Defaults, then the config file, then flags; undefined (after printing why) when any is wrong. */
-async function readSettings(flags: Flags): Promise<Settings | undefined> {
+/** Defaults, then the config file, then flags and GSLB_API_TOKEN; undefined (after printing why) when any is wrong. */
+async function readSettings(values: Values): Promise<Settings | undefined> {
   let settings = DEFAULT_SETTINGS;
-  if (flags.config) {
-    const parsed = parseSettings(await readFile(flags.config, 'utf8'), flags.config);
+  if (values.config) {
+    const parsed = parseSettings(await readFile(values.config, 'utf8'), values.config);
     parsed.diagnostics.forEach((d) => process.stderr.write(`${formatDiagnostic(d)}\n`));
     if (hasErrors(parsed.diagnostics)) return undefined;
     settings = parsed.settings;
   }
-  const listen = (flag: string, text: string): { host: string; port: number } | undefined => {
-    const a = parseListenAddress(text);
-    if (!a.ok) process.stderr.write(`gslb: --${flag}: ${a.error}\n`);
-    return a.ok ? a.value : undefined;
-  };
-  const dnsListen = flags['dns-listen']?.map((t) => listen('dns-listen', t));
-  const apiListen =
-    flags['api-listen'] === undefined
-      ? settings.apiListen
-      : listen('api-listen', flags['api-listen']);
-  const redirectListen =
-    flags['redirect-listen'] === undefined
-      ? settings.redirectListen
-      : listen('redirect-listen', flags['redirect-listen']);
-  const workers = flags.workers === undefined ? settings.workers : Number(flags.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
-    process.stderr.write(
-      `gslb: --workers: ${flags.workers} is not a whole number from 1 to ${MAX_WORKERS}\n`,
-    );
-    return undefined;
+  const flagged = applyFlags(settings, values, process.env);
+  if (!flagged.ok) flagged.error.forEach((line) => process.stderr.write(`gslb: ${line}\n`));
+  return flagged.ok ? flagged.value : undefined;
+}
+
+/** `text` broken before 110 columns, at spaces, continued after `indent`. */
+function wrap(text: string, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/(?<=\S) (?=\[)/)) {
+    if (line && line.length + word.length + 1 > 110) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line ? `${line} ${word}` : word;
   }
-  if (dnsListen?.includes(undefined) || !apiListen || !redirectListen) return undefined;
-  return {
-    ...settings,
-    zones: flags.zones ?? settings.zones,
-    geoip: flags.geoip ?? settings.geoip,
-    db: flags.db ?? settings.db,
-    dnsListen: (dnsListen as { host: string; port: number }[] | undefined) ?? settings.dnsListen,
-    apiListen,
-    redirectListen,
-    apiToken: process.env['GSLB_API_TOKEN'] ?? settings.apiToken,
-    workers,
-  };
+  return [...lines, line].join('\n');
 }
 
 async function check(zonesDir: string, maxZoneFileBytes: number): Promise<number> {
@@ -195,57 +168,41 @@ async function explainRemote(
     return 2;
   }
   const query = new URLSearchParams({ name, type, client, ...(ecs ? { ecs } : {}) });
-  const r = await getJson(server, `/api/v1/resolve?${query}`);
+  const r = await getJson<ResolveView>(server, `/api/v1/resolve?${query.toString()}`);
   if (!r) return 1;
-  process.stdout.write(`${(r as { text: string }).text}\n`);
+  process.stdout.write(`${r.text}\n`);
   return 0;
 }
 
 /** Every pool member of a running server: configured status, override, health, effective state. */
 async function status(server: string): Promise<number> {
-  const r = (await getJson(server, '/api/v1/members')) as
-    { members: Record<string, unknown>[] } | undefined;
+  const r = await getJson<{ members: MemberRow[] }>(server, '/api/v1/members');
   if (!r) return 1;
-  const rows = r.members.map((m) =>
-    [
-      m['name'],
-      m['type'],
-      m['pool'],
-      m['pool_override'] ?? '-',
-      m['value'],
-      m['weight'],
-      m['status'],
-      m['override'] ?? '-',
-      m['in_service'] ? m['health'] : 'deleted',
-      m['effective'],
-      m['latency_ms'] ?? '-',
-    ].map(String),
-  );
-  const header = [
-    'NAME',
-    'TYPE',
-    'POOL',
-    'POOL_OVERRIDE',
-    'MEMBER',
-    'WEIGHT',
-    'STATUS',
-    'OVERRIDE',
-    'HEALTH',
-    'EFFECTIVE',
-    'LATENCY_MS',
+  const columns: [title: string, cell: (m: MemberRow) => unknown][] = [
+    ['NAME', (m) => m.name],
+    ['TYPE', (m) => m.type],
+    ['POOL', (m) => m.pool],
+    ['POOL_OVERRIDE', (m) => m.pool_override ?? '-'],
+    ['MEMBER', (m) => m.value],
+    ['WEIGHT', (m) => m.weight],
+    ['STATUS', (m) => m.status],
+    ['OVERRIDE', (m) => m.override ?? '-'],
+    ['HEALTH', (m) => (m.in_service ? m.health : 'deleted')],
+    ['EFFECTIVE', (m) => m.effective],
+    ['LATENCY_MS', (m) => m.latency_ms ?? '-'],
   ];
+  const header = columns.map(([title]) => title);
+  const rows = r.members.map((m) => columns.map(([, cell]) => String(cell(m))));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  for (const row of [header, ...rows])
-    process.stdout.write(
-      `${row
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
+  for (const row of [header, ...rows]) {
+    const line = row.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+    process.stdout.write(`${line.trimEnd()}\n`);
+  }
   return 0;
 }
 
-async function getJson(server: string, path: string): Promise<unknown> {
+/** A JSON body from a running server's API, or undefined after saying why there is none. */
+async function getJson<T>(server: string, path: string): Promise<T | undefined> {
   let response: Response;
   try {
     response = await fetch(new URL(path, server));
@@ -253,11 +210,10 @@ async function getJson(server: string, path: string): Promise<unknown> {
     process.stderr.write(`gslb: cannot reach ${server}: ${errorMessage(e)}\n`);
     return undefined;
   }
-  const body = (await response.json()) as { error?: { message: string } };
+  const body = (await response.json()) as T & { error?: { message: string } };
   if (!response.ok) {
-    process.stderr.write(
-      `gslb: ${server} answered ${response.status}: ${body.error?.message ?? ''}\n`,
-    );
+    const message = body.error?.message ?? '';
+    process.stderr.write(`gslb: ${server} answered ${response.status}: ${message}\n`);
     return undefined;
   }
   return body;
@@ -277,38 +233,9 @@ async function geoip(settings: Settings, ip: string | undefined): Promise<number
 }
 
 async function serve(settings: Settings): Promise<number> {
-  const options: AppOptions = {
-    apiListen: settings.apiListen,
-    apiToken: settings.apiToken,
-    redirectListen: settings.redirectListen,
-    trustedProxies: settings.trustedProxies,
-    zonesDir: settings.zones,
-    geoipDir: settings.geoip,
-    dbPath: settings.db,
-    tsigKeys: settings.tsigKeys,
-    dnsListen: settings.dnsListen,
-    tcpIdleTimeoutMs: settings.tcpIdleTimeoutMs,
-    tcpMaxConnections: settings.tcpMaxConnections,
-    tcpMaxPerClient: settings.tcpMaxPerClient,
-    maxZoneFileBytes: settings.maxZoneFileBytes,
-    apiMaxBodyBytes: settings.apiMaxBodyBytes,
-    rateLimit: settings.rateLimit,
-    cookies: settings.cookies,
-    identity: settings.identity,
-    watchZones: true,
-    log: stderrLogger,
-  };
-  if (settings.workers > 1 && isWorker()) {
-    // A DNS worker: the primary stops it (SIGTERM, or by going away); Ctrl-C in a terminal reaches the primary too.
-    const worker = await runWorker(options);
-    process.on('SIGINT', () => undefined);
-    process.on('SIGHUP', () => undefined);
-    await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
-    await worker.close();
-    return 0;
-  }
-  const app =
-    settings.workers > 1 ? await startCluster(options, settings.workers) : await startApp(options);
+  const options: AppOptions = { settings, watchZones: true, log: stderrLogger };
+  if (settings.workers > 1 && isWorker()) return serveAsWorker(options);
+  const app = settings.workers > 1 ? await startCluster(options) : await startApp(options);
   process.on('SIGHUP', () => void app.reload());
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
@@ -319,12 +246,26 @@ async function serve(settings: Settings): Promise<number> {
   return 0;
 }
 
+/**
+ * A DNS worker: the primary stops it (SIGTERM, or by going away); Ctrl-C in a terminal reaches the primary too. A
+ * worker that can no longer follow the primary's state exits, and the primary starts another.
+ */
+async function serveAsWorker(options: AppOptions): Promise<number> {
+  const worker = await runWorker(options);
+  process.on('SIGINT', () => undefined);
+  process.on('SIGHUP', () => undefined);
+  const stopped = new Promise<'stop'>((resolve) => process.once('SIGTERM', () => resolve('stop')));
+  if ((await Promise.race([stopped, worker.lost])) !== 'stop') process.exit(1);
+  await worker.close();
+  return 0;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`gslb: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`gslb: ${errorMessage(e)}\n`);
     process.exitCode = 1;
   },
 );

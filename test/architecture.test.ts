@@ -23,7 +23,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   store: ['core', 'state'],
   health: ['core', 'zone'],
   metrics: [],
-  api: ['core'],
+  api: ['core', 'zone', 'geo', 'resolve', 'state'],
   redirect: ['core'],
 };
 const PURE = [

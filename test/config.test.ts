@@ -3,7 +3,15 @@ import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseListenAddress, parseSettings } from '../src/config/index.ts';
+import {
+  applyFlags,
+  DEFAULT_SETTINGS,
+  parseListenAddress,
+  parseSettings,
+  SETTINGS,
+  settingFlags,
+  settingFlagsUsage,
+} from '../src/config/index.ts';
 import { formatDiagnostic } from '../src/core/index.ts';
 import { CLI } from './helpers/process.ts';
 import { run } from './helpers/tools.ts';
@@ -82,4 +90,77 @@ test('workers: a whole number from 1 to 64, from the file or --workers', async (
   const r = await run(process.execPath, [CLI, 'serve', '--workers', 'two']);
   t.is(r.code, 1);
   t.regex(r.stderr, /--workers: two is not a whole number from 1 to 64/);
+});
+
+test('gslb serve --config with a trusted_proxies entry that is not a CIDR exits with file:line:col', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gslb-config-'));
+  try {
+    const file = join(dir, 'gslb.yaml');
+    await writeFile(file, 'zones: ./zones\ntrusted_proxies: [10.0.0.0/8, bogus]\n');
+    const r = await run(process.execPath, [CLI, 'serve', '--config', file]);
+    t.is(r.code, 1);
+    t.regex(r.stderr, /gslb\.yaml:2:31: CONFIG: trusted_proxies: .*bogus/);
+    t.notRegex(r.stderr, /listening/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('one row per setting: its key, default, reader and flag', (t) => {
+  const rows = Object.values(SETTINGS);
+  // Every default reads back as itself, and every key is known to the reader.
+  t.deepEqual(parseSettings('', 'gslb.yaml').settings, DEFAULT_SETTINGS);
+  for (const row of rows) t.true(row.key.length > 0);
+  const flagged = rows.filter((row) => row.flag !== undefined);
+  t.deepEqual(
+    flagged.map((row) => row.flag),
+    ['zones', 'geoip', 'db', 'dns-listen', 'api-listen', 'redirect-listen', 'workers'],
+  );
+  for (const row of flagged) {
+    t.is(typeof row.parse, 'function', `--${row.flag} has a parser`);
+    t.true(settingFlagsUsage().includes(`--${row.flag} `), `--${row.flag} is in the usage`);
+  }
+  t.deepEqual(settingFlags()['dns-listen'], { type: 'string', multiple: true });
+});
+
+test('flags and GSLB_API_TOKEN go over the file; each bad flag is named', (t) => {
+  const base = parseSettings('api_token: from-file\nworkers: 2\n', 'gslb.yaml').settings;
+  const over = value(
+    applyFlags(base, { zones: '/srv/zones', 'dns-listen': ['127.0.0.1:53', '[::1]:53'] }, {}),
+  );
+  t.is(over.zones, '/srv/zones');
+  t.is(over.workers, 2);
+  t.is(over.apiToken, 'from-file');
+  t.deepEqual(over.dnsListen, [
+    { host: '127.0.0.1', port: 53 },
+    { host: '::1', port: 53 },
+  ]);
+  t.is(value(applyFlags(base, {}, { GSLB_API_TOKEN: 'from-env' })).apiToken, 'from-env');
+  t.deepEqual(errorOf(applyFlags(base, { workers: '65', 'api-listen': 'x' }, {})), [
+    '--api-listen: "x" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)',
+    '--workers: 65 is not a whole number from 1 to 64',
+  ]);
+});
+
+test('a listener set to null is not started; nested settings keep the defaults they do not name', (t) => {
+  const { settings, diagnostics } = parseSettings(
+    'api_listen: null\nredirect_listen: ~\nrate_limit: {slip: 0}\nidentity: {nsid: ns1}\n',
+    'gslb.yaml',
+  );
+  t.deepEqual(diagnostics, []);
+  t.is(settings.apiListen, undefined);
+  t.is(settings.redirectListen, undefined);
+  t.deepEqual(settings.rateLimit, { ...DEFAULT_SETTINGS.rateLimit, slip: 0 });
+  t.deepEqual(settings.identity, { nsid: 'ns1', version: undefined });
+  t.deepEqual(
+    parseSettings(
+      'rate_limit: {slip: 11, burst: 3}\ncookies: {secret: xyz}\n',
+      'gslb.yaml',
+    ).diagnostics.map(formatDiagnostic),
+    [
+      'gslb.yaml:1:20: CONFIG: rate_limit.slip must be an integer from 0 to 10, not 11',
+      'gslb.yaml:1:24: UNKNOWN_KEY: unknown key "burst" in rate_limit; expected one of responses_per_second, slip, window, ipv4_prefix, ipv6_prefix, exempt',
+      'gslb.yaml:2:19: CONFIG: cookies.secret must be 32 hex digits (16 bytes)',
+    ],
+  );
 });

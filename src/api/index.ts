@@ -1,4 +1,4 @@
-// Public surface of api: the HTTP API's routes (testable without sockets) and its listener.
+// Public surface of api: the HTTP API's routes (testable without sockets), its JSON views and its listener.
 export {
   apiHandler,
   type HttpHandler,
@@ -9,3 +9,16 @@ export {
 } from './http.ts';
 export { route } from './routes.ts';
 export type { ApiContext, ApiRequest, ApiResponse, OverrideRequest, Status } from './types.ts';
+export type {
+  HealthzView,
+  MemberRow,
+  MemberView,
+  PoolView,
+  ProbeView,
+  ReloadResult,
+  ResolveView,
+  ServerView,
+  StorageView,
+  ZoneSummary,
+  ZoneView,
+} from './views.ts';

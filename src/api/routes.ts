@@ -9,9 +9,29 @@ import {
   ok,
   parseCidr,
   type Result,
+  RRType,
   typeCode,
+  typeName,
 } from '../core/index.ts';
-import { type ApiContext, type ApiRequest, type ApiResponse, error } from './types.ts';
+import { explain } from '../resolve/index.ts';
+import type { DynamicRecord, Zone } from '../zone/index.ts';
+import {
+  type ApiContext,
+  type ApiRequest,
+  type ApiResponse,
+  error,
+  type OverrideRequest,
+} from './types.ts';
+import {
+  healthzView,
+  memberOverrideView,
+  memberRows,
+  poolViews,
+  resolveView,
+  type ServerView,
+  zoneSummaries,
+  zoneView,
+} from './views.ts';
 
 type Handler = (
   req: ApiRequest,
@@ -24,7 +44,7 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
     method: 'GET',
     pattern: /^\/healthz$/,
     mutates: false,
-    handle: (_r, ctx) => ({ status: 200, body: ctx.health() }),
+    handle: (_r, ctx) => ({ status: 200, body: healthzView(ctx.storage()) }),
   },
   {
     method: 'GET',
@@ -39,14 +59,14 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
     method: 'GET',
     pattern: /^\/api\/v1\/zones$/,
     mutates: false,
-    handle: (_r, ctx) => ({ status: 200, body: { zones: ctx.zones() } }),
+    handle: (_r, ctx) => ({ status: 200, body: { zones: zoneSummaries(ctx.view()) } }),
   },
   {
     method: 'GET',
     pattern: /^\/api\/v1\/zones\/([^/]+)$/,
     mutates: false,
     handle: (_r, ctx, [zone]) => {
-      const found = ctx.zone(fqdn(zone!));
+      const found = zoneView(ctx.view(), fqdn(zone!));
       return found
         ? { status: 200, body: found }
         : error(404, 'UNKNOWN_ZONE', `no zone ${fqdn(zone!)}`);
@@ -56,7 +76,7 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
     method: 'GET',
     pattern: /^\/api\/v1\/members$/,
     mutates: false,
-    handle: (_r, ctx) => ({ status: 200, body: { members: ctx.members() } }),
+    handle: (_r, ctx) => ({ status: 200, body: { members: memberRows(ctx.view()) } }),
   },
   {
     method: 'PUT',
@@ -80,7 +100,8 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
           'the zone files have errors; the zones in service are unchanged',
           { problems },
         );
-      return { status: 200, body: { ok: true, zones: r.zones, warnings: problems } };
+      const zones = ctx.view().snapshot.zones.zones.size;
+      return { status: 200, body: { ok: true, zones, warnings: problems } };
     },
   },
   { method: 'GET', pattern: /^\/api\/v1\/resolve$/, mutates: false, handle: getResolve },
@@ -93,7 +114,7 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
       const limit = intParam(req, 'limit', 500);
       if (!since.ok) return error(400, 'BAD_PARAMETER', since.error);
       if (!limit.ok) return error(400, 'BAD_PARAMETER', limit.error);
-      const events = ctx.events(since.value, Math.min(limit.value, 5000)) as { id: number }[];
+      const events = ctx.events(since.value, Math.min(limit.value, 5000));
       return { status: 200, body: { events, next: events.at(-1)?.id ?? since.value } };
     },
   },
@@ -151,7 +172,7 @@ function putOverride(
         : absoluteName(nameText!, zone);
   const type = typeCode(typeText!);
   if (nameProblem(name)) return error(400, 'BAD_PARAMETER', `name: ${nameProblem(name)}`);
-  if (type !== 1 && type !== 28)
+  if (type !== RRType.A && type !== RRType.AAAA)
     return error(400, 'BAD_PARAMETER', `type: "${typeText}" must be A or AAAA`);
   if (req.bodyError) return error(400, 'BAD_BODY', req.bodyError);
   const body = req.body;
@@ -174,7 +195,7 @@ function putOverride(
       field: 'reason',
     });
   const target = kind === 'members' ? 'member' : 'pool';
-  const r = ctx.override({
+  const request: OverrideRequest = {
     zone,
     name,
     type,
@@ -182,10 +203,38 @@ function putOverride(
     key: target === 'member' ? key!.toLowerCase() : key!,
     status: status,
     reason: reason ?? '',
-  });
-  if ('notFound' in r) return error(404, 'NOT_FOUND', r.notFound);
-  if ('unavailable' in r) return unavailable('STORAGE_ERROR', r.unavailable);
-  return { status: 200, body: r.state };
+  };
+  const found = overrideTarget(ctx.view(), request);
+  if (!found.ok) return error(404, 'NOT_FOUND', found.error);
+  const committed = ctx.setOverride(request);
+  if (!committed.ok)
+    return unavailable(
+      'STORAGE_ERROR',
+      `the override could not be stored (${committed.error}); nothing changed`,
+    );
+  const view = ctx.view();
+  const { zone: z, record } = found.value;
+  const state =
+    target === 'pool'
+      ? poolViews(view, record).find((p) => p.pool === request.key)
+      : memberOverrideView(view, z, record, request.key);
+  return { status: 200, body: state };
+}
+
+/** The dynamic record an override names, with the pool or member in it; or what does not exist. */
+function overrideTarget(
+  view: ServerView,
+  r: OverrideRequest,
+): Result<{ zone: Zone; record: DynamicRecord }> {
+  const zone = view.snapshot.zones.zones.get(r.zone);
+  const record = zone?.nodes.get(r.name)?.rrsets.get(r.type)?.dynamic;
+  if (!zone || !record)
+    return fail(`no dynamic ${typeName(r.type)} record ${r.name} in zone ${r.zone}`);
+  if (r.target === 'pool' && !record.pools.has(r.key))
+    return fail(`record ${r.name} has no pool "${r.key}"`);
+  if (r.target === 'member' && !record.addresses.has(r.key))
+    return fail(`${r.key} is not a member or default value of ${r.name} ${typeName(r.type)}`);
+  return ok({ zone, record });
 }
 
 function getResolve(req: ApiRequest, ctx: ApiContext): ApiResponse {
@@ -203,14 +252,12 @@ function getResolve(req: ApiRequest, ctx: ApiContext): ApiResponse {
       field: 'client',
     });
   if (ecs && !ecs.ok) return error(400, 'BAD_PARAMETER', `ecs: ${ecs.error}`, { field: 'ecs' });
-  const body = ctx.resolve({
-    name: absoluteName(name.replace(/\.$/, ''), '.'),
-    type,
-    client,
-    clientText,
-    ecs: ecs && { ...ecs.value, text: ecsText! },
-  });
-  return { status: 200, body };
+  const explained = explain(
+    { name, type, client, clientText, ecs: ecs?.value, ecsText },
+    ctx.view().snapshot,
+    ctx.chooser,
+  );
+  return { status: 200, body: resolveView(explained, client) };
 }
 
 /** 503 with Retry-After: the request was fine, the server could not do it now; asking again later may work. */

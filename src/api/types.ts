@@ -1,5 +1,8 @@
 // The API's request, response and context: plain values, so handlers run without sockets.
-import type { Diagnostic } from '../core/index.ts';
+import type { Result } from '../core/index.ts';
+import type { Chooser } from '../resolve/index.ts';
+import type { JournalEntry } from '../state/index.ts';
+import type { ReloadResult, ServerView, StorageView } from './views.ts';
 
 export interface ApiRequest {
   readonly method: string;
@@ -30,35 +33,19 @@ export interface OverrideRequest {
   readonly reason: string;
 }
 
-/** What the API may ask of the server; app.ts supplies it. */
+/** What the API may ask of the server; the composition root supplies it. */
 export interface ApiContext {
   readonly token: string | undefined;
-  zones(): unknown[];
-  zone(origin: string): unknown | undefined;
-  members(): unknown[];
-  /**
-   * Applies an override through the journaled write path; `notFound` names what does not exist, `unavailable` why
-   * the store did not take it.
-   */
-  override(r: OverrideRequest): { state: unknown } | { notFound: string } | { unavailable: string };
-  /** `error`: why a reload with no zone-file problem failed (the store could not record it). */
-  reload(): Promise<{
-    ok: boolean;
-    zones: number;
-    diagnostics: readonly Diagnostic[];
-    error?: string;
-  }>;
-  /** Liveness and what is degraded (the store). */
-  health(): { status: 'ok' | 'degraded'; storage: unknown };
-  resolve(q: {
-    name: string;
-    type: number;
-    client: Uint8Array;
-    clientText: string;
-    ecs: { bytes: Uint8Array; prefix: number; text: string } | undefined;
-  }): unknown;
-  events(sinceId: number, limit: number): unknown[];
+  /** The snapshot, live state and probes at this moment, for the views. */
+  view(): ServerView;
+  /** Records an override through the journaled write path; the error says why the store did not take it. */
+  setOverride(r: OverrideRequest): Result<unknown>;
+  reload(): Promise<ReloadResult>;
+  storage(): StorageView;
+  events(sinceId: number, limit: number): readonly JournalEntry[];
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Randomness for the decisions /resolve explains. */
+  readonly chooser: Chooser;
 }
 
 export function error(

@@ -1,5 +1,6 @@
 // Reading zone files and GeoIP data from disk: the one loader behind check, serve, reload and explain.
 import { type Diagnostic, errorMessage, fail, ok, type Result } from '../core/index.ts';
+import { DEFAULT_SETTINGS } from '../config/index.ts';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
@@ -14,14 +15,12 @@ export interface LoadedData {
 export interface LoadOptions {
   /** The zones in service, on a reload: unchanged entries are taken from them, and the load gives way to queries. */
   readonly previous?: ZoneSet;
-  /** A zone file larger than this is rejected before it is read (default DEFAULT_MAX_ZONE_FILE_BYTES). */
+  /** A zone file larger than this is rejected before it is read (default: the setting's default). */
   readonly maxZoneFileBytes?: number;
   /** Stops a load between two slices (the server is stopping); the result is then empty. */
   readonly signal?: AbortSignal;
   readonly nowSeconds?: number;
 }
-
-export const DEFAULT_MAX_ZONE_FILE_BYTES = 64 * 1024 * 1024;
 
 /** Reads every `*.yaml` in `dir` and loads it: the one loader behind `gslb check`, `serve` and reload. */
 export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
@@ -35,7 +34,7 @@ export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promi
       diagnostics: [{ file: dir, line: 1, col: 1, code: 'CONFIG', message, severity: 'error' }],
     };
   }
-  const maxBytes = options.maxZoneFileBytes ?? DEFAULT_MAX_ZONE_FILE_BYTES;
+  const maxBytes = options.maxZoneFileBytes ?? DEFAULT_SETTINGS.maxZoneFileBytes;
   const files: ZoneFile[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const n of names) {

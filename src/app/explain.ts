@@ -1,17 +1,8 @@
 // gslb explain and gslb geoip: one decision, or one address, against the data on disk.
-import { absoluteName, addressText, type Cidr, type Diagnostic } from '../core/index.ts';
-import { formatExplanation, NO_HEALTH, resolve, type Snapshot } from '../resolve/index.ts';
+import { addressText, type Diagnostic } from '../core/index.ts';
+import { explain, type ExplainRequest, NO_HEALTH } from '../resolve/index.ts';
 import { randomChooser } from './chooser.ts';
 import { loadData, loadGeoDir } from './data.ts';
-
-export interface ExplainRequest {
-  readonly name: string;
-  readonly type: number;
-  readonly client: Uint8Array;
-  readonly clientText: string;
-  readonly ecs: Cidr | undefined;
-  readonly ecsText: string | undefined;
-}
 
 /** One real decision against the zones and GeoIP data on disk; no health state here, so every member counts as up. */
 export async function explainQuery(
@@ -21,17 +12,8 @@ export async function explainQuery(
 ): Promise<{ text: string | undefined; diagnostics: readonly Diagnostic[] }> {
   const loaded = await loadData(zonesDir, geoipDir);
   if (!loaded.data) return { text: undefined, diagnostics: loaded.diagnostics };
-  const snapshot: Snapshot = { ...loaded.data, health: NO_HEALTH };
-  // As on the wire: an ECS address decides unless its prefix is /0.
-  const address = r.ecs && r.ecs.prefix > 0 ? r.ecs.bytes : r.client;
-  const prefix = r.ecs && r.ecs.prefix > 0 ? r.ecs.prefix : address.length * 8;
-  const query = { name: absoluteName(r.name.replace(/\.$/, ''), '.'), type: r.type };
-  const answer = resolve(query, { address, prefix }, snapshot, randomChooser());
-  const facts = snapshot.geo?.lookup(address);
-  return {
-    text: formatExplanation({ query, client: r.clientText, ecs: r.ecsText, facts, answer }),
-    diagnostics: loaded.diagnostics,
-  };
+  const { text } = explain(r, { ...loaded.data, health: NO_HEALTH }, randomChooser());
+  return { text, diagnostics: loaded.diagnostics };
 }
 
 /** What the GeoIP data says of one address, field by field with sources; undefined text when there is no data. */

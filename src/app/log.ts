@@ -46,7 +46,8 @@ export class LimitedLog {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly log: Logger,
+    /** Where the lines go. */
+    readonly log: Logger,
     options: Partial<LimitedLogOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };

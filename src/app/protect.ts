@@ -6,15 +6,6 @@ import { CookieSecret } from '../dns/index.ts';
 import type { RespondOptions } from '../query/index.ts';
 import { RateLimiter } from '../rrl/index.ts';
 
-export const DEFAULT_RATE_LIMIT: RateLimitSettings = {
-  responsesPerSecond: 200,
-  slip: 2,
-  windowSeconds: 15,
-  ipv4Prefix: 24,
-  ipv6Prefix: 56,
-  exempt: ['127.0.0.0/8', '::1/128'],
-};
-
 export interface Protection {
   readonly limiter: RateLimiter;
   /** The time in whole seconds, as the limiter and cookies read it: kept by a timer, not asked of the system per query. */
@@ -28,26 +19,25 @@ export interface Protection {
 const CLOCK_TICK_MS = 250;
 
 export function protection(
-  rateLimit: RateLimitSettings | undefined,
-  cookies: CookieSettings | undefined,
-  identity: IdentitySettings | undefined,
+  rateLimit: RateLimitSettings,
+  cookies: CookieSettings,
+  identity: IdentitySettings,
 ): Protection {
-  const limits = rateLimit ?? DEFAULT_RATE_LIMIT;
   // Entries were checked as CIDRs when the config was read.
-  const exempt = limits.exempt.map((c) => parseCidr(c)).flatMap((c) => (c.ok ? [c.value] : []));
-  const cookieSecret = cookies?.secret ?? randomBytes(16).toString('hex');
+  const exempt = rateLimit.exempt.map((c) => parseCidr(c)).flatMap((c) => (c.ok ? [c.value] : []));
+  const cookieSecret = cookies.secret ?? randomBytes(16).toString('hex');
   const clock = { seconds: Math.floor(Date.now() / 1000) };
   const tick = setInterval(() => (clock.seconds = Math.floor(Date.now() / 1000)), CLOCK_TICK_MS);
   tick.unref();
   return {
-    limiter: new RateLimiter({ ...limits, exempt }),
+    limiter: new RateLimiter({ ...rateLimit, exempt }),
     clock,
     respondOptions: {
       cookies: {
         secret: new CookieSecret(Buffer.from(cookieSecret, 'hex')),
-        require: cookies?.require ?? false,
+        require: cookies.require,
       },
-      identity: { nsid: identity?.nsid, version: identity?.version },
+      identity: { nsid: identity.nsid, version: identity.version },
       nowSeconds: () => clock.seconds,
     },
     cookieSecret,

@@ -8,6 +8,7 @@ import {
   ok,
   type Result,
 } from '../core/index.ts';
+import type { Settings } from '../config/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
 import {
@@ -53,13 +54,10 @@ export interface StorageHealth {
 }
 
 export interface ServedStateOptions {
-  readonly zonesDir: string;
-  readonly geoipDir: string | undefined;
-  readonly dbPath: string;
-  readonly maxZoneFileBytes?: number;
+  readonly settings: Pick<Settings, 'zones' | 'geoip' | 'db' | 'maxZoneFileBytes'>;
   readonly metrics?: Metrics;
   /** Told of every change once it is committed and swapped in (worker processes follow it). */
-  readonly onChange?: (change: StateChange) => void;
+  readonly onChange?: ((change: StateChange) => void) | undefined;
   readonly log: Logger;
 }
 
@@ -91,16 +89,18 @@ export class ServedState {
 
   /** Opens the store and loads the files; throws (with the store closed) when they do not load. */
   static async open(options: ServedStateOptions): Promise<ServedState> {
-    const { log } = options;
-    const store = Store.open(options.dbPath);
-    const first = await loadData(options.zonesDir, options.geoipDir, loadLimits(options));
+    const { log, settings } = options;
+    const store = Store.open(settings.db);
+    const first = await loadData(settings.zones, settings.geoip, {
+      maxZoneFileBytes: settings.maxZoneFileBytes,
+    });
     first.diagnostics.forEach((d) =>
       (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)),
     );
     if (!first.data) {
       store.close();
       throw new Error(
-        `zones in ${options.zonesDir} or GeoIP data in ${options.geoipDir ?? '-'} have errors; nothing served`,
+        `zones in ${settings.zones} or GeoIP data in ${settings.geoip ?? '-'} have errors; nothing served`,
       );
     }
     const stored = liveFromStored(store.load());
@@ -110,8 +110,8 @@ export class ServedState {
     else state.live = reconcile(first.data.zones, stored, Date.now()).live; // served all the same; recorded at a later start
     state.current = snapshotOf(first.data, state.live);
     collectGarbage(); // what loading left behind
-    log.info(`loaded ${state.current.zones.zones.size} zone(s) from ${options.zonesDir}`);
-    log.info(geoSummary(state.current.geo, options.geoipDir));
+    log.info(`loaded ${state.current.zones.zones.size} zone(s) from ${settings.zones}`);
+    log.info(geoSummary(state.current.geo, settings.geoip));
     return state;
   }
 
@@ -182,9 +182,9 @@ export class ServedState {
   }
 
   private async reloadOnce(): Promise<ReloadOutcome> {
-    const { log, metrics } = this.options;
-    const result = await loadData(this.options.zonesDir, this.options.geoipDir, {
-      ...loadLimits(this.options),
+    const { log, metrics, settings } = this.options;
+    const result = await loadData(settings.zones, settings.geoip, {
+      maxZoneFileBytes: settings.maxZoneFileBytes,
       previous: this.files,
       signal: this.stopping.signal,
     });
@@ -260,12 +260,6 @@ export class ServedState {
       return fail(error);
     }
   }
-}
-
-function loadLimits(options: ServedStateOptions): { maxZoneFileBytes?: number } {
-  return options.maxZoneFileBytes === undefined
-    ? {}
-    : { maxZoneFileBytes: options.maxZoneFileBytes };
 }
 
 /** The snapshot of the files with the live state over them, its caches empty. */

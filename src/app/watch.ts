@@ -1,7 +1,7 @@
 // Watching the zones directory: a change reloads, debounced; a directory that is removed and made again is watched
 // again when it comes back.
 import { errorMessage } from '../core/index.ts';
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, statSync, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from './log.ts';
 
@@ -65,10 +65,10 @@ export function watchDir(dir: string, onChange: () => void, log: Logger): DirWat
     start(id);
     if (replaced) changed();
   };
-  void stat(dir).then(
-    (s) => start(`${s.dev}:${s.ino}`),
-    () => void check(),
-  );
+  // Watching from the moment this returns: a change made just after is not missed (the stat is once, at start).
+  const first = statIdentity(dir);
+  if (first === undefined) void check();
+  else start(first);
   const interval = setInterval(() => void check(), RECHECK_MS);
   interval.unref();
   return {
@@ -78,4 +78,13 @@ export function watchDir(dir: string, onChange: () => void, log: Logger): DirWat
       watcher?.close();
     },
   };
+}
+
+function statIdentity(dir: string): string | undefined {
+  try {
+    const s = statSync(dir);
+    return s.isDirectory() ? `${s.dev}:${s.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,13 +1,19 @@
-// Public surface of config: server settings from defaults, a config file and flags.
+// Public surface of config: server settings from defaults, a config file, flags and the environment.
+export { parseListenAddress } from './fields.ts';
 export {
+  applyFlags,
   DEFAULT_SETTINGS,
   MAX_WORKERS,
-  parseListenAddress,
   parseSettings,
-  type CookieSettings,
-  type IdentitySettings,
-  type ListenAddress,
-  type RateLimitSettings,
-  type Settings,
-  type TsigKeyConfig,
+  SETTINGS,
+  settingFlags,
+  settingFlagsUsage,
 } from './settings.ts';
+export type {
+  CookieSettings,
+  IdentitySettings,
+  ListenAddress,
+  RateLimitSettings,
+  Settings,
+  TsigKeyConfig,
+} from './types.ts';

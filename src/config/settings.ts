@@ -1,350 +1,140 @@
-// Server settings: defaults, the optional config file (SPEC §2), then command-line flags on top.
-import { isIP } from 'node:net';
-import { type Diagnostic, fail, ok, parseCidr, type Result } from '../core/index.ts';
+// Server settings, one row per option: the config file key, the flag and variable that override it, its kind
+// (type and range) and its default. The config reader, the flags, the usage text and the defaults all come from
+// the rows below; the app receives the `Settings` they fill.
+import type { Diagnostic, Result } from '../core/index.ts';
+import { ok, fail } from '../core/index.ts';
+import { parseYaml } from '../yaml/index.ts';
 import {
-  type Collector,
-  parseYaml,
-  readInteger,
-  readMapping,
-  readString,
-  scalarValue,
-  seqItems,
-  type YamlNode,
-} from '../yaml/index.ts';
-
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-export interface TsigKeyConfig {
-  readonly name: string;
-  readonly algorithm: 'hmac-sha256' | 'hmac-sha512' | 'hmac-sha1';
-  readonly secret: string;
-  readonly zones: readonly string[] | undefined; // undefined: every zone
-}
-
-export interface Settings {
-  readonly zones: string;
-  readonly geoip: string;
-  readonly db: string;
-  readonly dnsListen: readonly ListenAddress[];
-  readonly apiListen: ListenAddress;
-  readonly redirectListen: ListenAddress;
-  readonly apiToken: string | undefined;
-  readonly trustedProxies: readonly string[];
-  readonly tsigKeys: readonly TsigKeyConfig[];
-  readonly tcpIdleTimeoutMs: number;
-  readonly tcpMaxConnections: number;
-  readonly tcpMaxPerClient: number;
-  /** DNS worker processes sharing the listeners (1: the one process serves everything). */
-  readonly workers: number;
-  readonly rateLimit: RateLimitSettings;
-  readonly cookies: CookieSettings;
-  readonly identity: IdentitySettings;
-  /** A zone file larger than this is rejected before it is read. */
-  readonly maxZoneFileBytes: number;
-  /** API request bodies larger than this are refused (413). */
-  readonly apiMaxBodyBytes: number;
-}
-
-/** Response rate limiting (SPEC §10): responses per second per source prefix and response class. */
-export interface RateLimitSettings {
-  /** 0: off. */
-  readonly responsesPerSecond: number;
-  /** Every `slip`-th limited response is sent empty with TC=1, the others dropped; 0: all dropped. */
-  readonly slip: number;
-  readonly windowSeconds: number;
-  readonly ipv4Prefix: number;
-  readonly ipv6Prefix: number;
-  /** Sources never limited (CIDR text); counted all the same. */
-  readonly exempt: readonly string[];
-}
-
-/** DNS Cookies (RFC 7873, server cookies per RFC 9018). */
-export interface CookieSettings {
-  /** 16 bytes as 32 hex digits, shared by the nodes of a cluster; undefined: random per start. */
-  readonly secret: string | undefined;
-  /** UDP queries with a client cookie but no valid server cookie get BADCOOKIE (and a cookie) instead of an answer. */
-  readonly require: boolean;
-}
-
-/** NSID (RFC 5001), CH TXT id.server / hostname.bind and version.bind; each answered only when set. */
-export interface IdentitySettings {
-  readonly nsid: string | undefined;
-  readonly version: string | undefined;
-}
-
-export const DEFAULT_SETTINGS: Settings = {
-  zones: './zones',
-  geoip: './geoip',
-  db: './data/gslb.sqlite',
-  dnsListen: [{ host: '127.0.0.1', port: 5353 }],
-  apiListen: { host: '127.0.0.1', port: 8053 },
-  redirectListen: { host: '127.0.0.1', port: 8080 },
-  apiToken: undefined,
-  trustedProxies: [],
-  tsigKeys: [],
-  tcpIdleTimeoutMs: 10_000,
-  tcpMaxConnections: 256,
-  tcpMaxPerClient: 16,
-  workers: 1,
-  rateLimit: {
-    responsesPerSecond: 200,
-    slip: 2,
-    windowSeconds: 15,
-    ipv4Prefix: 24,
-    ipv6Prefix: 56,
-    exempt: ['127.0.0.0/8', '::1/128'],
-  },
-  cookies: { secret: undefined, require: false },
-  identity: { nsid: undefined, version: undefined },
-  maxZoneFileBytes: 64 * 1024 * 1024,
-  apiMaxBodyBytes: 64 * 1024,
-};
+  boolean,
+  cidrs,
+  defaults,
+  group,
+  integer,
+  listen,
+  listenList,
+  option,
+  type Option,
+  optionalText,
+  readTable,
+  rowsOf,
+  secret16,
+  shortText,
+  type Table,
+  text,
+  tsigKeys,
+} from './fields.ts';
+import type { CookieSettings, IdentitySettings, RateLimitSettings, Settings } from './types.ts';
 
 export const MAX_WORKERS = 64;
 
-/** "127.0.0.1:53", "[::1]:53" → host and port; a string says what is wrong. */
-export function parseListenAddress(text: string): Result<ListenAddress> {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-  const host = m?.[1] ?? m?.[2];
-  const port = Number(m?.[3]);
-  if (!m || host === undefined || port > 65535)
-    return fail(`"${text}" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)`);
-  if (!isIP(host)) return fail(`"${host}" is not an IP address`);
-  if (isIP(host) === 6 && m[1] === undefined)
-    return fail(`IPv6 address "${host}" must be written in brackets: [${host}]:${port}`);
-  return ok({ host, port });
-}
+const RATE_LIMIT: Table<RateLimitSettings> = {
+  responsesPerSecond: option('responses_per_second', 200, integer(0, 1_000_000)),
+  slip: option('slip', 2, integer(0, 10)),
+  windowSeconds: option('window', 15, integer(1, 3600)),
+  ipv4Prefix: option('ipv4_prefix', 24, integer(8, 32)),
+  ipv6Prefix: option('ipv6_prefix', 56, integer(16, 128)),
+  exempt: option('exempt', ['127.0.0.0/8', '::1/128'], cidrs),
+};
 
-const KEYS = [
-  'zones',
-  'geoip',
-  'db',
-  'dns_listen',
-  'api_listen',
-  'redirect_listen',
-  'api_token',
-  'trusted_proxies',
-  'tsig_keys',
-  'tcp_idle_timeout_ms',
-  'tcp_max_connections',
-  'tcp_max_per_client',
-  'workers',
-  'rate_limit',
-  'cookies',
-  'identity',
-  'max_zone_file_bytes',
-  'api_max_body_bytes',
-];
+const COOKIES: Table<CookieSettings> = {
+  secret: option('secret', undefined, secret16),
+  require: option('require', false, boolean),
+};
+
+const IDENTITY: Table<IdentitySettings> = {
+  nsid: option('nsid', undefined, shortText),
+  version: option('version', undefined, shortText),
+};
+
+/** Every server setting, in the order the config file's keys are listed. */
+export const SETTINGS: Table<Settings> = {
+  zones: option('zones', './zones', { ...text, placeholder: 'DIR' }, { flag: 'zones' }),
+  geoip: option('geoip', './geoip', { ...optionalText, placeholder: 'DIR' }, { flag: 'geoip' }),
+  db: option('db', './data/gslb.sqlite', { ...text, placeholder: 'FILE' }, { flag: 'db' }),
+  dnsListen: option('dns_listen', [{ host: '127.0.0.1', port: 5353 }], listenList, {
+    flag: 'dns-listen',
+  }),
+  apiListen: option('api_listen', { host: '127.0.0.1', port: 8053 }, listen, {
+    flag: 'api-listen',
+  }),
+  redirectListen: option('redirect_listen', { host: '127.0.0.1', port: 8080 }, listen, {
+    flag: 'redirect-listen',
+  }),
+  apiToken: option('api_token', undefined, optionalText, { env: 'GSLB_API_TOKEN' }),
+  trustedProxies: option('trusted_proxies', [], cidrs),
+  tsigKeys: option('tsig_keys', [], tsigKeys),
+  tcpIdleTimeoutMs: option('tcp_idle_timeout_ms', 10_000, integer(100, 3_600_000)),
+  tcpMaxConnections: option('tcp_max_connections', 256, integer(1, 100_000)),
+  tcpMaxPerClient: option('tcp_max_per_client', 16, integer(1, 100_000)),
+  workers: option('workers', 1, integer(1, MAX_WORKERS), { flag: 'workers' }),
+  rateLimit: option('rate_limit', defaults(RATE_LIMIT), group(RATE_LIMIT)),
+  cookies: option('cookies', defaults(COOKIES), group(COOKIES)),
+  identity: option('identity', defaults(IDENTITY), group(IDENTITY)),
+  maxZoneFileBytes: option('max_zone_file_bytes', 64 * 1024 * 1024, integer(1024, 2 ** 31)),
+  apiMaxBodyBytes: option('api_max_body_bytes', 64 * 1024, integer(1024, 64 * 1024 * 1024)),
+};
+
+export const DEFAULT_SETTINGS: Settings = defaults(SETTINGS);
 
 /** Reads a config file's text on top of `base`; every problem is collected with its position. */
 export function parseSettings(
-  text: string,
+  source: string,
   file: string,
   base: Settings = DEFAULT_SETTINGS,
 ): { settings: Settings; diagnostics: readonly Diagnostic[] } {
-  const { root, collector: c } = parseYaml(text, file);
-  const keys =
-    root === undefined || root === null ? undefined : readMapping(c, root, KEYS, 'the config file');
-  if (!keys) return { settings: base, diagnostics: c.diagnostics };
-  const out: { -readonly [K in keyof Settings]: Settings[K] } = { ...base };
-  for (const [key, pair] of keys) {
-    const node = pair.value;
-    switch (key) {
-      case 'zones':
-      case 'geoip':
-      case 'db':
-        out[key] = readString(c, node, key) ?? base[key];
-        break;
-      case 'api_token':
-        out.apiToken = readString(c, node, key);
-        break;
-      case 'dns_listen': {
-        const items = seqItems(node) ?? [node];
-        out.dnsListen = items
-          .map((n) => readListen(c, n))
-          .filter((a): a is ListenAddress => a !== undefined);
-        break;
-      }
-      case 'api_listen':
-        out.apiListen = readListen(c, node) ?? base.apiListen;
-        break;
-      case 'redirect_listen':
-        out.redirectListen = readListen(c, node) ?? base.redirectListen;
-        break;
-      case 'trusted_proxies':
-        out.trustedProxies = readCidrs(c, node, key);
-        break;
-      case 'tsig_keys':
-        out.tsigKeys = (seqItems(node) ?? [])
-          .map((n) => readTsigKey(c, n))
-          .filter((k): k is TsigKeyConfig => k !== undefined);
-        break;
-      case 'tcp_idle_timeout_ms':
-        out.tcpIdleTimeoutMs =
-          readInteger(c, node, 100, 3_600_000, key, 'CONFIG') ?? base.tcpIdleTimeoutMs;
-        break;
-      case 'tcp_max_connections':
-        out.tcpMaxConnections =
-          readInteger(c, node, 1, 100_000, key, 'CONFIG') ?? base.tcpMaxConnections;
-        break;
-      case 'tcp_max_per_client':
-        out.tcpMaxPerClient =
-          readInteger(c, node, 1, 100_000, key, 'CONFIG') ?? base.tcpMaxPerClient;
-        break;
-      case 'workers':
-        out.workers = readInteger(c, node, 1, MAX_WORKERS, key, 'CONFIG') ?? base.workers;
-        break;
-      case 'rate_limit':
-        out.rateLimit = readRateLimit(c, node, base.rateLimit);
-        break;
-      case 'cookies':
-        out.cookies = readCookies(c, node, base.cookies);
-        break;
-      case 'identity':
-        out.identity = readIdentity(c, node, base.identity);
-        break;
-      case 'max_zone_file_bytes':
-        out.maxZoneFileBytes =
-          readInteger(c, node, 1024, 2 ** 31, key, 'CONFIG') ?? base.maxZoneFileBytes;
-        break;
-      case 'api_max_body_bytes':
-        out.apiMaxBodyBytes =
-          readInteger(c, node, 1024, 64 * 1024 * 1024, key, 'CONFIG') ?? base.apiMaxBodyBytes;
-        break;
+  const { root, collector } = parseYaml(source, file);
+  if (root === undefined || root === null)
+    return { settings: base, diagnostics: collector.sorted() };
+  const settings = readTable(collector, root, SETTINGS, base, 'the config file');
+  return { settings, diagnostics: collector.sorted() };
+}
+
+type Row = readonly [field: string, row: Option<unknown>];
+
+function flagRows(): Row[] {
+  return rowsOf(SETTINGS).filter(([, row]) => row.flag !== undefined);
+}
+
+/** The settings' flags, for `util.parseArgs`. */
+export function settingFlags(): Record<string, { type: 'string'; multiple: boolean }> {
+  const flags: Record<string, { type: 'string'; multiple: boolean }> = {};
+  for (const [, row] of flagRows())
+    flags[row.flag!] = { type: 'string', multiple: row.repeatable === true };
+  return flags;
+}
+
+/** "[--zones DIR] [--dns-listen ADDR:PORT]..." for the usage text. */
+export function settingFlagsUsage(): string {
+  return flagRows()
+    .map(([, row]) => `[--${row.flag} ${row.placeholder ?? 'VALUE'}]${row.repeatable ? '...' : ''}`)
+    .join(' ');
+}
+
+/**
+ * The flags given (parseArgs values) and the environment on top of `settings`; what is wrong with any flag, one
+ * line each ("--workers: ...").
+ */
+export function applyFlags(
+  settings: Settings,
+  values: Readonly<Record<string, string | readonly string[] | boolean | undefined>>,
+  env: Readonly<Record<string, string | undefined>>,
+): Result<Settings, string[]> {
+  const out: Record<string, unknown> = { ...settings };
+  const problems: string[] = [];
+  for (const [field, row] of rowsOf(SETTINGS)) {
+    const given = row.flag === undefined ? undefined : values[row.flag];
+    if (typeof given === 'string' || Array.isArray(given)) {
+      const texts: readonly string[] = typeof given === 'string' ? [given] : given;
+      const parsed = row.parse?.(texts) ?? fail(`cannot be given as a flag`);
+      if (parsed.ok) out[field] = parsed.value;
+      else problems.push(`--${row.flag}: ${parsed.error}`);
+    }
+    const fromEnv = row.env === undefined ? undefined : env[row.env];
+    if (fromEnv !== undefined) {
+      const parsed = row.parse?.([fromEnv]) ?? fail(`cannot be given in the environment`);
+      if (parsed.ok) out[field] = parsed.value;
+      else problems.push(`${row.env}: ${parsed.error}`);
     }
   }
-  return { settings: out, diagnostics: c.sorted() };
-}
-
-/** A list of CIDRs, each checked where it is written. */
-function readCidrs(c: Collector, node: YamlNode | undefined, what: string): string[] {
-  const items = seqItems(node);
-  if (!items) {
-    c.report(node, 'CONFIG', `${what} must be a list of CIDRs`);
-    return [];
-  }
-  return items.flatMap((n) => {
-    const text = readString(c, n, `${what} entry`);
-    const parsed = text === undefined ? undefined : parseCidr(text);
-    if (parsed && !parsed.ok) c.report(n, 'CONFIG', `${what}: ${parsed.error}`);
-    return text !== undefined && parsed?.ok ? [text] : [];
-  });
-}
-
-function readRateLimit(
-  c: Collector,
-  node: YamlNode | undefined,
-  base: RateLimitSettings,
-): RateLimitSettings {
-  const keys = readMapping(
-    c,
-    node,
-    ['responses_per_second', 'slip', 'window', 'ipv4_prefix', 'ipv6_prefix', 'exempt'],
-    'rate_limit',
-  );
-  const out: { -readonly [K in keyof RateLimitSettings]: RateLimitSettings[K] } = { ...base };
-  for (const [key, { value }] of keys ?? []) {
-    const int = (min: number, max: number): number | undefined =>
-      readInteger(c, value, min, max, `rate_limit.${key}`, 'CONFIG');
-    if (key === 'responses_per_second')
-      out.responsesPerSecond = int(0, 1_000_000) ?? base.responsesPerSecond;
-    else if (key === 'slip') out.slip = int(0, 10) ?? base.slip;
-    else if (key === 'window') out.windowSeconds = int(1, 3600) ?? base.windowSeconds;
-    else if (key === 'ipv4_prefix') out.ipv4Prefix = int(8, 32) ?? base.ipv4Prefix;
-    else if (key === 'ipv6_prefix') out.ipv6Prefix = int(16, 128) ?? base.ipv6Prefix;
-    else out.exempt = readCidrs(c, value, 'rate_limit.exempt');
-  }
-  return out;
-}
-
-function readCookies(
-  c: Collector,
-  node: YamlNode | undefined,
-  base: CookieSettings,
-): CookieSettings {
-  const keys = readMapping(c, node, ['secret', 'require'], 'cookies');
-  let { secret } = base;
-  let required = base.require;
-  const secretNode = keys?.get('secret')?.value;
-  if (secretNode !== undefined) {
-    const text = readString(c, secretNode, 'cookies.secret');
-    if (text !== undefined && !/^[0-9a-fA-F]{32}$/.test(text))
-      c.report(secretNode, 'CONFIG', 'cookies.secret must be 32 hex digits (16 bytes)');
-    else secret = text?.toLowerCase();
-  }
-  const requireNode = keys?.get('require')?.value;
-  if (requireNode !== undefined) {
-    const v = scalarValue(requireNode);
-    if (typeof v !== 'boolean')
-      c.report(requireNode, 'CONFIG', 'cookies.require must be true or false');
-    else required = v;
-  }
-  return { secret, require: required };
-}
-
-function readIdentity(
-  c: Collector,
-  node: YamlNode | undefined,
-  base: IdentitySettings,
-): IdentitySettings {
-  const keys = readMapping(c, node, ['nsid', 'version'], 'identity');
-  const text = (key: 'nsid' | 'version'): string | undefined => {
-    const pair = keys?.get(key);
-    if (!pair) return base[key];
-    if (scalarValue(pair.value) === null) return undefined;
-    const v = readString(c, pair.value, `identity.${key}`);
-    if (v !== undefined && (v.length === 0 || Buffer.byteLength(v) > 255))
-      c.report(pair.value, 'CONFIG', `identity.${key} must be 1 to 255 bytes`);
-    return v !== undefined && v.length > 0 && Buffer.byteLength(v) <= 255 ? v : undefined;
-  };
-  return { nsid: text('nsid'), version: text('version') };
-}
-
-function readListen(c: Collector, node: YamlNode | undefined): ListenAddress | undefined {
-  const text = readString(c, node, 'listen address');
-  if (text === undefined) return undefined;
-  const parsed = parseListenAddress(text);
-  if (!parsed.ok) c.report(node, 'CONFIG', parsed.error);
-  return parsed.ok ? parsed.value : undefined;
-}
-
-const ALGORITHMS = ['hmac-sha256', 'hmac-sha512', 'hmac-sha1'] as const;
-
-function readTsigKey(c: Collector, node: YamlNode | undefined): TsigKeyConfig | undefined {
-  const keys = readMapping(c, node, ['name', 'algorithm', 'secret', 'zones'], 'a TSIG key');
-  const field = (k: string): string | undefined => {
-    const pair = keys?.get(k);
-    if (!pair) c.report(node, 'MISSING_KEY', `a TSIG key needs "${k}"`);
-    return pair ? readString(c, pair.value, k) : undefined;
-  };
-  const name = field('name');
-  const algorithm = field('algorithm');
-  const secret = field('secret');
-  if (algorithm !== undefined && !(ALGORITHMS as readonly string[]).includes(algorithm)) {
-    c.report(
-      keys?.get('algorithm')?.value,
-      'CONFIG',
-      `algorithm "${algorithm}" is not one of ${ALGORITHMS.join(', ')}`,
-    );
-    return undefined;
-  }
-  if (secret !== undefined && !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
-    c.report(keys?.get('secret')?.value, 'CONFIG', 'secret must be base64');
-    return undefined;
-  }
-  const zonesNode = keys?.get('zones')?.value;
-  const zones =
-    zonesNode === undefined
-      ? undefined
-      : (seqItems(zonesNode) ?? []).map((n) => (readString(c, n, 'zone') ?? '').toLowerCase());
-  if (name === undefined || algorithm === undefined || secret === undefined) return undefined;
-  return {
-    name: name.toLowerCase().replace(/\.?$/, '.'),
-    algorithm: algorithm as TsigKeyConfig['algorithm'],
-    secret,
-    zones,
-  };
+  return problems.length > 0 ? fail(problems) : ok(out as unknown as Settings);
 }

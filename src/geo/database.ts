@@ -13,7 +13,7 @@ export interface GeoFiles {
 export interface GeoDatabase {
   readonly databases: readonly Mmdb[];
   readonly networkCount: number;
-  lookup(address: Uint8Array): ClientFacts;
+  readonly lookup: (address: Uint8Array) => ClientFacts; // a function: the resolver holds it alone
 }
 
 const CACHE_ENTRIES = 65_536;

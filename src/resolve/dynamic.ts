@@ -19,14 +19,15 @@ export interface ClientAddress {
 }
 
 export interface HealthView {
+  // Function properties: a caller may hand one on alone (`healthTargets(zones, view.check)`).
   /** The latest health-check verdict for a member address of a record; undefined until its first check completes. */
-  check(record: DynamicRecord, address: string): boolean | undefined;
+  readonly check: (record: DynamicRecord, address: string) => boolean | undefined;
   /** False when a dynamic update deleted the address from the record (until one adds it back). */
-  inService(record: DynamicRecord, address: string): boolean;
+  readonly inService: (record: DynamicRecord, address: string) => boolean;
   /** An operator's override of a member's status (API), in place of the configured one. */
-  memberOverride(record: DynamicRecord, address: string): MemberStatus | undefined;
+  readonly memberOverride: (record: DynamicRecord, address: string) => MemberStatus | undefined;
   /** An operator's override of a whole pool: down skips it (its fallback takes over), up counts every member up. */
-  poolOverride(record: DynamicRecord, pool: string): MemberStatus | undefined;
+  readonly poolOverride: (record: DynamicRecord, pool: string) => MemberStatus | undefined;
 }
 
 export type Outcome = 'pool' | 'fallback' | 'default values' | 'redirect' | 'fail-open' | 'empty';

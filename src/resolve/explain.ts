@@ -1,8 +1,43 @@
-// The trace of one decision as text, for `gslb explain` (the API returns the same data as JSON).
-import { formatRR, typeName } from '../core/index.ts';
+// One decision explained, for `gslb explain` and the API's /resolve: the decision a query would get, the facts of
+// its client, and the trace as text.
+import { absoluteName, type Cidr, formatRR, typeName } from '../core/index.ts';
 import type { ClientFacts } from '../geo/index.ts';
 import type { Answer, Query } from './answer.ts';
+import { resolve } from './decide.ts';
 import type { DynamicTrace } from './dynamic.ts';
+import type { Chooser } from './pick.ts';
+import type { Snapshot } from './snapshot.ts';
+
+export interface ExplainRequest {
+  /** As typed: absolute or not, with or without the final dot. */
+  readonly name: string;
+  readonly type: number;
+  readonly client: Uint8Array;
+  readonly clientText: string;
+  readonly ecs: Cidr | undefined;
+  readonly ecsText: string | undefined;
+}
+
+export interface Explanation extends ExplainInput {
+  readonly text: string;
+}
+
+/** The decision a query would get, as on the wire: an ECS address decides unless its prefix is /0. */
+export function explain(r: ExplainRequest, snapshot: Snapshot, chooser: Chooser): Explanation {
+  const byEcs = r.ecs !== undefined && r.ecs.prefix > 0;
+  const address = byEcs ? r.ecs.bytes : r.client;
+  const prefix = byEcs ? r.ecs.prefix : address.length * 8;
+  const query = { name: absoluteName(r.name.replace(/\.$/, ''), '.'), type: r.type };
+  const answer = resolve(query, { address, prefix }, snapshot, chooser);
+  const input = {
+    query,
+    client: r.clientText,
+    ecs: r.ecsText,
+    facts: snapshot.geo?.lookup(address),
+    answer,
+  };
+  return { ...input, text: formatExplanation(input) };
+}
 
 export interface ExplainInput {
   readonly query: Query;

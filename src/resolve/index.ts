@@ -11,7 +11,14 @@ export type {
   Outcome,
 } from './dynamic.ts';
 export { describePools } from './dynamic.ts';
-export { describeFacts, type ExplainInput, formatExplanation } from './explain.ts';
+export {
+  describeFacts,
+  explain,
+  type ExplainInput,
+  type ExplainRequest,
+  type Explanation,
+  formatExplanation,
+} from './explain.ts';
 export { findZone } from './lookup.ts';
 export {
   type Candidate,

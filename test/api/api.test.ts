@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApp } from '../../src/app.ts';
+import { DEFAULT_SETTINGS } from '../../src/config/index.ts';
 import { dig } from '../helpers/dig.ts';
 import { DRILL_ZONE } from '../helpers/drill.ts';
 import { CLI } from '../helpers/process.ts';
@@ -243,14 +244,15 @@ test('without a token the API is read-only; on a non-loopback address it does no
   }
   await t.throwsAsync(
     startApp({
-      apiListen: { host: '0.0.0.0', port: 0 },
-      zonesDir: fileURLToPath(new URL('../../zones', import.meta.url)),
-      geoipDir: undefined,
-      dbPath: ':memory:',
-      tsigKeys: [],
-      dnsListen: [],
-      tcpIdleTimeoutMs: 1000,
-      tcpMaxConnections: 1,
+      settings: {
+        ...DEFAULT_SETTINGS,
+        apiListen: { host: '0.0.0.0', port: 0 },
+        redirectListen: undefined,
+        zones: fileURLToPath(new URL('../../zones', import.meta.url)),
+        geoip: undefined,
+        db: ':memory:',
+        dnsListen: [],
+      },
       watchZones: false,
       healthChecks: false,
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },

@@ -2,7 +2,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppOptions, type Logger, type RunningApp, startApp } from '../../src/app.ts';
+import { type Logger, type RunningApp, startApp } from '../../src/app.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../../src/config/index.ts';
 
 export interface TestServer {
   readonly app: RunningApp;
@@ -23,7 +24,7 @@ export interface TestServerOptions {
   readonly listen?: readonly { host: string; port: number }[];
   /** A GeoIP directory; default none. */
   readonly geoipDir?: string;
-  readonly tsigKeys?: AppOptions['tsigKeys'];
+  readonly tsigKeys?: Settings['tsigKeys'];
   /** Start the API and redirect tier on 127.0.0.1 port 0. */
   readonly http?: boolean;
   readonly apiToken?: string;
@@ -46,26 +47,22 @@ export async function startTestServer(
     warn: (m) => logs.push(`warn: ${m}`),
     error: (m) => logs.push(`error: ${m}`),
   };
-  const app = await startApp({
-    ...(options.http
-      ? {
-          apiListen: { host: '127.0.0.1', port: 0 },
-          redirectListen: { host: '127.0.0.1', port: 0 },
-        }
-      : {}),
+  const settings: Settings = {
+    ...DEFAULT_SETTINGS,
+    apiListen: options.http ? { host: '127.0.0.1', port: 0 } : undefined,
+    redirectListen: options.http ? { host: '127.0.0.1', port: 0 } : undefined,
     apiToken: options.apiToken,
     trustedProxies: options.trustedProxies ?? [],
-    zonesDir: dir,
-    geoipDir: options.geoipDir,
-    dbPath: options.dbPath ?? join(dir, 'state', 'gslb.sqlite'),
+    zones: dir,
+    geoip: options.geoipDir,
+    db: options.dbPath ?? join(dir, 'state', 'gslb.sqlite'),
     tsigKeys: options.tsigKeys ?? [],
     dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }],
     tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
     tcpMaxConnections: options.tcpMaxConnections ?? 64,
-    ...(options.tcpMaxPerClient ? { tcpMaxPerClient: options.tcpMaxPerClient } : {}),
-    watchZones: options.watchZones ?? false,
-    log,
-  });
+    tcpMaxPerClient: options.tcpMaxPerClient ?? DEFAULT_SETTINGS.tcpMaxPerClient,
+  };
+  const app = await startApp({ settings, watchZones: options.watchZones ?? false, log });
   return {
     app,
     port: app.dns[0]!.port,

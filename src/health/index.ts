@@ -8,4 +8,5 @@ export {
   type Transition,
 } from './monitor.ts';
 export { probe, type ProbeResult, type ProbeSpec } from './probe.ts';
+export { initialStreak, nextStreak, type Streak } from './rise-fall.ts';
 export { healthTargets } from './targets.ts';

@@ -3,6 +3,7 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import { recordKey } from '../core/index.ts';
 import { probe, type ProbeResult, type ProbeSpec } from './probe.ts';
+import { initialStreak, nextStreak, type Streak } from './rise-fall.ts';
 
 export interface Subscriber {
   readonly zone: string;
@@ -45,7 +46,7 @@ interface Running {
   target: HealthTarget;
   stop: () => void;
   busy: boolean;
-  counts: Map<string, { up: boolean; ok: number; fail: number }>; // per subscriber
+  streaks: Map<string, Streak>; // per subscriber
   lastCheckMs: number | undefined;
   last: ProbeResult | undefined;
 }
@@ -83,16 +84,16 @@ export class HealthMonitor {
       if (existing) {
         existing.target = target;
         for (const s of target.subscribers)
-          if (!existing.counts.has(subscriberKey(s)))
-            existing.counts.set(subscriberKey(s), { up: s.initiallyUp, ok: 0, fail: 0 });
+          if (!existing.streaks.has(subscriberKey(s)))
+            existing.streaks.set(subscriberKey(s), initialStreak(s.initiallyUp));
         continue;
       }
       const r: Running = {
         target,
         stop: () => undefined,
         busy: false,
-        counts: new Map(
-          target.subscribers.map((s) => [subscriberKey(s), { up: s.initiallyUp, ok: 0, fail: 0 }]),
+        streaks: new Map(
+          target.subscribers.map((s) => [subscriberKey(s), initialStreak(s.initiallyUp)]),
         ),
         lastCheckMs: undefined,
         last: undefined,
@@ -150,31 +151,29 @@ export class HealthMonitor {
       if (transitions.length === 0) return;
       // Not recorded: the member stays where the server has it, and the next probe flips it again.
       for (const t of this.options.report(transitions)) {
-        const c = r.counts.get(subscriberKey(t));
-        if (c) c.up = !t.up;
+        const streak = r.streaks.get(subscriberKey(t));
+        if (streak) r.streaks.set(subscriberKey(t), { ...streak, up: !t.up });
       }
     } finally {
       r.busy = false;
     }
   }
 
-  /** rise successes in a row bring a member up, fall failures in a row take it down. */
+  /** Each subscriber's streak after one result, and the members whose verdict it flips. */
   private count(r: Running, result: ProbeResult): Transition[] {
     const out: Transition[] = [];
     for (const s of r.target.subscribers) {
-      const c = r.counts.get(subscriberKey(s))!;
-      if (result.ok) [c.ok, c.fail] = [c.ok + 1, 0];
-      else [c.ok, c.fail] = [0, c.fail + 1];
-      const flip = c.up ? c.fail >= s.fall : c.ok >= s.rise;
-      if (!flip) continue;
-      c.up = !c.up;
+      const before = r.streaks.get(subscriberKey(s))!;
+      const after = nextStreak(before, result.ok, s.rise, s.fall);
+      r.streaks.set(subscriberKey(s), after);
+      if (after.up === before.up) continue;
       out.push({
         zone: s.zone,
         name: s.name,
         type: s.type,
         ttl: s.ttl,
         address: r.target.spec.address,
-        up: c.up,
+        up: after.up,
         detail: result.detail,
       });
     }

@@ -8,6 +8,7 @@ export {
   mapPairs,
   type Pair,
   type Position,
+  scalarText,
   scalarValue,
   seqItems,
   type YamlNode,

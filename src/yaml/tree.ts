@@ -32,6 +32,12 @@ export function scalarValue(node: YamlNode | undefined): unknown {
   return node?.kind === 'scalar' ? node.value : undefined;
 }
 
+/** A scalar as text (a number or boolean as written, null as ""); "" for a collection or no node. */
+export function scalarText(node: YamlNode | undefined): string {
+  const v = scalarValue(node);
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+
 /** A key as text (a number key as its digits; an empty or null key as ""). */
 export function keyText(pair: Pair): string {
   const v = scalarValue(pair.key);

@@ -8,7 +8,8 @@ import {
   RRClass,
   RRType,
 } from '../core/index.ts';
-import { parseHealthcheck, parseRedirect } from './dynamic-extras.ts';
+import { parseHealthcheck } from './healthcheck.ts';
+import { parseRedirect } from './redirect.ts';
 import {
   type DynamicRecord,
   type MemberStatus,

@@ -20,7 +20,7 @@ export type {
   RedirectSpec,
   Rule,
 } from './dynamic-model.ts';
-export { durationMs } from './dynamic-extras.ts';
+export { durationMs } from './healthcheck.ts';
 export { buildZone } from './load.ts';
 export { editZone, type RRsetChange } from './edit.ts';
 export { nextSerial, serialGreater, soaSerial, zoneRRsets } from './overlay.ts';

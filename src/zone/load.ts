@@ -12,6 +12,7 @@ import {
   rdataTypeCode,
   typeName,
 } from '../core/index.ts';
+import { canonicalRData } from '../dns/index.ts';
 import { checkZone } from './checks.ts';
 import type { RRset, Zone, ZoneNode, ZoneSet } from './model.ts';
 import { parseRecord, type ServedType, type SourceRecord } from './records.ts';
@@ -21,7 +22,7 @@ import {
   keyText,
   mapPairs,
   readYamlMapping,
-  scalarValue,
+  scalarText,
   seqItems,
   type YamlNode,
 } from '../yaml/index.ts';
@@ -202,9 +203,8 @@ function* readNames(
     byName.set(name, list);
     const items = seqItems(pair.value) ?? [pair.value];
     for (const item of items) {
-      declared.add(
-        `${name} ${String(scalarValue(mapPairs(item)?.find((p) => keyText(p) === 'type')?.value) ?? '').toUpperCase()}`,
-      );
+      const typeNode = mapPairs(item)?.find((p) => keyText(p) === 'type')?.value;
+      declared.add(`${name} ${scalarText(typeNode).toUpperCase()}`);
       const parsed = parseRecord(c, key === '' ? '@' : key, origin, item, options.defaultSerial);
       if (!parsed) continue;
       const record = withPrevious(
@@ -255,7 +255,10 @@ function keptRecord(name: string, rrset: RRset, at: YamlNode): SourceRecord {
   };
 }
 
-/** The record with the in-service RRset it equals (same TTL, values and dynamic settings), whose objects it then uses. */
+/**
+ * The record with the in-service RRset it equals (same TTL, values and dynamic settings), whose objects it
+ * then uses.
+ */
 function withPrevious(record: SourceRecord, previous: RRset | undefined): SourceRecord {
   if (!previous || previous.ttl !== record.ttl || previous.records.length !== record.data.length)
     return record;
@@ -275,7 +278,7 @@ function withPrevious(record: SourceRecord, previous: RRset | undefined): Source
 function reportDuplicateValues(c: Collector, record: SourceRecord): void {
   const seen = new Set<string>();
   record.data.forEach((d, i) => {
-    const key = JSON.stringify(d);
+    const key = canonicalRData(d).toString('latin1'); // "2001:db8::1" and "2001:0db8::1" are one value
     if (seen.has(key))
       c.report(record.valueNodes[i], 'DUPLICATE_RECORD', `${record.type} value listed twice`);
     seen.add(key);
@@ -338,7 +341,8 @@ function* buildZoneSteps(
   const nodes = new Map<string, ZoneNode>();
   const cuts = new Set<string>();
   let soa: RR | undefined;
-  // Most names have one RRset: kept alone, an array only for the others (later RRsets of a type replace earlier ones).
+  // Most names have one RRset: kept alone, an array only for the others (later RRsets of a type replace
+  // earlier ones).
   const byName = new Map<string, RRset | RRset[]>();
   for (const rrset of rrsets) {
     if (rrset.records.length === 0 && !rrset.dynamic) continue;
@@ -383,7 +387,10 @@ function* buildZoneSteps(
   return Object.freeze({ origin, file, soa, nodes, cuts });
 }
 
-/** How many names sit directly below each name (empty non-terminals included): what an update that removes a name reads. */
+/**
+ * How many names sit directly below each name (empty non-terminals included): what an update that removes a
+ * name reads.
+ */
 function* countChildren(
   owners: Iterable<string>,
   origin: string,

@@ -18,6 +18,7 @@ import {
   readInteger,
   readMapping,
   readString,
+  scalarText,
   scalarValue,
   seqItems,
   type YamlNode,
@@ -81,7 +82,7 @@ export function parseRecord(
     c.report(node, 'MISSING_KEY', `record "${name}" has no "type"`);
     return undefined;
   }
-  const type = String(scalarValue(typePair.value) ?? '').toUpperCase();
+  const type = scalarText(typePair.value).toUpperCase();
   if (!(SERVED_TYPES as readonly string[]).includes(type)) {
     c.report(
       typePair.value,
@@ -280,7 +281,10 @@ interface FieldReader {
   hex(key: string): string;
 }
 
-/** Reads a mapping of fields; `build` runs with readers that note any problem, and its result is dropped if one was found. */
+/**
+ * Reads a mapping of fields; `build` runs with readers that note any problem, and its result is dropped if
+ * one was found.
+ */
 function parseFields(
   c: Collector,
   node: YamlNode | undefined,

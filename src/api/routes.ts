@@ -21,6 +21,7 @@ import {
   type ApiResponse,
   error,
   type OverrideRequest,
+  type Status,
 } from './types.ts';
 import {
   healthzView,
@@ -174,36 +175,11 @@ function putOverride(
   if (nameProblem(name)) return error(400, 'BAD_PARAMETER', `name: ${nameProblem(name)}`);
   if (type !== RRType.A && type !== RRType.AAAA)
     return error(400, 'BAD_PARAMETER', `type: "${typeText}" must be A or AAAA`);
-  if (req.bodyError) return error(400, 'BAD_BODY', req.bodyError);
-  const body = req.body;
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return error(
-      400,
-      'BAD_BODY',
-      'the body must be a JSON object like {"status": "down", "reason": "..."}',
-    );
-  const unknown = Object.keys(body).filter((k) => k !== 'status' && k !== 'reason');
-  if (unknown.length > 0)
-    return error(400, 'BAD_BODY', `unknown field "${unknown[0]}"; expected status and reason`, {
-      field: unknown[0],
-    });
-  const { status, reason } = body as { status?: unknown; reason?: unknown };
-  if (status !== 'up' && status !== 'down' && status !== 'obey')
-    return error(400, 'BAD_BODY', 'status must be "up", "down" or "obey"', { field: 'status' });
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
-    return error(400, 'BAD_BODY', 'reason must be a string of at most 500 characters', {
-      field: 'reason',
-    });
+  const body = overrideBody(req);
+  if (!body.ok) return body.error;
   const target = kind === 'members' ? 'member' : 'pool';
-  const request: OverrideRequest = {
-    zone,
-    name,
-    type,
-    target,
-    key: target === 'member' ? key!.toLowerCase() : key!,
-    status: status,
-    reason: reason ?? '',
-  };
+  const member = target === 'member' ? key!.toLowerCase() : key!;
+  const request: OverrideRequest = { zone, name, type, target, key: member, ...body.value };
   const found = overrideTarget(ctx.view(), request);
   if (!found.ok) return error(404, 'NOT_FOUND', found.error);
   const committed = ctx.setOverride(request);
@@ -219,6 +195,39 @@ function putOverride(
       ? poolViews(view, record).find((p) => p.pool === request.key)
       : memberOverrideView(view, z, record, request.key);
   return { status: 200, body: state };
+}
+
+/** {"status": "up" | "down" | "obey", "reason": "..."}, or the 400 that says what is wrong with it. */
+function overrideBody(req: ApiRequest): Result<{ status: Status; reason: string }, ApiResponse> {
+  if (req.bodyError) return fail(error(400, 'BAD_BODY', req.bodyError));
+  const body = req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return fail(
+      error(
+        400,
+        'BAD_BODY',
+        'the body must be a JSON object like {"status": "down", "reason": "..."}',
+      ),
+    );
+  const unknown = Object.keys(body).filter((k) => k !== 'status' && k !== 'reason');
+  if (unknown.length > 0)
+    return fail(
+      error(400, 'BAD_BODY', `unknown field "${unknown[0]}"; expected status and reason`, {
+        field: unknown[0],
+      }),
+    );
+  const { status, reason } = body as { status?: unknown; reason?: unknown };
+  if (status !== 'up' && status !== 'down' && status !== 'obey')
+    return fail(
+      error(400, 'BAD_BODY', 'status must be "up", "down" or "obey"', { field: 'status' }),
+    );
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
+    return fail(
+      error(400, 'BAD_BODY', 'reason must be a string of at most 500 characters', {
+        field: 'reason',
+      }),
+    );
+  return ok({ status, reason: reason ?? '' });
 }
 
 /** The dynamic record an override names, with the pool or member in it; or what does not exist. */

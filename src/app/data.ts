@@ -188,7 +188,10 @@ export async function loadGeoDir(
   return loadGeoDatabase({ networks, databases });
 }
 
-/** Zones and GeoIP data, loaded together; nothing when either has an error. `previous`: the data in service (a reload). */
+/**
+ * Zones and GeoIP data, loaded together; nothing when either has an error. `previous`: the data in service
+ * (a reload).
+ */
 export async function loadData(
   zonesDir: string,
   geoipDir: string | undefined,

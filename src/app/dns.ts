@@ -1,6 +1,6 @@
 // The DNS handler the listeners call: queries through respond(), UPDATE to the update path, rate limiting of UDP
 // responses, and the edge's safety net.
-import { errorStack } from '../core/index.ts';
+import { errorStack, Opcode } from '../core/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import {
   requestOpcode,
@@ -36,7 +36,7 @@ export function dnsHandler(parts: DnsHandlerParts): DnsHandler {
   const responder = new Responder(randomChooser(), respondOptions);
   return (request, ctx) => {
     try {
-      if (requestOpcode(request) === 5) {
+      if (requestOpcode(request) === Opcode.UPDATE) {
         const reply = update(request, ctx.remoteAddress);
         return reply instanceof Promise ? reply.catch(() => servfailFor(request)) : reply;
       }

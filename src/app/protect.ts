@@ -8,7 +8,10 @@ import { RateLimiter } from '../rrl/index.ts';
 
 export interface Protection {
   readonly limiter: RateLimiter;
-  /** The time in whole seconds, as the limiter and cookies read it: kept by a timer, not asked of the system per query. */
+  /**
+   * The time in whole seconds, as the limiter and cookies read it: kept by a timer, not asked of the system
+   * per query.
+   */
   readonly clock: { readonly seconds: number };
   readonly respondOptions: RespondOptions;
   /** The cookie secret in use (hex): what worker processes are given, so their cookies are this process's. */

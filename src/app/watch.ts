@@ -13,76 +13,99 @@ export interface DirWatch {
   close(): void;
 }
 
+/** Calls `onChange` (debounced) when a .yaml file in `dir` changes, or `dir` is replaced; watching when it returns. */
 export function watchDir(dir: string, onChange: () => void, log: Logger): DirWatch {
-  let timer: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher | undefined;
-  let identity: string | undefined; // device and inode of the directory being watched
-  let missing = false;
-  let warned = false; // fs.watch itself failed (inotify limits): said once
-  const changed = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(onChange, WATCH_DEBOUNCE_MS);
-  };
-  const start = (id: string): void => {
-    watcher?.close();
-    try {
-      watcher = watch(dir, (_event, file) => {
-        if (file === null || String(file).endsWith('.yaml')) changed();
-      });
-      watcher.on('error', () => {
-        watcher?.close();
-        watcher = undefined; // looked at again on the next check
-      });
-      identity = id;
-    } catch (e) {
-      watcher = undefined;
-      identity = id;
-      if (!warned)
-        log.warn(`not watching ${dir} for changes: ${errorMessage(e)}; reload with SIGHUP`);
-      warned = true;
-    }
-  };
-  const check = async (): Promise<void> => {
-    const id = await stat(dir).then(
-      (s) => (s.isDirectory() ? `${s.dev}:${s.ino}` : undefined),
-      () => undefined,
-    );
-    if (id === undefined) {
-      if (!missing)
-        log.warn(
-          `the zones directory ${dir} is gone; serving the zones loaded, and watching for it to come back`,
-        );
-      missing = true;
-      watcher?.close();
-      watcher = undefined;
-      return;
-    }
-    if (watcher && id === identity) return;
-    // Back after it was gone, or a new directory in its place: its files may differ from the ones in service.
-    const replaced = missing || (identity !== undefined && id !== identity);
-    if (replaced) log.info(`the zones directory ${dir} is back; reloading`);
-    missing = false;
-    start(id);
-    if (replaced) changed();
-  };
-  // Watching from the moment this returns: a change made just after is not missed (the stat is once, at start).
-  const first = statIdentity(dir);
-  if (first === undefined) void check();
-  else start(first);
-  const interval = setInterval(() => void check(), RECHECK_MS);
-  interval.unref();
-  return {
-    close: () => {
-      clearInterval(interval);
-      clearTimeout(timer);
-      watcher?.close();
-    },
-  };
+  return new DirWatcher(dir, onChange, log);
 }
 
-function statIdentity(dir: string): string | undefined {
+class DirWatcher implements DirWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
+  /** Device and inode of the directory being watched. */
+  private identity: string | undefined;
+  private missing = false;
+  /** fs.watch itself failed (inotify limits): said once. */
+  private warned = false;
+  private readonly interval: NodeJS.Timeout;
+
+  constructor(
+    private readonly dir: string,
+    private readonly onChange: () => void,
+    private readonly log: Logger,
+  ) {
+    // Watching from the moment this returns: a change made just after is not missed (the stat is once, at start).
+    const first = identityOf(() => statSync(dir));
+    if (first === undefined) void this.check();
+    else this.start(first);
+    this.interval = setInterval(() => void this.check(), RECHECK_MS);
+    this.interval.unref();
+  }
+
+  close(): void {
+    clearInterval(this.interval);
+    clearTimeout(this.timer);
+    this.watcher?.close();
+  }
+
+  private changed(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.onChange, WATCH_DEBOUNCE_MS);
+  }
+
+  private start(id: string): void {
+    this.watcher?.close();
+    this.identity = id;
+    try {
+      const watcher = watch(this.dir, (_event, file) => {
+        if (file === null || String(file).endsWith('.yaml')) this.changed();
+      });
+      watcher.on('error', () => {
+        watcher.close();
+        this.watcher = undefined; // looked at again on the next check
+      });
+      this.watcher = watcher;
+    } catch (e) {
+      this.watcher = undefined;
+      if (!this.warned)
+        this.log.warn(
+          `not watching ${this.dir} for changes: ${errorMessage(e)}; reload with SIGHUP`,
+        );
+      this.warned = true;
+    }
+  }
+
+  private async check(): Promise<void> {
+    const id = await stat(this.dir).then(
+      (s) => identityOf(() => s),
+      () => undefined,
+    );
+    if (id === undefined) return this.gone();
+    if (this.watcher && id === this.identity) return;
+    // Back after it was gone, or a new directory in its place: its files may differ from the ones in service.
+    const replaced = this.missing || (this.identity !== undefined && id !== this.identity);
+    if (replaced) this.log.info(`the zones directory ${this.dir} is back; reloading`);
+    this.missing = false;
+    this.start(id);
+    if (replaced) this.changed();
+  }
+
+  private gone(): void {
+    if (!this.missing)
+      this.log.warn(
+        `the zones directory ${this.dir} is gone; serving the zones loaded, and watching for it to come back`,
+      );
+    this.missing = true;
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
+
+/** "dev:ino" of a directory; undefined when it is not one or cannot be read. */
+function identityOf(
+  read: () => { isDirectory(): boolean; dev: number; ino: number },
+): string | undefined {
   try {
-    const s = statSync(dir);
+    const s = read();
     return s.isDirectory() ? `${s.dev}:${s.ino}` : undefined;
   } catch {
     return undefined;

@@ -1,8 +1,8 @@
 // Records as zone-file text ("www.example.com. 60 IN A 192.0.2.1"), for explain output, logs and tests.
-import { type RData, type RR, typeName } from './types.ts';
+import { type RData, type RR, RRClass, typeName } from './types.ts';
 
 export function formatRR(rr: RR): string {
-  const klass = rr.class === 1 ? 'IN' : `CLASS${rr.class}`;
+  const klass = rr.class === RRClass.IN ? 'IN' : `CLASS${rr.class}`;
   return `${rr.name} ${rr.ttl} ${klass} ${typeName(rr.type)} ${formatRData(rr.data)}`;
 }
 

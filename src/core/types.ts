@@ -40,6 +40,9 @@ export function typeCode(text: string): number | undefined {
   return m && Number(m[1]) <= 65535 ? Number(m[1]) : undefined;
 }
 
+/** How a message arrived (and how its reply goes back). */
+export type Transport = 'udp' | 'tcp';
+
 export const RRClass = { IN: 1, CH: 3, NONE: 254, ANY: 255 } as const;
 
 export const Opcode = { QUERY: 0, IQUERY: 1, STATUS: 2, NOTIFY: 4, UPDATE: 5 } as const;

@@ -17,9 +17,12 @@ export interface Edns {
   readonly options: readonly EdnsOption[];
 }
 
+/** Address families of ECS (IANA address family numbers). */
+export const Family = { IPV4: 1, IPV6: 2 } as const;
+
 /** A client subnet as the query sent it; `address` is the full 4 or 16 bytes with bits past the prefix zero. */
 export interface ClientSubnet {
-  readonly family: 1 | 2;
+  readonly family: (typeof Family)[keyof typeof Family];
   readonly sourcePrefix: number;
   readonly scopePrefix: number;
   readonly address: Uint8Array;
@@ -38,14 +41,15 @@ export function parseClientSubnet(
   const family = (data[start]! << 8) | data[start + 1]!;
   const sourcePrefix = data[start + 2]!;
   const scopePrefix = data[start + 3]!;
-  if (family !== 1 && family !== 2) return fail(`ECS family ${family} is not IPv4 (1) or IPv6 (2)`);
-  const maxPrefix = family === 1 ? 32 : 128;
+  if (family !== Family.IPV4 && family !== Family.IPV6)
+    return fail(`ECS family ${family} is not IPv4 (1) or IPv6 (2)`);
+  const maxPrefix = family === Family.IPV4 ? 32 : 128;
   if (sourcePrefix > maxPrefix)
     return fail(`ECS source prefix /${sourcePrefix} is longer than the address`);
   const addressBytes = end - start - 4;
   if (addressBytes !== (sourcePrefix + 7) >> 3)
     return fail('ECS address length does not match the source prefix');
-  const address = new Uint8Array(family === 1 ? 4 : 16);
+  const address = new Uint8Array(family === Family.IPV4 ? 4 : 16);
   for (let i = 0; i < addressBytes; i++) address[i] = data[start + 4 + i]!;
   if (sourcePrefix % 8 !== 0 && addressBytes > 0) {
     const lastMask = (0xff << (8 - (sourcePrefix % 8))) & 0xff;
@@ -61,7 +65,7 @@ export function encodeClientSubnet(ecs: ClientSubnet, scopePrefix: number): Uint
   const out = new Uint8Array(4 + addressBytes);
   out[1] = ecs.family;
   out[2] = ecs.sourcePrefix;
-  out[3] = Math.min(scopePrefix, ecs.family === 1 ? 32 : 128);
+  out[3] = Math.min(scopePrefix, ecs.family === Family.IPV4 ? 32 : 128);
   out.set(ecs.address.subarray(0, addressBytes), 4);
   return out;
 }

@@ -12,6 +12,7 @@ export { canonicalRData, readRData } from './rdata.ts';
 export { type CookieCheck, CookieSecret, SERVER_COOKIE_BYTES } from './cookies.ts';
 export {
   EDNS_UDP_SIZE,
+  Family,
   OPTION_CLIENT_SUBNET,
   encodeClientSubnet,
   parseClientSubnet,

@@ -39,7 +39,8 @@ export class PrefixTrie<T> {
       node = next;
       if (node.entry) best = node.entry;
     }
-    // Past `depth` the address's own branch is empty; if the sibling branch holds entries, the uniform block is one bit longer.
+    // Past `depth` the address's own branch is empty; if the sibling branch holds entries, the uniform
+    // block is one bit longer.
     const scopePrefix = depth === bits || (!node.zero && !node.one) ? depth : depth + 1;
     return { value: best?.value, matchedPrefix: best?.prefix, scopePrefix };
   }

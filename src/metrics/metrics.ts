@@ -53,11 +53,16 @@ function tallyCounter(
 }
 
 export interface ScrapeSources {
-  /** Members up per pool (one series per record and pool: read a slice at a time; `undefined` only marks progress). */
-  membersUp(): Iterable<{ zone: string; record: string; pool: string; up: number } | undefined>;
-  serials(): readonly { zone: string; serial: number }[];
+  /**
+   * Members up per pool (one series per record and pool: read a slice at a time; `undefined` only marks
+   * progress).
+   */
+  readonly membersUp: () => Iterable<
+    { zone: string; record: string; pool: string; up: number } | undefined
+  >;
+  readonly serials: () => readonly { zone: string; serial: number }[];
   /** Whether the store took its last write (only the process that owns the store has one). */
-  storageOk?(): boolean;
+  readonly storageOk?: () => boolean;
 }
 
 export interface MetricNames {
@@ -68,7 +73,10 @@ export interface MetricNames {
   readonly record: (key: string) => string;
 }
 
-/** Counts per zone, indexed by (type slot × 32 + rcode) × 2 + transport (0 UDP, 1 TCP): no string is built per query. */
+/**
+ * Counts per zone, indexed by (type slot × 32 + rcode) × 2 + transport (0 UDP, 1 TCP): no string is built
+ * per query.
+ */
 type QueryCounts = Map<string, Float64Array>;
 /** zone → record key → pool → count (a box, so counting is a get and an increment). */
 type AnswerCounts = Map<string, Map<string, Map<string, { n: number }>>>;
@@ -168,7 +176,9 @@ export class Metrics {
     const limited = this.limited;
     new Counter({
       name: 'gslb_rate_limited_responses_total',
-      help: 'UDP responses over the rate limit: dropped, slipped (sent truncated or BADCOOKIE), or exempt (sent: the source is exempt)',
+      help:
+        'UDP responses over the rate limit: dropped, slipped (sent truncated or BADCOOKIE), or ' +
+        'exempt (sent: the source is exempt)',
       labelNames: ['action'],
       registers: [r],
       collect() {
@@ -225,7 +235,7 @@ export class Metrics {
   answer(zone: string, record: string, pool: string, degradedReason: string | undefined): void {
     nested(
       nested(
-        nested(this.answers, zone, () => new Map()),
+        nested(this.answers, zone, () => new Map<string, Map<string, { n: number }>>()),
         record,
         () => new Map<string, { n: number }>(),
       ),

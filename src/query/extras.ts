@@ -38,7 +38,10 @@ export interface ReplyCookie {
 
 export const COOKIE_OPTION_BYTES = 4 + 8 + SERVER_COOKIE_BYTES;
 
-/** RFC 7873 §5.2: checks the query's server cookie and makes the one the reply carries (the same, while it is young). */
+/**
+ * RFC 7873 §5.2: checks the query's server cookie and makes the one the reply carries (the same, while it
+ * is young).
+ */
 export function replyCookie(
   cookie: RequestCookie,
   source: string,

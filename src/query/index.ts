@@ -9,5 +9,4 @@ export {
   servfailFor,
   type Outcome,
   type RequestContext,
-  type Transport,
 } from './respond.ts';

@@ -1,7 +1,16 @@
-// The query pipeline: request bytes → policy checks → resolve → reply bytes. Pure; the server room does the sockets.
+// The query pipeline: request bytes → policy checks → resolve → reply bytes. Pure; the server room
+// does the sockets.
 // In phases: the request and its policy; the reply from the snapshot's cache (patched for this query); a fresh one
 // (resolved and encoded); then remembered for the next query of the same shape.
-import { addressBytes, Opcode, Rcode, RRClass, type RR, RRType } from '../core/index.ts';
+import {
+  addressBytes,
+  Opcode,
+  Rcode,
+  RRClass,
+  type RR,
+  RRType,
+  type Transport,
+} from '../core/index.ts';
 import {
   type ClientSubnet,
   EDNS_UDP_SIZE,
@@ -38,8 +47,6 @@ import {
   replyCookie,
   type ServerIdentity,
 } from './extras.ts';
-
-export type Transport = 'udp' | 'tcp';
 
 export interface RequestContext {
   readonly transport: Transport;
@@ -351,7 +358,10 @@ function patchCached(
   return out;
 }
 
-/** RFC 7871 §7.1.2: the ECS address when the resolver sent one; a /0 option opts out, so the source address decides. */
+/**
+ * RFC 7871 §7.1.2: the ECS address when the resolver sent one; a /0 option opts out, so the source address
+ * decides.
+ */
 function clientOf(edns: RequestEdns | undefined, remoteAddress: string): ClientAddress {
   const ecs = edns?.clientSubnet;
   if (ecs && ecs.sourcePrefix > 0) return { address: ecs.address, prefix: ecs.sourcePrefix };

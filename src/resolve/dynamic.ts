@@ -1,4 +1,5 @@
-// The dynamic decision (SPEC §4 steps 5-8): rule → pool → fallback chain → default values → redirect → fail open.
+// The dynamic decision (SPEC §4 steps 5-8): rule → pool → fallback chain → default values →
+// redirect → fail open.
 import { maskAddress, type RR } from '../core/index.ts';
 import { type ClientFacts, NO_FACTS } from '../geo/index.ts';
 import type { DynamicRecord, MemberStatus, PickMethod, Pool, PoolMember } from '../zone/index.ts';
@@ -282,7 +283,8 @@ export function planDynamic(
   if (purpose === 'http') return settle(w, 'empty', true, [], undefined, true);
   if (record.redirect) return settle(w, 'redirect', true, redirectMembers(record), undefined, true);
   if (record.allDown === 'empty') return settle(w, 'empty', true, [], undefined, true);
-  // Fail open: an answer to a dead server beats no answer. Members marked down by the operator stay out if any others exist.
+  // Fail open: an answer to a dead server beats no answer. Members marked down by the operator stay out if
+  // any others exist.
   const first = chain[0]?.members ?? record.defaults;
   const open = first.filter((m) => m.status !== 'down');
   return settle(w, 'fail-open', true, open.length > 0 ? open : first, undefined, true);

@@ -1,9 +1,9 @@
 // UDP and TCP listeners for one address: sockets only; answers come from the handler (TCP framing in tcp.ts).
 import dgram from 'node:dgram';
 import net from 'node:net';
+import type { Transport } from '../core/index.ts';
 import { type ConnectionTable, listenTcp } from './tcp.ts';
 
-export type Transport = 'udp' | 'tcp';
 /** Queries are answered at once; a handler may answer later (a worker's UPDATE goes to the primary) with a promise. */
 export type DnsHandler = (
   request: Buffer,

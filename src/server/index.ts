@@ -4,5 +4,4 @@ export {
   type DnsHandler,
   type DnsListener,
   type ListenOptions,
-  type Transport,
 } from './dns-listener.ts';

@@ -6,6 +6,7 @@ import {
   PersistentMap,
   recordKey,
   RRClass,
+  RRType,
   type RData,
   type RR,
   rdataTypeCode,
@@ -202,7 +203,10 @@ export function materializeZone(fileZone: Zone, live: LiveState): Zone {
   return editZone(fileZone, rrsetChanges(fileZone, overlays ?? []), serial);
 }
 
-/** The RRsets of these overlays as a zone takes them; a dynamic RRset is never replaced (updates change its members). */
+/**
+ * The RRsets of these overlays as a zone takes them; a dynamic RRset is never replaced (updates change its
+ * members).
+ */
 export function rrsetChanges(
   zone: Zone,
   overlays: Iterable<readonly [string, OverlayRRset | undefined]>,
@@ -256,7 +260,7 @@ export function updateView(zone: Zone, live: LiveState): UpdateZone {
           type,
           class: RRClass.IN,
           ttl: d.ttl,
-          data: { type: type === 28 ? 'AAAA' : 'A', address },
+          data: { type: type === RRType.AAAA ? 'AAAA' : 'A', address },
         }));
     },
     types: (name) => [...(zone.nodes.get(name)?.rrsets.keys() ?? [])],

@@ -210,7 +210,7 @@ function replyMessage(request: Buffer, zoneBytes: Buffer, rcode: number): Buffer
   const out = Buffer.alloc(12 + zoneBytes.length);
   out.writeUInt16BE(request.readUInt16BE(0), 0);
   out.writeUInt16BE(0x8000 | (Opcode.UPDATE << 11) | (rcode & 0xf), 2);
-  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(1, 4); // ZOCOUNT: the one zone record
   zoneBytes.copy(out, 12);
   return out;
 }

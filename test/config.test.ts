@@ -49,12 +49,16 @@ test('the example config of SPEC §2 loads', (t) => {
 
 test('every problem is reported with its position', (t) => {
   const text =
-    'zones: ./zones\ndns_listen: [127.0.0.1:99999, "::1:53"]\nlisten: 1\ntsig_keys:\n  - {name: k, algorithm: md5, secret: abc}\n';
+    'zones: ./zones\ndns_listen: [127.0.0.1:99999, "::1:53"]\nlisten: 1\ntsig_keys:\n  - {name: k, ' +
+    'algorithm: md5, secret: abc}\n';
   const lines = parseSettings(text, 'gslb.yaml').diagnostics.map(formatDiagnostic);
   t.deepEqual(lines, [
     'gslb.yaml:2:14: CONFIG: "127.0.0.1:99999" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)',
     'gslb.yaml:2:31: CONFIG: "::1:53" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)',
-    'gslb.yaml:3:1: UNKNOWN_KEY: unknown key "listen" in the config file; expected one of zones, geoip, db, dns_listen, api_listen, redirect_listen, api_token, trusted_proxies, tsig_keys, tcp_idle_timeout_ms, tcp_max_connections, tcp_max_per_client, workers, rate_limit, cookies, identity, max_zone_file_bytes, api_max_body_bytes',
+    'gslb.yaml:3:1: UNKNOWN_KEY: unknown key "listen" in the config file; expected one of zones, geoip, ' +
+      'db, dns_listen, api_listen, redirect_listen, api_token, trusted_proxies, tsig_keys, ' +
+      'tcp_idle_timeout_ms, tcp_max_connections, tcp_max_per_client, workers, rate_limit, cookies, ' +
+      'identity, max_zone_file_bytes, api_max_body_bytes',
     'gslb.yaml:5:26: CONFIG: algorithm "md5" is not one of hmac-sha256, hmac-sha512, hmac-sha1',
   ]);
 });
@@ -159,7 +163,8 @@ test('a listener set to null is not started; nested settings keep the defaults t
     ).diagnostics.map(formatDiagnostic),
     [
       'gslb.yaml:1:20: CONFIG: rate_limit.slip must be an integer from 0 to 10, not 11',
-      'gslb.yaml:1:24: UNKNOWN_KEY: unknown key "burst" in rate_limit; expected one of responses_per_second, slip, window, ipv4_prefix, ipv6_prefix, exempt',
+      'gslb.yaml:1:24: UNKNOWN_KEY: unknown key "burst" in rate_limit; expected one of ' +
+        'responses_per_second, slip, window, ipv4_prefix, ipv6_prefix, exempt',
       'gslb.yaml:2:19: CONFIG: cookies.secret must be 32 hex digits (16 bytes)',
     ],
   );

@@ -32,7 +32,10 @@ export interface HttpOptions {
   readonly onError: (error: unknown, req: http.IncomingMessage) => void;
 }
 
-/** Open connections beyond this are refused by the kernel's backlog, not held (idle ones close after keepAliveTimeout). */
+/**
+ * Open connections beyond this are refused by the kernel's backlog, not held (idle ones close after
+ * keepAliveTimeout).
+ */
 const MAX_HTTP_CONNECTIONS = 512;
 
 export async function listenHttp(

@@ -107,7 +107,7 @@ export class ServedState {
     const state = new ServedState(store, first.data, options);
     const adopted = state.adopt(first.data, stored);
     if (adopted.ok) state.live = adopted.value;
-    else state.live = reconcile(first.data.zones, stored, Date.now()).live; // served all the same; recorded at a later start
+    else state.live = reconcile(first.data.zones, stored, Date.now()).live; // recorded at a later start
     state.current = snapshotOf(first.data, state.live);
     collectGarbage(); // what loading left behind
     log.info(`loaded ${state.current.zones.zones.size} zone(s) from ${settings.zones}`);
@@ -239,7 +239,10 @@ export class ServedState {
     return written.ok ? ok(r.live) : written;
   }
 
-  /** Runs one store write; a failure (disk full, read-only, I/O error) is logged, counted and returned, not thrown. */
+  /**
+   * Runs one store write; a failure (disk full, read-only, I/O error) is logged, counted and returned, not
+   * thrown.
+   */
   private write(operation: string, run: () => void): Result<undefined> {
     try {
       run();

@@ -84,8 +84,11 @@ function logUpdate(
   const skipped = outcome.skipped.slice(0, 5).map((s) => `skipped: ${s}`);
   if (outcome.skipped.length > 5) skipped.push(`${outcome.skipped.length - 5} more skipped`);
   const note = [outcome.reason, ...skipped].filter(Boolean).join('; ');
-  const line = `update ${outcome.zone ?? '?'} from ${from} by ${outcome.keyName ?? 'unsigned'}: rcode ${rcode}${outcome.changes.length ? `, ${outcome.changes.length} change(s)` : ''}${note ? ` (${note})` : ''}`;
-  // A peer that did not prove a key (unsigned, unknown key, bad MAC) or replays an old message gets a few lines a minute.
+  const changes = outcome.changes.length ? `, ${outcome.changes.length} change(s)` : '';
+  const by = outcome.keyName ?? 'unsigned';
+  const line = `update ${outcome.zone ?? '?'} from ${from} by ${by}: rcode ${rcode}${changes}${note ? ` (${note})` : ''}`;
+  // A peer that did not prove a key (unsigned, unknown key, bad MAC) or replays an old message gets a few
+  // lines a minute.
   const authenticated =
     outcome.source !== undefined && outcome.tsigError === 0 && !outcome.replayed;
   if (authenticated) (rcode === Rcode.NOERROR ? log.info : log.warn)(line);

@@ -14,7 +14,9 @@ export function ipv6Bytes(address: string): Uint8Array {
   const lastColon = text.lastIndexOf(':');
   if (text.includes('.', lastColon)) {
     const v4 = ipv4Bytes(text.slice(lastColon + 1));
-    text = `${text.slice(0, lastColon + 1)}${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
+    const high = ((v4[0]! << 8) | v4[1]!).toString(16);
+    const low = ((v4[2]! << 8) | v4[3]!).toString(16);
+    text = `${text.slice(0, lastColon + 1)}${high}:${low}`;
   }
   const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((h) => parseInt(h, 16)));
   const gap = text.indexOf('::');

@@ -95,7 +95,7 @@ function rebucket<V>(
   buckets: readonly (ReadonlyMap<string, V> | undefined)[],
   width: number,
 ): (Map<string, V> | undefined)[] {
-  const out: (Map<string, V> | undefined)[] = new Array(width).fill(undefined);
+  const out = Array.from<Map<string, V> | undefined>({ length: width });
   for (const bucket of buckets) {
     for (const [k, v] of bucket ?? []) {
       const i = hash(k) & (width - 1);

@@ -5,7 +5,10 @@ import { SipHash24 } from './siphash.ts';
 /** Version 1, reserved, a 4-byte timestamp and an 8-byte SipHash-2-4 (RFC 9018 §4.2). */
 export const SERVER_COOKIE_BYTES = 16;
 const VERSION = 1;
-/** RFC 9018 §4.3: a cookie is good for an hour (and five minutes early, for clocks that differ); renewed after half. */
+/**
+ * RFC 9018 §4.3: a cookie is good for an hour (and five minutes early, for clocks that differ); renewed
+ * after half.
+ */
 const VALID_BEFORE_S = 3600;
 const VALID_AFTER_S = 300;
 const RENEW_AFTER_S = 1800;

@@ -33,7 +33,10 @@ export interface TsigRecord {
   readonly offset: number; // first byte of the TSIG record
 }
 
-/** The TSIG record if the message carries one; it must be the last record (RFC 8945 §5.1). Throws WireError if malformed. */
+/**
+ * The TSIG record if the message carries one; it must be the last record (RFC 8945 §5.1). Throws WireError
+ * if malformed.
+ */
 export function findTsig(buf: Buffer): TsigRecord | undefined {
   const counts = [4, 6, 8, 10].map((at) => buf.readUInt16BE(at));
   let pos = 12;

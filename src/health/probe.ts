@@ -1,4 +1,5 @@
-// One health probe: HTTP(S) GET with Host header and expected status range, or a TCP connect; always within a hard timeout.
+// One health probe: HTTP(S) GET with Host header and expected status range, or a TCP connect; always within
+// a hard timeout.
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';

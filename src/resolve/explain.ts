@@ -47,6 +47,13 @@ export interface ExplainInput {
   readonly answer: Answer;
 }
 
+const RESULT_TEXT = {
+  answer: 'NOERROR',
+  nxdomain: 'NXDOMAIN',
+  nodata: 'NOERROR (no data)',
+  delegation: 'referral',
+} as const;
+
 export function formatExplanation(e: ExplainInput): string {
   const lines = [
     `${e.query.name} ${typeName(e.query.type)} asked by ${e.client}${e.ecs ? ` with ECS ${e.ecs}` : ''}`,
@@ -55,9 +62,8 @@ export function formatExplanation(e: ExplainInput): string {
   const a = e.answer;
   if (a.kind === 'refused') return [...lines, `REFUSED: ${a.reason}`].join('\n');
   if (a.trace) lines.push(...describeTrace(a.trace));
-  lines.push(
-    `result: ${a.kind === 'answer' ? 'NOERROR' : a.kind === 'nxdomain' ? 'NXDOMAIN' : a.kind === 'nodata' ? 'NOERROR (no data)' : 'referral'} from zone ${a.zone}, ECS scope /${a.scopePrefix}`,
-  );
+  const result = RESULT_TEXT[a.kind];
+  lines.push(`result: ${result} from zone ${a.zone}, ECS scope /${a.scopePrefix}`);
   for (const [title, rrs] of [
     ['answer', a.answer],
     ['authority', a.authority],
@@ -85,7 +91,8 @@ function describeTrace(t: DynamicTrace): string[] {
   if (t.rules.length > 0 && !t.rules.some((r) => r.matched)) lines.push('  no rule matched');
   for (const p of t.pools) {
     lines.push(
-      `pool ${p.name}${p.override ? ` (operator: ${p.override})` : ''}: ${p.answered ? 'has members up' : 'nothing up, following its fallback'}`,
+      `pool ${p.name}${p.override ? ` (operator: ${p.override})` : ''}: ` +
+        `${p.answered ? 'has members up' : 'nothing up, following its fallback'}`,
     );
     for (const m of p.members)
       lines.push(
@@ -93,7 +100,8 @@ function describeTrace(t: DynamicTrace): string[] {
       );
   }
   lines.push(
-    `outcome: ${t.outcome}; method ${t.method}; candidates ${t.candidates.map((c) => `${c.address}(${c.weight})`).join(' ') || 'none'}`,
+    `outcome: ${t.outcome}; method ${t.method}; candidates ` +
+      `${t.candidates.map((c) => `${c.address}(${c.weight})`).join(' ') || 'none'}`,
   );
   lines.push(`picked: ${t.picked.join(' ') || 'nothing'}; TTL ${t.ttl}`);
   return lines;

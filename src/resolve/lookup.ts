@@ -116,7 +116,10 @@ function wildcardFor(zone: Zone, name: string): string {
   return encloser === '.' || encloser === undefined ? '*.' : `*.${encloser}`;
 }
 
-/** RFC 8482 §4.2: one RRset instead of all: the SOA at an apex (as NSD), else the lowest type code, so the choice is stable. */
+/**
+ * RFC 8482 §4.2: one RRset instead of all: the SOA at an apex (as NSD), else the lowest type code, so the
+ * choice is stable.
+ */
 function minimalAny(rrsets: ReadonlyMap<number, RRset>): RRset {
   let best = rrsets.get(RRType.SOA);
   if (best) return best;

@@ -19,7 +19,8 @@ export function pickWeighted<C extends Candidate>(
   count: number,
   chooser: Chooser,
 ): C[] {
-  if (count === 1 && candidates.length > 0) return [pickOne(candidates, chooser.random())]; // the common case, without copies
+  // the common case, without copies
+  if (count === 1 && candidates.length > 0) return [pickOne(candidates, chooser.random())];
   const left = [...candidates];
   const picked: C[] = [];
   while (picked.length < count && left.length > 0) {

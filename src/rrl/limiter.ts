@@ -1,4 +1,5 @@
-// Response rate limiting (as BIND's, Knot's and NSD's RRL): responses per second per source prefix and response class,
+// Response rate limiting (as BIND's, Knot's and NSD's RRL): responses per second per source prefix and
+// response class,
 // so a server cannot be used to flood a spoofed victim with answers. A fixed table of counters, bounded whatever the
 // sources; the clock is a parameter.
 import { addressBytes, type Cidr, cidrContains } from '../core/index.ts';
@@ -16,7 +17,10 @@ export interface RateLimitOptions {
   readonly exempt: readonly Cidr[];
 }
 
-/** send: as is; slip: truncated instead; drop: not at all. `exempt`: would have been limited, but the source is exempt. */
+/**
+ * send: as is; slip: truncated instead; drop: not at all. `exempt`: would have been limited, but the source
+ * is exempt.
+ */
 export type Verdict = 'send' | 'slip' | 'drop' | 'exempt';
 
 /**
@@ -108,7 +112,10 @@ export class RateLimiter {
     return this.slips[b] === 0 ? 'slip' : 'drop';
   }
 
-  /** The bucket of a set a newcomer takes: one not in debt before one that is (those are what RRL must remember), then the one used least recently. */
+  /**
+   * The bucket of a set a newcomer takes: one not in debt before one that is (those are what RRL must
+   * remember), then the one used least recently.
+   */
   private victim(set: number): number {
     const [a, b] = [set, set + 1];
     const aLimited = this.credits[a]! < 0 && this.tags[a] !== 0;

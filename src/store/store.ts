@@ -19,21 +19,33 @@ import { dirname } from 'node:path';
  */
 const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   `CREATE TABLE serials (zone TEXT PRIMARY KEY, serial INTEGER NOT NULL);
-   CREATE TABLE rrsets (zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, records TEXT NOT NULL, base TEXT, updated_at INTEGER NOT NULL,
+   CREATE TABLE rrsets (
+     zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,
+     records TEXT NOT NULL, base TEXT, updated_at INTEGER NOT NULL,
      PRIMARY KEY (zone, name, type));
-   CREATE TABLE members (name TEXT NOT NULL, type INTEGER NOT NULL, address TEXT NOT NULL, in_service INTEGER, health INTEGER, health_since INTEGER,
+   CREATE TABLE members (
+     name TEXT NOT NULL, type INTEGER NOT NULL, address TEXT NOT NULL,
+     in_service INTEGER, health INTEGER, health_since INTEGER,
      PRIMARY KEY (name, type, address));
-   CREATE TABLE overrides (name TEXT NOT NULL, type INTEGER NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, at INTEGER NOT NULL,
+   CREATE TABLE overrides (
+     name TEXT NOT NULL, type INTEGER NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
+     status TEXT NOT NULL, reason TEXT, at INTEGER NOT NULL,
      PRIMARY KEY (name, type, kind, target));
-   CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source TEXT NOT NULL, zone TEXT, name TEXT, type TEXT,
-     before TEXT, after TEXT, reason TEXT);
+   CREATE TABLE journal (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source TEXT NOT NULL,
+     zone TEXT, name TEXT, type TEXT, before TEXT, after TEXT, reason TEXT);
    CREATE INDEX journal_at ON journal (at);`,
   // 2: an overlay RRset is a row and each of its records another, so an update writes what it changed.
   (db) => {
-    db.exec(`CREATE TABLE overlays (zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, ttl INTEGER NOT NULL, base TEXT, updated_at INTEGER NOT NULL,
-               PRIMARY KEY (zone, name, type));
-             CREATE TABLE overlay_records (zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
-               PRIMARY KEY (zone, name, type, key));`);
+    db.exec(`
+      CREATE TABLE overlays (
+        zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,
+        ttl INTEGER NOT NULL, base TEXT, updated_at INTEGER NOT NULL,
+        PRIMARY KEY (zone, name, type));
+      CREATE TABLE overlay_records (
+        zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,
+        key TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (zone, name, type, key));`);
     const overlay = db.prepare(
       'INSERT INTO overlays (zone, name, type, ttl, base, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -87,9 +99,9 @@ export class Store {
       setSerial: p(
         'INSERT INTO serials (zone, serial) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET serial = excluded.serial',
       ),
-      putOverlay:
-        p(`INSERT INTO overlays (zone, name, type, ttl, base, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                     ON CONFLICT (zone, name, type) DO UPDATE SET ttl = excluded.ttl, updated_at = excluded.updated_at`),
+      putOverlay: p(`
+        INSERT INTO overlays (zone, name, type, ttl, base, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (zone, name, type) DO UPDATE SET ttl = excluded.ttl, updated_at = excluded.updated_at`),
       dropOverlay: p('DELETE FROM overlays WHERE zone = ? AND name = ? AND type = ?'),
       dropOverlayRecords: p('DELETE FROM overlay_records WHERE zone = ? AND name = ? AND type = ?'),
       putRecord: p(
@@ -98,15 +110,17 @@ export class Store {
       dropRecord: p(
         'DELETE FROM overlay_records WHERE zone = ? AND name = ? AND type = ? AND key = ?',
       ),
-      putService: p(
-        'INSERT INTO members (name, type, address, in_service) VALUES (?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET in_service = excluded.in_service',
-      ),
-      putHealth: p(
-        'INSERT INTO members (name, type, address, health, health_since) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, type, address) DO UPDATE SET health = excluded.health, health_since = excluded.health_since',
-      ),
-      putOverride: p(
-        'INSERT INTO overrides (name, type, kind, target, status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, type, kind, target) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at',
-      ),
+      putService: p(`
+        INSERT INTO members (name, type, address, in_service) VALUES (?, ?, ?, ?)
+        ON CONFLICT (name, type, address) DO UPDATE SET in_service = excluded.in_service`),
+      putHealth: p(`
+        INSERT INTO members (name, type, address, health, health_since) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (name, type, address) DO UPDATE
+          SET health = excluded.health, health_since = excluded.health_since`),
+      putOverride: p(`
+        INSERT INTO overrides (name, type, kind, target, status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name, type, kind, target) DO UPDATE
+          SET status = excluded.status, reason = excluded.reason, at = excluded.at`),
       dropOverride: p(
         'DELETE FROM overrides WHERE name = ? AND type = ? AND kind = ? AND target = ?',
       ),

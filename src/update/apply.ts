@@ -125,7 +125,7 @@ class WorkingCopy {
 
   private current(name: string, type: number): Touched {
     let byType = this.touched.get(name);
-    if (!byType) this.touched.set(name, (byType = new Map()));
+    if (!byType) this.touched.set(name, (byType = new Map<number, Touched>()));
     let t = byType.get(type);
     if (!t) {
       const records = this.zone.rrset(name, type);
@@ -137,15 +137,17 @@ class WorkingCopy {
 
   private typesAt(name: string): number[] {
     const types = new Set(this.zone.types(name));
-    for (const [type, t] of this.touched.get(name) ?? [])
-      t.records.size > 0 ? types.add(type) : types.delete(type);
+    for (const [type, t] of this.touched.get(name) ?? []) {
+      if (t.records.size > 0) types.add(type);
+      else types.delete(type);
+    }
     return [...types];
   }
 
   private setMember(name: string, type: number, address: string, value: boolean): void {
     const key = recordKey(name, type);
     let m = this.members.get(key);
-    if (!m) this.members.set(key, (m = new Map()));
+    if (!m) this.members.set(key, (m = new Map<string, boolean>()));
     m.set(address, value);
   }
 
@@ -161,7 +163,10 @@ class WorkingCopy {
       const address =
         data.type === 'A' || data.type === 'AAAA' ? canonicalAddress(data.type, data.address) : '';
       if (!dynamic.addresses.has(address))
-        return `${address} is not a member of the dynamic record ${rr.name} ${typeName(rr.type)}; add it to a pool in the zone file`;
+        return (
+          `${address} is not a member of the dynamic record ${rr.name} ${typeName(rr.type)}; add it ` +
+          `to a pool in the zone file`
+        );
       this.setMember(rr.name, rr.type, address, true);
       return undefined;
     }
@@ -174,7 +179,8 @@ class WorkingCopy {
         : types.includes(RRType.CNAME)
     ) {
       return void this.skipped.push(
-        `${typeName(rr.type)} at ${rr.name} would share the name with ${rr.type === RRType.CNAME ? 'other data' : 'a CNAME'}`,
+        `${typeName(rr.type)} at ${rr.name} would share the name with ` +
+          `${rr.type === RRType.CNAME ? 'other data' : 'a CNAME'}`,
       );
     }
     const t = this.current(rr.name, rr.type);

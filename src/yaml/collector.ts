@@ -33,7 +33,9 @@ export class Collector {
     const listed = [...this.diagnostics].sort((a, b) => a.line - b.line || a.col - b.col);
     if (this.dropped === 0) return listed;
     const last = listed.at(-1);
-    const message = `${this.dropped} more problem(s) in this file are not listed (the first ${MAX_DIAGNOSTICS_PER_FILE} are)`;
+    const message =
+      `${this.dropped} more problem(s) in this file are not listed (the first ` +
+      `${MAX_DIAGNOSTICS_PER_FILE} are)`;
     const severity =
       this.errors > listed.filter((d) => d.severity === 'error').length ? 'error' : 'warning';
     return [

@@ -2,7 +2,8 @@
 //
 // Files are read into a small tree of our own (YamlNode: kind, value or items, and the offset it starts at). The fast
 // path is js-yaml, about ten times faster than the yaml package on large zones and a fraction of its memory, with a
-// listener that notes where each node starts; the tree it yields is checked against js-yaml's own result, and any file
+// listener that notes where each node starts; the tree it yields is checked against js-yaml's own result,
+// and any file
 // it cannot vouch for (syntax errors, flow pairs, keys without values, aliases, several documents) is read again with
 // the yaml package, whose error messages and positions are the ones reported.
 import jsYaml from 'js-yaml';
@@ -93,7 +94,8 @@ function entryStarts(text: string): number[] | undefined {
   const starts: number[] = [];
   for (let at = 0; at < text.length;) {
     const ch = text[at]!;
-    if ('-?:[{&*!%|>@`\uFEFF'.includes(ch)) return undefined; // document markers, directives, flow or complex top levels
+    // document markers, directives, flow or complex top levels
+    if ('-?:[{&*!%|>@`\uFEFF'.includes(ch)) return undefined;
     if (ch !== ' ' && ch !== '\t' && ch !== '\n' && ch !== '\r' && ch !== '#') starts.push(at);
     const end = text.indexOf('\n', at);
     if (end === -1) break;
@@ -154,7 +156,8 @@ function fromDocument(node: unknown): YamlNode | undefined {
 
 /**
  * The js-yaml path: the tree, or undefined when this text needs the yaml package (see the top of this file). The
- * listener builds each node as js-yaml closes it and checks it against js-yaml's value; once one disagrees the rest of
+ * listener builds each node as js-yaml closes it and checks it against js-yaml's value; once one ' +
+   'disagrees the rest of'
  * the events are ignored and the answer is undefined.
  */
 function readFast(text: string, base = 0): YamlNode | undefined {

@@ -85,7 +85,8 @@ test.serial(
         for (const method of ['GET', 'PUT']) {
           const r = await rawHttp(
             port,
-            `${method} ${target} HTTP/1.1\r\nHost: www.drill.test\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 2\r\n\r\n{}`,
+            `${method} ${target} HTTP/1.1\r\nHost: www.drill.test\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+              `Content-Length: 2\r\n\r\n{}`,
           );
           t.true(
             r.status !== undefined && r.status >= 400 && r.status < 500,
@@ -122,7 +123,8 @@ test.serial(
   async (t) => {
     const declared = await rawHttp(
       server.apiPort,
-      `PUT /api/v1/zones/drill.test/records/www/A/members/192.0.2.100 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1073741824\r\n\r\n`,
+      `PUT /api/v1/zones/drill.test/records/www/A/members/192.0.2.100 HTTP/1.1\r\nHost: x\r\n` +
+        `Authorization: Bearer ${TOKEN}\r\nContent-Length: 1073741824\r\n\r\n`,
     );
     t.is(declared.status, 413);
     t.true(declared.ms < 1000, `answered in ${declared.ms} ms without reading the body`);
@@ -137,7 +139,8 @@ test.serial(
         resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), bytes }),
       );
       socket.write(
-        `PUT /api/v1/zones/drill.test/records/www/A/members/192.0.2.100 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n`,
+        `PUT /api/v1/zones/drill.test/records/www/A/members/192.0.2.100 HTTP/1.1\r\nHost: x\r\n` +
+          `Authorization: Bearer ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n`,
       );
       const chunk = `4000\r\n${'a'.repeat(0x4000)}\r\n`;
       const pump = (): void => {

@@ -64,20 +64,30 @@ function messageWith(answer: readonly RR[]): Message {
 }
 
 RDATA.forEach((data, i) => {
-  test(`#${i} ${data.type === 'UNKNOWN' ? `TYPE${data.code}` : data.type} round-trips through encode and decode`, (t) => {
-    const rr: RR = { name: 'x.example.com.', type: rdataTypeCode(data), class: 1, ttl: 300, data };
-    const decoded = decodeMessage(encodeMessage(messageWith([rr, rr])));
-    t.is(decoded.answer.length, 2);
-    const normal =
-      data.type === 'AAAA' ? { ...data, address: ipv6Text(ipv6Bytes(data.address)) } : data;
-    t.deepEqual(
-      { ...decoded.answer[0]!, data: { ...decoded.answer[0]!.data } },
-      { ...rr, data: normal },
-    );
-    t.is(decoded.id, 4242);
-    t.true(decoded.aa && decoded.rd && decoded.qr);
-    t.true(decoded.edns?.dnssecOk);
-  });
+  test(
+    `#${i} ${data.type === 'UNKNOWN' ? `TYPE${data.code}` : data.type} round-trips through encode and ` +
+      `decode`,
+    (t) => {
+      const rr: RR = {
+        name: 'x.example.com.',
+        type: rdataTypeCode(data),
+        class: 1,
+        ttl: 300,
+        data,
+      };
+      const decoded = decodeMessage(encodeMessage(messageWith([rr, rr])));
+      t.is(decoded.answer.length, 2);
+      const normal =
+        data.type === 'AAAA' ? { ...data, address: ipv6Text(ipv6Bytes(data.address)) } : data;
+      t.deepEqual(
+        { ...decoded.answer[0]!, data: { ...decoded.answer[0]!.data } },
+        { ...rr, data: normal },
+      );
+      t.is(decoded.id, 4242);
+      t.true(decoded.aa && decoded.rd && decoded.qr);
+      t.true(decoded.edns?.dnssecOk);
+    },
+  );
 });
 
 test('dns2, an independent decoder, reads what we encode', (t) => {

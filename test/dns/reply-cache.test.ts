@@ -86,7 +86,8 @@ ${['weighted', 'weighted-rr', 'hash', 'all']
   values: [192.0.2.9]
   dynamic:
     pools:
-      asia: {fallback: rest, values: [{value: 192.0.2.1, weight: 5}, {value: 192.0.2.2, weight: 1}, {value: 192.0.2.3, weight: 0}]}
+      asia: {fallback: rest, values: [{value: 192.0.2.1, weight: 5}, {value: 192.0.2.2, weight: 1}, \
+{value: 192.0.2.3, weight: 0}]}
       rest: {values: [{value: 192.0.2.4}, {value: 192.0.2.5}, {value: 192.0.2.6}]}
     rules: [{geos: [AS], pool: asia}, {subnets: ["10.0.0.0/8"], pool: rest}]
   method: ${method}

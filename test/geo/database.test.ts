@@ -79,18 +79,22 @@ test('custom networks win field by field; a field they lack comes from the datab
   });
 });
 
-test('an IPv6 address on an IPv4-only database gets nothing (the reader alone would answer for its first 32 bits)', (t) => {
-  const bytes = writeMmdb(
-    [{ cidr: value(parseCidr('32.0.0.0/8')), data: { continent: { code: 'EU' } } }],
-    { databaseType: 'Test-City', description: 't', buildEpochSeconds: 0, ipVersion: 4 },
-  );
-  const raw = new Reader(bytes);
-  t.truthy(raw.get('2001:db8::1'), 'the raw reader walks 2001:db8:: (0x20...) into 32.0.0.0/8');
-  const db = value(openMmdb('v4.mmdb', bytes));
-  if (typeof db === 'string') return t.fail(db);
-  t.like(db.lookup(at('2001:db8::1')), { geo: undefined, prefix: 0 });
-  t.like(db.lookup(at('32.1.2.3')), { geo: 'EU', prefix: 8 });
-});
+test(
+  'an IPv6 address on an IPv4-only database gets nothing (the reader alone would answer for its first ' +
+    '32 bits)',
+  (t) => {
+    const bytes = writeMmdb(
+      [{ cidr: value(parseCidr('32.0.0.0/8')), data: { continent: { code: 'EU' } } }],
+      { databaseType: 'Test-City', description: 't', buildEpochSeconds: 0, ipVersion: 4 },
+    );
+    const raw = new Reader(bytes);
+    t.truthy(raw.get('2001:db8::1'), 'the raw reader walks 2001:db8:: (0x20...) into 32.0.0.0/8');
+    const db = value(openMmdb('v4.mmdb', bytes));
+    if (typeof db === 'string') return t.fail(db);
+    t.like(db.lookup(at('2001:db8::1')), { geo: undefined, prefix: 0 });
+    t.like(db.lookup(at('32.1.2.3')), { geo: 'EU', prefix: 8 });
+  },
+);
 
 test('files that are not usable databases are reported', (t) => {
   const { diagnostics } = loadGeoDatabase({
@@ -116,7 +120,8 @@ test('files that are not usable databases are reported', (t) => {
 
 test('networks.yaml problems are reported with their positions', (t) => {
   const text =
-    '- {cidr: 10.0.0.1/8, geo: EU}\n- {cidr: 10.1.0.0/16, geo: Europe}\n- {cidr: 10.2.0.0/16, asn: -1}\n- {cidr: 10.3.0.0/16, region: x}\n- {geo: EU}\n- {cidr: 10.4.0.0/16}\n- {cidr: 10.4.0.0/16}\n';
+    '- {cidr: 10.0.0.1/8, geo: EU}\n- {cidr: 10.1.0.0/16, geo: Europe}\n- {cidr: 10.2.0.0/16, asn: -1}\n' +
+    '- {cidr: 10.3.0.0/16, region: x}\n- {geo: EU}\n- {cidr: 10.4.0.0/16}\n- {cidr: 10.4.0.0/16}\n';
   t.deepEqual(parseNetworks(text, 'networks.yaml').diagnostics.map(formatDiagnostic), [
     'networks.yaml:1:10: BAD_VALUE: "10.0.0.1/8" has host bits set (did you mean 10.0.0.0/8?)',
     'networks.yaml:2:28: BAD_VALUE: "Europe" is not a geo code like EU, NA-US or NA-US-CA',

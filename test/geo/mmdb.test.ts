@@ -74,7 +74,8 @@ test('every record size (24, 28, 32 bits) and IPv4-only trees read back the same
     { cidr: cidr('10.1.2.128/25'), data: { n: 3 } },
     { cidr: cidr('2001:db8::/32'), data: { n: 4 } },
   ];
-  // Prefixes are the uniform blocks: 10.9.9.9 leaves 10.1.0.0/16's branch at bit 12, 10.1.9.9 leaves 10.1.2.128/25's at bit 20.
+  // Prefixes are the uniform blocks: 10.9.9.9 leaves 10.1.0.0/16's branch at bit 12, 10.1.9.9 leaves
+  // 10.1.2.128/25's at bit 20.
   const probes: [string, number | null, number][] = [
     ['10.9.9.9', 1, 13],
     ['10.1.9.9', 2, 21],

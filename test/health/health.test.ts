@@ -61,7 +61,8 @@ async function withBackends(
 }
 
 test.serial(
-  'a stopped backend leaves within fall × interval + timeout and returns after rise × interval; the journal shows both',
+  'a stopped backend leaves within fall × interval + timeout and returns after rise × interval; the ' +
+    'journal shows both',
   (t) =>
     withBackends(t, 2, 2, async (server, backends) => {
       await waitFor(() => backends.every((b) => b.requests >= 1), 5000);

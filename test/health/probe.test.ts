@@ -102,8 +102,11 @@ test('HTTP: status range and path; TCP: connect or refuse', async (t) => {
   t.like(await probe(spec({ protocol: 'TCP', address: '127.0.0.6', port })), { ok: false });
 });
 
-test('one target per distinct (protocol, address, port, host, path), whatever the number of records using it', (t) => {
-  const record = (name: string, path: string) => `${name}:
+test(
+  'one target per distinct (protocol, address, port, host, path), whatever the number of records ' +
+    'using it',
+  (t) => {
+    const record = (name: string, path: string) => `${name}:
   type: A
   values: [192.0.2.1]
   dynamic:
@@ -111,15 +114,19 @@ test('one target per distinct (protocol, address, port, host, path), whatever th
     rules: [{pool: p}]
   healthcheck: {protocol: HTTP, port: 80, host: svc.example.test, path: ${path}, interval: 5s, timeout: 1s}
 `;
-  const zone = `'':\n  - {type: SOA, value: {mname: ns1.t.test., rname: h.t.test., refresh: 1, retry: 1, expire: 1, minimum: 1}}\n  - {type: NS, values: [ns1.t.test.]}\nns1: {type: A, value: 192.0.2.53}\n${record('a', '/healthz')}${record('b', '/healthz')}${record('c', '/other')}`;
-  const targets = healthTargets(
-    snapshotOf({ 't.test.yaml': zone }).zones.zones.values(),
-    () => undefined,
-  );
-  t.deepEqual(targets.map((x) => [x.key, x.subscribers.map((s) => s.name)]).sort(), [
-    ['HTTP|192.0.2.1|80|svc.example.test|/healthz', ['a.t.test.', 'b.t.test.']],
-    ['HTTP|192.0.2.1|80|svc.example.test|/other', ['c.t.test.']],
-    ['HTTP|192.0.2.2|80|svc.example.test|/healthz', ['a.t.test.', 'b.t.test.']],
-    ['HTTP|192.0.2.2|80|svc.example.test|/other', ['c.t.test.']],
-  ]);
-});
+    const zone =
+      `'':\n  - {type: SOA, value: {mname: ns1.t.test., rname: h.t.test., refresh: 1, retry: 1, ` +
+      `expire: 1, minimum: 1}}\n  - {type: NS, values: [ns1.t.test.]}\nns1: {type: A, value: 192.0.2.53}\n` +
+      `${record('a', '/healthz')}${record('b', '/healthz')}${record('c', '/other')}`;
+    const targets = healthTargets(
+      snapshotOf({ 't.test.yaml': zone }).zones.zones.values(),
+      () => undefined,
+    );
+    t.deepEqual(targets.map((x) => [x.key, x.subscribers.map((s) => s.name)]).sort(), [
+      ['HTTP|192.0.2.1|80|svc.example.test|/healthz', ['a.t.test.', 'b.t.test.']],
+      ['HTTP|192.0.2.1|80|svc.example.test|/other', ['c.t.test.']],
+      ['HTTP|192.0.2.2|80|svc.example.test|/healthz', ['a.t.test.', 'b.t.test.']],
+      ['HTTP|192.0.2.2|80|svc.example.test|/other', ['c.t.test.']],
+    ]);
+  },
+);

@@ -6,7 +6,10 @@ export const SAMPLE_ZONE = readFileSync(
   'utf8',
 );
 
-/** A static zone with every case a lookup has to get right; test/fixtures/static/ holds the same data as an RFC 1035 file. */
+/**
+ * A static zone with every case a lookup has to get right; test/fixtures/static/ holds the same data as an
+ * RFC 1035 file.
+ */
 export const STATIC_ZONE = readFileSync(
   new URL('../fixtures/static/example.test.yaml', import.meta.url),
   'utf8',

@@ -1,4 +1,5 @@
-// The dynamic decision as tables: client → rule, pool, fallback path, picks, TTL and ECS scope, with injected randomness.
+// The dynamic decision as tables: client → rule, pool, fallback path, picks, TTL and ECS scope, with
+// injected randomness.
 import test from 'ava';
 import { addressBytes, formatRR, typeCode } from '../../src/core/index.ts';
 import { loadGeoDatabase } from '../../src/geo/index.ts';
@@ -334,7 +335,9 @@ test('hash: the same client subnet always gets the same member; the scope is the
 });
 
 test('a record with a health check and no pools answers its healthy values', (t) => {
-  const zone = `www:\n  type: A\n  ttl: 60\n  values: [192.0.2.1, 192.0.2.2]\n  method: all\n  healthcheck: {protocol: TCP, port: 80}\n`;
+  const zone =
+    `www:\n  type: A\n  ttl: 60\n  values: [192.0.2.1, 192.0.2.2]\n  method: all\n  ` +
+    `healthcheck: {protocol: TCP, port: 80}\n`;
   t.deepEqual(summary(ask(zone, '192.0.2.55', { health: down('192.0.2.1') })), {
     outcome: 'default values',
     answer: ['60 IN A 192.0.2.2'],

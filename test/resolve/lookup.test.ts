@@ -34,7 +34,9 @@ for (const c of LOOKUP_CASES) {
 
 test('a DS query at a child apex is answered by the parent zone when both are served', (t) => {
   const child =
-    "'':\n  - {type: SOA, value: {mname: ns1.sub.example.test., rname: h.example.test., refresh: 1, retry: 1, expire: 1, minimum: 1}}\n  - {type: NS, values: [ns1.sub.example.test.]}\nns1: {type: A, value: 192.0.2.153}\n";
+    "'':\n  - {type: SOA, value: {mname: ns1.sub.example.test., rname: h.example.test., refresh: 1, " +
+    'retry: 1, expire: 1, minimum: 1}}\n  - {type: NS, values: [ns1.sub.example.test.]}\nns1: {type: ' +
+    'A, value: 192.0.2.153}\n';
   const both = loadZones(
     [
       { path: 'example.test.yaml', text: STATIC_ZONE },

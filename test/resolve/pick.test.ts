@@ -58,36 +58,40 @@ function subnet(i: number): Uint8Array {
   return Uint8Array.from([10, (i >> 8) & 0xff, i & 0xff, 0]);
 }
 
-test('consistent hash: 1,000 subnets over 5 members; removing one moves only its own subnets; shares follow weights ±5 points', (t) => {
-  const five: Candidate[] = [1, 2, 3, 4, 5].map((w) => ({ address: `192.0.2.${w}`, weight: w }));
-  const before = Array.from(
-    { length: 1000 },
-    (_, i) => pickRendezvous(five, 1, subnet(i))[0]!.address,
-  );
-  for (const c of five) {
-    const share = (100 * before.filter((a) => a === c.address).length) / 1000;
-    t.true(
-      Math.abs(share - (100 * c.weight) / 15) <= 5,
-      `${c.address}: ${share}% for weight ${c.weight}/15`,
+test(
+  'consistent hash: 1,000 subnets over 5 members; removing one moves only its own subnets; shares ' +
+    'follow weights ±5 points',
+  (t) => {
+    const five: Candidate[] = [1, 2, 3, 4, 5].map((w) => ({ address: `192.0.2.${w}`, weight: w }));
+    const before = Array.from(
+      { length: 1000 },
+      (_, i) => pickRendezvous(five, 1, subnet(i))[0]!.address,
     );
-  }
-  const removed = '192.0.2.3';
-  const after = Array.from(
-    { length: 1000 },
-    (_, i) =>
-      pickRendezvous(
-        five.filter((c) => c.address !== removed),
-        1,
-        subnet(i),
-      )[0]!.address,
-  );
-  const moved = before
-    .map((a, i) => (a !== after[i] ? a : undefined))
-    .filter((a) => a !== undefined);
-  t.true(moved.length > 0);
-  t.deepEqual(new Set(moved), new Set([removed]), 'only subnets of the removed member moved');
-  t.is(moved.length, before.filter((a) => a === removed).length, 'and all of them did');
-});
+    for (const c of five) {
+      const share = (100 * before.filter((a) => a === c.address).length) / 1000;
+      t.true(
+        Math.abs(share - (100 * c.weight) / 15) <= 5,
+        `${c.address}: ${share}% for weight ${c.weight}/15`,
+      );
+    }
+    const removed = '192.0.2.3';
+    const after = Array.from(
+      { length: 1000 },
+      (_, i) =>
+        pickRendezvous(
+          five.filter((c) => c.address !== removed),
+          1,
+          subnet(i),
+        )[0]!.address,
+    );
+    const moved = before
+      .map((a, i) => (a !== after[i] ? a : undefined))
+      .filter((a) => a !== undefined);
+    t.true(moved.length > 0);
+    t.deepEqual(new Set(moved), new Set([removed]), 'only subnets of the removed member moved');
+    t.is(moved.length, before.filter((a) => a === removed).length, 'and all of them did');
+  },
+);
 
 test('consistent hash with two answers: the pair is stable and distinct', (t) => {
   const pair = pickRendezvous(four, 2, subnet(7)).map((c) => c.address);

@@ -40,7 +40,8 @@ test('a source gets the rate per second and class; the rest alternate slip and d
 
 test('a limited source stays limited while it sends over the rate, and its debt lasts at most the window', (t) => {
   const rrl = new RateLimiter(options({ slip: 0 }));
-  for (let s = 0; s < 20; s++) for (let i = 0; i < 40; i++) rrl.check('192.0.2.1', A, 2000 + s); // 4× the rate for 20 s
+  // 4× the rate for 20 s
+  for (let s = 0; s < 20; s++) for (let i = 0; i < 40; i++) rrl.check('192.0.2.1', A, 2000 + s);
   t.is(rrl.check('192.0.2.1', A, 2020), 'drop');
   // Silent for 4 s: a debt of up to 5 s × 10 is not repaid yet; after 6 s it is.
   t.is(rrl.check('192.0.2.1', A, 2024), 'drop');

@@ -140,47 +140,51 @@ test('TCP: idle and half-open connections are closed after the idle timeout', as
   }
 });
 
-test('TCP: a full table closes its idlest connection for a newcomer; a source at its own cap gives up its idlest', async (t) => {
-  const s = await startTestServer(
-    { 'example.test.yaml': STATIC_ZONE },
-    { tcpMaxConnections: 3, tcpIdleTimeoutMs: 10_000 },
-  );
-  try {
-    const held = [];
-    for (let i = 0; i < 3; i++) held.push(await tcpConnect(s.port));
-    const active = held[1]!;
-    active.socket.write(frame(buildQuery('www.example.test.', 'A')));
-    t.true(await waitFor(() => active.replies.length === 1, 3000));
-    const extra = await tcpConnect(s.port);
-    extra.socket.write(frame(buildQuery('www.example.test.', 'A')));
-    t.true(await waitFor(() => extra.replies.length === 1, 3000), 'the newcomer is answered');
-    await held[0]!.closed; // the oldest idle one made room
-    t.false(active.socket.destroyed, 'the one that asked something recently stays');
-    active.socket.write(frame(buildQuery('www.example.test.', 'A', { id: 2 })));
-    t.true(await waitFor(() => active.replies.length === 2, 3000));
-    [...held, extra].forEach((h) => h.socket.destroy());
-  } finally {
-    await s.close();
-  }
-  const perClient = await startTestServer(
-    { 'example.test.yaml': STATIC_ZONE },
-    { tcpMaxConnections: 100, tcpMaxPerClient: 2, tcpIdleTimeoutMs: 10_000 },
-  );
-  try {
-    const first = await tcpConnect(perClient.port);
-    const second = await tcpConnect(perClient.port);
-    const fromElsewhere = await tcpConnect(perClient.port, '127.0.0.1', '127.0.0.9');
-    const third = await tcpConnect(perClient.port);
-    third.socket.write(frame(buildQuery('www.example.test.', 'A')));
-    t.true(await waitFor(() => third.replies.length === 1, 3000));
-    await first.closed;
-    t.false(second.socket.destroyed);
-    t.false(fromElsewhere.socket.destroyed, 'another source keeps its connection');
-    [second, third, fromElsewhere].forEach((h) => h.socket.destroy());
-  } finally {
-    await perClient.close();
-  }
-});
+test(
+  'TCP: a full table closes its idlest connection for a newcomer; a source at its own cap gives up ' +
+    'its idlest',
+  async (t) => {
+    const s = await startTestServer(
+      { 'example.test.yaml': STATIC_ZONE },
+      { tcpMaxConnections: 3, tcpIdleTimeoutMs: 10_000 },
+    );
+    try {
+      const held = [];
+      for (let i = 0; i < 3; i++) held.push(await tcpConnect(s.port));
+      const active = held[1]!;
+      active.socket.write(frame(buildQuery('www.example.test.', 'A')));
+      t.true(await waitFor(() => active.replies.length === 1, 3000));
+      const extra = await tcpConnect(s.port);
+      extra.socket.write(frame(buildQuery('www.example.test.', 'A')));
+      t.true(await waitFor(() => extra.replies.length === 1, 3000), 'the newcomer is answered');
+      await held[0]!.closed; // the oldest idle one made room
+      t.false(active.socket.destroyed, 'the one that asked something recently stays');
+      active.socket.write(frame(buildQuery('www.example.test.', 'A', { id: 2 })));
+      t.true(await waitFor(() => active.replies.length === 2, 3000));
+      [...held, extra].forEach((h) => h.socket.destroy());
+    } finally {
+      await s.close();
+    }
+    const perClient = await startTestServer(
+      { 'example.test.yaml': STATIC_ZONE },
+      { tcpMaxConnections: 100, tcpMaxPerClient: 2, tcpIdleTimeoutMs: 10_000 },
+    );
+    try {
+      const first = await tcpConnect(perClient.port);
+      const second = await tcpConnect(perClient.port);
+      const fromElsewhere = await tcpConnect(perClient.port, '127.0.0.1', '127.0.0.9');
+      const third = await tcpConnect(perClient.port);
+      third.socket.write(frame(buildQuery('www.example.test.', 'A')));
+      t.true(await waitFor(() => third.replies.length === 1, 3000));
+      await first.closed;
+      t.false(second.socket.destroyed);
+      t.false(fromElsewhere.socket.destroyed, 'another source keeps its connection');
+      [second, third, fromElsewhere].forEach((h) => h.socket.destroy());
+    } finally {
+      await perClient.close();
+    }
+  },
+);
 
 test('every --dns-listen address serves UDP and TCP, IPv4 and IPv6 side by side', async (t) => {
   const s = await startTestServer(

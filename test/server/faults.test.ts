@@ -66,7 +66,8 @@ const health = async (
   };
 
 test.serial(
-  'a full disk: reloads and updates fail and say so, DNS answers throughout, and the next update after space is freed works',
+  'a full disk: reloads and updates fail and say so, DNS answers throughout, and the next update after ' +
+    'space is freed works',
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'gslb-faults-'));
     const disk = join(dir, 'disk');
@@ -197,7 +198,8 @@ test.serial('100 SIGHUPs in a second cost two reloads, not a hundred', async (t)
 });
 
 test.serial(
-  'a vanished GeoIP directory is a reload error (geo answers unchanged); a zones directory made again is watched again',
+  'a vanished GeoIP directory is a reload error (geo answers unchanged); a zones directory made again is ' +
+    'watched again',
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'gslb-faults-'));
     await mkdir(join(dir, 'zones'));

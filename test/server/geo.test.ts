@@ -20,7 +20,8 @@ const WEIGHTS = `w:
   values: [192.0.2.1]
   dynamic:
     pools:
-      all: {values: [{value: 192.0.2.1, weight: 1}, {value: 192.0.2.2, weight: 2}, {value: 192.0.2.3, weight: 3}, {value: 192.0.2.4, weight: 4}]}
+      all: {values: [{value: 192.0.2.1, weight: 1}, {value: 192.0.2.2, weight: 2}, \
+{value: 192.0.2.3, weight: 3}, {value: 192.0.2.4, weight: 4}]}
     rules: [{pool: all}]
 `;
 

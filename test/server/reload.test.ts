@@ -20,37 +20,41 @@ async function www(port: number): Promise<string[]> {
   return (await dig(port, ['www.reload.test.', 'A'])).answer;
 }
 
-test('SIGHUP reloads a server process; a broken file is rejected with file:line:col and the old zones keep serving', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'gslb-reload-'));
-  const file = join(dir, 'reload.test.yaml');
-  await writeFile(file, zone('192.0.2.1'));
-  const proc = await spawnServer(['--zones', dir]);
-  try {
-    t.deepEqual(await www(proc.port), ['www.reload.test. 5 IN A 192.0.2.1']);
+test(
+  'SIGHUP reloads a server process; a broken file is rejected with file:line:col and the old zones ' +
+    'keep serving',
+  async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'gslb-reload-'));
+    const file = join(dir, 'reload.test.yaml');
+    await writeFile(file, zone('192.0.2.1'));
+    const proc = await spawnServer(['--zones', dir]);
+    try {
+      t.deepEqual(await www(proc.port), ['www.reload.test. 5 IN A 192.0.2.1']);
 
-    await writeFile(file, zone('192.0.2.2'));
-    process.kill(proc.child.pid!, 'SIGHUP');
-    await proc.waitForLog(/reloaded 1 zone/);
-    t.deepEqual(await www(proc.port), ['www.reload.test. 5 IN A 192.0.2.2']);
+      await writeFile(file, zone('192.0.2.2'));
+      process.kill(proc.child.pid!, 'SIGHUP');
+      await proc.waitForLog(/reloaded 1 zone/);
+      t.deepEqual(await www(proc.port), ['www.reload.test. 5 IN A 192.0.2.2']);
 
-    await writeFile(file, zone('192.0.2.999'));
-    process.kill(proc.child.pid!, 'SIGHUP');
-    await proc.waitForLog(/reload rejected/);
-    t.truthy(
-      proc.stderr.find((l) => l.includes(`${file}:6:31: BAD_ADDRESS`)),
-      proc.stderr.join('\n'),
-    );
-    t.deepEqual(
-      await www(proc.port),
-      ['www.reload.test. 5 IN A 192.0.2.2'],
-      'the zones in service are untouched',
-    );
-    t.is(proc.child.exitCode, null);
-  } finally {
-    await proc.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+      await writeFile(file, zone('192.0.2.999'));
+      process.kill(proc.child.pid!, 'SIGHUP');
+      await proc.waitForLog(/reload rejected/);
+      t.truthy(
+        proc.stderr.find((l) => l.includes(`${file}:6:31: BAD_ADDRESS`)),
+        proc.stderr.join('\n'),
+      );
+      t.deepEqual(
+        await www(proc.port),
+        ['www.reload.test. 5 IN A 192.0.2.2'],
+        'the zones in service are untouched',
+      );
+      t.is(proc.child.exitCode, null);
+    } finally {
+      await proc.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('a change in the zones directory is picked up without a signal (debounced)', async (t) => {
   const server = await startTestServer(

@@ -15,7 +15,8 @@ import { spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { buildQuery, udpExchange } from '../helpers/wire.ts';
 import { STATIC_ZONE } from '../helpers/zones.ts';
 
-const BIG_TXT = `amplify: {type: TXT, values: [${Array.from({ length: 4 }, (_, i) => `"${String(i).repeat(240)}"`).join(', ')}]}\n`;
+const TXT_VALUES = Array.from({ length: 4 }, (_, i) => `"${String(i).repeat(240)}"`);
+const BIG_TXT = `amplify: {type: TXT, values: [${TXT_VALUES.join(', ')}]}\n`;
 const CONFIG = `rate_limit: {responses_per_second: 20, slip: 2, window: 5, exempt: []}
 identity: {nsid: ns1-test, version: gslb-test}
 cookies: {secret: 00112233445566778899aabbccddeeff}
@@ -95,7 +96,10 @@ function flood(
   });
 }
 
-/** A client cookie, then the server cookie the server gives back (asked until a reply comes: the flood may slip it). */
+/**
+ * A client cookie, then the server cookie the server gives back (asked until a reply comes: the flood may
+ * slip it).
+ */
 async function serverCookie(source: string): Promise<Buffer> {
   const client = Buffer.from('0102030405060708', 'hex');
   for (let i = 0; i < 50; i++) {
@@ -113,7 +117,8 @@ async function serverCookie(source: string): Promise<Buffer> {
 }
 
 test.serial(
-  '20,000 spoofed-source queries: at most 5 % full answers and 3× the bytes; a client with a cookie and one elsewhere are answered',
+  '20,000 spoofed-source queries: at most 5 % full answers and 3× the bytes; a client with a cookie and ' +
+    'one elsewhere are answered',
   async (t) => {
     const attack = flood('127.0.0.1', 20_000, 5_000);
     await new Promise((r) => setTimeout(r, 500)); // the flood is limited by now
@@ -135,7 +140,8 @@ test.serial(
     }
     const got = await attack;
     t.log(
-      `flood: ${got.full} full answers, ${got.truncated} truncated, ${got.other} other; ${got.gotBytes} bytes back for ${got.sentBytes} sent`,
+      `flood: ${got.full} full answers, ${got.truncated} truncated, ${got.other} other; ${got.gotBytes} ` +
+        `bytes back for ${got.sentBytes} sent`,
     );
     t.true(got.full <= 1000, `${got.full} full answers of 20,000`);
     t.true(

@@ -1,4 +1,5 @@
-// `npm start` from the repository serves the sample zones (here on a free port instead of 5353); the UDP socket's buffer.
+// `npm start` from the repository serves the sample zones (here on a free port instead of 5353); the UDP
+// socket's buffer.
 import test from 'ava';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';

@@ -12,7 +12,8 @@ import { buildQuery, frame, tcpConnect, waitFor } from '../helpers/wire.ts';
 import { STATIC_ZONE } from '../helpers/zones.ts';
 
 const IDLE_MS = 1500;
-const BIG_TXT = `amplify: {type: TXT, values: [${Array.from({ length: 8 }, (_, i) => `"${String(i).repeat(200)}"`).join(', ')}]}\n`;
+const TXT_VALUES = Array.from({ length: 8 }, (_, i) => `"${String(i).repeat(200)}"`);
+const BIG_TXT = `amplify: {type: TXT, values: [${TXT_VALUES.join(', ')}]}\n`;
 
 async function start(): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'gslb-tcp-abuse-'));
@@ -51,38 +52,46 @@ async function rssKb(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 
-test('slowloris: 300 connections trickling into 64 KB frames are closed on time, and new clients are answered throughout', async (t) => {
-  const server = await start();
-  const sockets: net.Socket[] = [];
-  try {
-    for (let i = 0; i < 300; i++) {
-      const c = await tcpConnect(server.port, '127.0.0.1', attacker(i));
-      c.socket.write(Buffer.from([0xff, 0xff]));
-      sockets.push(c.socket);
+test(
+  'slowloris: 300 connections trickling into 64 KB frames are closed on time, and new clients are ' +
+    'answered throughout',
+  async (t) => {
+    const server = await start();
+    const sockets: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 300; i++) {
+        const c = await tcpConnect(server.port, '127.0.0.1', attacker(i));
+        c.socket.write(Buffer.from([0xff, 0xff]));
+        sockets.push(c.socket);
+      }
+      const opened = Date.now();
+      const trickle = setInterval(
+        () => sockets.forEach((s) => !s.destroyed && s.write(Buffer.from([0x41]))),
+        300,
+      );
+      let answered = 0;
+      let asked = 0;
+      while (Date.now() - opened < 3 * IDLE_MS) {
+        asked++;
+        if (await newClientAnswered(server.port, `127.1.0.${asked}`)) answered++;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      clearInterval(trickle);
+      t.is(
+        answered,
+        asked,
+        `${answered} of ${asked} new TCP clients answered during the slowloris`,
+      );
+      t.true(
+        await waitFor(() => sockets.every((s) => s.destroyed), IDLE_MS + 2000),
+        'every trickling connection was closed, bytes or not',
+      );
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await server.stop();
     }
-    const opened = Date.now();
-    const trickle = setInterval(
-      () => sockets.forEach((s) => !s.destroyed && s.write(Buffer.from([0x41]))),
-      300,
-    );
-    let answered = 0;
-    let asked = 0;
-    while (Date.now() - opened < 3 * IDLE_MS) {
-      asked++;
-      if (await newClientAnswered(server.port, `127.1.0.${asked}`)) answered++;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    clearInterval(trickle);
-    t.is(answered, asked, `${answered} of ${asked} new TCP clients answered during the slowloris`);
-    t.true(
-      await waitFor(() => sockets.every((s) => s.destroyed), IDLE_MS + 2000),
-      'every trickling connection was closed, bytes or not',
-    );
-  } finally {
-    sockets.forEach((s) => s.destroy());
-    await server.stop();
-  }
-});
+  },
+);
 
 test('a table full of idle connections (1,200 opened) still admits and answers new clients', async (t) => {
   const server = await start();
@@ -91,7 +100,7 @@ test('a table full of idle connections (1,200 opened) still admits and answers n
     for (let i = 0; i < 1200; i++) {
       const c = await tcpConnect(server.port, '127.0.0.1', attacker(i)).catch(() => undefined);
       if (c) sockets.push(c.socket);
-      c?.closed.then(() => c.socket.destroy());
+      void c?.closed.then(() => c.socket.destroy());
     }
     let answered = 0;
     for (let i = 0; i < 12; i++)
@@ -103,46 +112,51 @@ test('a table full of idle connections (1,200 opened) still admits and answers n
   }
 });
 
-test('250 connections pipelining queries and never reading cost kilobytes each, and the memory comes back', async (t) => {
-  const server = await start();
-  const pid = server.child.pid!;
-  const sockets: net.Socket[] = [];
-  try {
-    const burst = Buffer.concat(
-      Array.from({ length: 300 }, (_, i) =>
-        frame(buildQuery('amplify.example.test.', 'TXT', { id: i })),
-      ),
-    );
-    const warm = await tcpConnect(server.port, '127.0.0.1', '127.3.0.1'); // the code paths run once before measuring
-    warm.socket.write(burst);
-    t.true(await waitFor(() => warm.replies.length === 300, 5000));
-    warm.socket.destroy();
-    const before = await rssKb(pid);
-    for (let i = 0; i < 250; i++) {
-      const c = await tcpConnect(server.port, '127.0.0.1', attacker(i));
-      c.socket.pause(); // never reads: replies back up in the server, then in the kernel
-      c.socket.write(burst);
-      sockets.push(c.socket);
+test(
+  '250 connections pipelining queries and never reading cost kilobytes each, and the memory comes ' +
+    'back',
+  async (t) => {
+    const server = await start();
+    const pid = server.child.pid!;
+    const sockets: net.Socket[] = [];
+    try {
+      const burst = Buffer.concat(
+        Array.from({ length: 300 }, (_, i) =>
+          frame(buildQuery('amplify.example.test.', 'TXT', { id: i })),
+        ),
+      );
+      const warm = await tcpConnect(server.port, '127.0.0.1', '127.3.0.1'); // the code paths run once before measuring
+      warm.socket.write(burst);
+      t.true(await waitFor(() => warm.replies.length === 300, 5000));
+      warm.socket.destroy();
+      const before = await rssKb(pid);
+      for (let i = 0; i < 250; i++) {
+        const c = await tcpConnect(server.port, '127.0.0.1', attacker(i));
+        c.socket.pause(); // never reads: replies back up in the server, then in the kernel
+        c.socket.write(burst);
+        sockets.push(c.socket);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      const during = await rssKb(pid);
+      t.true(
+        await newClientAnswered(server.port, '127.3.0.2'),
+        'others are answered while they do not read',
+      );
+      t.true(
+        during - before < 40 * 1024,
+        `RSS ${before} → ${during} KB with 250 non-reading connections`,
+      );
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = await rssKb(pid);
+      t.log(
+        `RSS before ${before} KB, during ${during} KB (${((during - before) / 250).toFixed(0)} KB per ` +
+          `connection), after ${after} KB`,
+      );
+      t.true(after - before < 20 * 1024, `RSS back to ${after} KB (from ${before} KB)`);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await server.stop();
     }
-    await new Promise((r) => setTimeout(r, 1000));
-    const during = await rssKb(pid);
-    t.true(
-      await newClientAnswered(server.port, '127.3.0.2'),
-      'others are answered while they do not read',
-    );
-    t.true(
-      during - before < 40 * 1024,
-      `RSS ${before} → ${during} KB with 250 non-reading connections`,
-    );
-    sockets.forEach((s) => s.destroy());
-    await new Promise((r) => setTimeout(r, 1500));
-    const after = await rssKb(pid);
-    t.log(
-      `RSS before ${before} KB, during ${during} KB (${((during - before) / 250).toFixed(0)} KB per connection), after ${after} KB`,
-    );
-    t.true(after - before < 20 * 1024, `RSS back to ${after} KB (from ${before} KB)`);
-  } finally {
-    sockets.forEach((s) => s.destroy());
-    await server.stop();
-  }
-});
+  },
+);

@@ -119,7 +119,7 @@ test.serial(
     const after = await Promise.all(pids.map(cpuTicks));
     t.true(
       after.every((ticks, i) => ticks > before[i]!),
-      `both workers used CPU: ${before} → ${after}`,
+      `both workers used CPU: ${before.join(',')} → ${after.join(',')}`,
     );
   },
 );
@@ -133,7 +133,7 @@ test.serial(
     // Four seconds at a 1 s interval (with jitter): about four probes per member; with two workers probing, eight.
     t.true(
       probes.every((n) => n >= 2 && n <= 6),
-      `probes per member in 4 s: ${probes}`,
+      `probes per member in 4 s: ${probes.join(', ')}`,
     );
   },
 );
@@ -208,7 +208,8 @@ test.serial('/metrics on the primary adds up the queries every worker answered',
 
 test.serial('a reload of the zone files reaches every worker', async (t) => {
   const file = join(dir, 'zones', 'workers.test.yaml');
-  await writeFile(file, `${await readFile(file, 'utf8')}added: {type: A, value: 192.0.2.88}\n`); // the directory watch reloads
+  // the directory watch reloads
+  await writeFile(file, `${await readFile(file, 'utf8')}added: {type: A, value: 192.0.2.88}\n`);
   await server.waitForLog(/info: reloaded 1 zone\(s\)/);
   let answers: string[] = [];
   for (

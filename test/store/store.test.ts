@@ -93,7 +93,10 @@ test('a schema 1 database is migrated: each overlay RRset becomes a row and its 
     const raw = new Database(path);
     // Back to schema 1 as gslb 0.1 left it: the whole RRset as JSON in one row.
     raw.exec(`DROP TABLE overlays; DROP TABLE overlay_records;
-      CREATE TABLE rrsets (zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL, records TEXT NOT NULL, base TEXT, updated_at INTEGER NOT NULL, PRIMARY KEY (zone, name, type));
+      CREATE TABLE rrsets (
+        zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,
+        records TEXT NOT NULL, base TEXT, updated_at INTEGER NOT NULL,
+        PRIMARY KEY (zone, name, type));
       UPDATE schema_version SET version = 1;`);
     raw.prepare('INSERT INTO rrsets VALUES (?, ?, ?, ?, ?, ?)').run(
       'z.',
@@ -116,7 +119,9 @@ test('a schema 1 database is migrated: each overlay RRset becomes a row and its 
     const a = overlays.find((o) => o.name === 'a.z.')!;
     t.like(a, { zone: 'z.', type: 1, ttl: 60, base: null });
     t.deepEqual(
-      a.records.map((r) => JSON.parse(r.data)).sort((x, y) => x.address.localeCompare(y.address)),
+      a.records
+        .map((r) => JSON.parse(r.data) as { address: string })
+        .sort((x, y) => x.address.localeCompare(y.address)),
       [
         { type: 'A', address: '192.0.2.1' },
         { type: 'A', address: '192.0.2.2' },

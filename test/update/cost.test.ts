@@ -104,7 +104,8 @@ test.serial(
     t.true(ms < 3000, `answered after ${ms.toFixed(0)} ms`);
     t.true(probe.longest < 500, `a DNS probe waited ${probe.longest.toFixed(0)} ms`);
     t.log(
-      `4,000-record update: ${ms.toFixed(0)} ms; ${probe.probes} probes meanwhile, the slowest ${probe.longest.toFixed(0)} ms`,
+      `4,000-record update: ${ms.toFixed(0)} ms; ${probe.probes} probes meanwhile, the slowest ` +
+        `${probe.longest.toFixed(0)} ms`,
     );
     const answer = await dig(server.port, ['bulk.example.com.', 'A', '+tcp']);
     t.is(answer.answer.length, 4000);
@@ -160,7 +161,7 @@ test.serial(
       const rcodes = await pipeline(batch);
       t.true(
         rcodes.every((r) => r === Rcode.NOERROR),
-        `rcodes ${[...new Set(rcodes)]}`,
+        `rcodes ${[...new Set(rcodes)].join(', ')}`,
       );
       return performance.now() - started;
     };
@@ -169,7 +170,8 @@ test.serial(
     const last = await timeOf(messages.slice(9000));
     const total = first + middle + last;
     t.log(
-      `10,000 updates in ${(total / 1000).toFixed(1)} s: first 1,000 ${first.toFixed(0)} ms, last 1,000 ${last.toFixed(0)} ms`,
+      `10,000 updates in ${(total / 1000).toFixed(1)} s: first 1,000 ${first.toFixed(0)} ms, last 1,000 ` +
+        `${last.toFixed(0)} ms`,
     );
     t.true(total < 60_000, `${(total / 1000).toFixed(1)} s`);
     t.true(

@@ -25,7 +25,8 @@ async function setup(extraZone = ''): Promise<{ dir: string; args: string[] }> {
   await writeFile(join(dir, 'zones', 'example.com.yaml'), SAMPLE_ZONE + extraZone);
   await writeFile(
     join(dir, 'gslb.yaml'),
-    `db: ${join(dir, 'state.sqlite')}\ntsig_keys:\n  - {name: ops-key, algorithm: hmac-sha256, secret: "${SECRET}"}\n`,
+    `db: ${join(dir, 'state.sqlite')}\ntsig_keys:\n  - {name: ops-key, algorithm: hmac-sha256, secret: ` +
+      `"${SECRET}"}\n`,
   );
   return {
     dir,
@@ -94,60 +95,64 @@ test('restart with the same database: updates, deleted members, health state and
   }
 });
 
-test('SIGKILL at random moments: every acknowledged update is there after the restart, and the serial never goes back', async (t) => {
-  const { dir, args } = await setup();
-  const rand = mulberry32(8945);
-  const acked: string[] = [];
-  let highestSerial = 0;
-  let next = 0;
-  try {
-    for (let kill = 0; kill < 20; kill++) {
-      const proc = await spawnServer(args);
-      // After the restart: everything acknowledged before is served, and the serial is at least what was seen.
-      const serial = await soaSerial(proc.port);
-      t.true(
-        serial >= highestSerial,
-        `restart ${kill}: serial ${serial} went back from ${highestSerial}`,
-      );
-      for (const name of acked) {
-        const reply = await udpExchange(proc.port, buildQuery(name, 'A'), 1000);
-        if (!reply || decodeMessage(reply).answer.length !== 1)
-          t.fail(`restart ${kill}: acknowledged ${name} is missing`);
-      }
-      // Updates in a loop until a SIGKILL lands at a random moment (bounded by count and time).
-      const deadline = Date.now() + 100 + Math.floor(rand() * 400);
-      const killer = setTimeout(
-        () => process.kill(proc.child.pid!, 'SIGKILL'),
-        deadline - Date.now(),
-      );
-      for (
-        let i = 0;
-        i < 200 &&
-        Date.now() < deadline + 200 &&
-        proc.child.exitCode === null &&
-        proc.child.signalCode === null;
-        i++
-      ) {
-        const name = `k${next++}.example.com.`;
-        const message = buildAddressUpdate(
-          'example.com.',
-          [{ name, type: 1, ttl: 60, address: `192.0.2.${next % 250}`, add: true }],
-          KEY,
-          Math.floor(Date.now() / 1000),
-          next & 0xffff,
+test(
+  'SIGKILL at random moments: every acknowledged update is there after the restart, and the serial ' +
+    'never goes back',
+  async (t) => {
+    const { dir, args } = await setup();
+    const rand = mulberry32(8945);
+    const acked: string[] = [];
+    let highestSerial = 0;
+    let next = 0;
+    try {
+      for (let kill = 0; kill < 20; kill++) {
+        const proc = await spawnServer(args);
+        // After the restart: everything acknowledged before is served, and the serial is at least what was seen.
+        const serial = await soaSerial(proc.port);
+        t.true(
+          serial >= highestSerial,
+          `restart ${kill}: serial ${serial} went back from ${highestSerial}`,
         );
-        const reply = await udpExchange(proc.port, message, 300);
-        if (reply && decodeMessage(reply).rcode === 0) acked.push(name);
-        if (i % 10 === 0) highestSerial = Math.max(highestSerial, await soaSerial(proc.port));
+        for (const name of acked) {
+          const reply = await udpExchange(proc.port, buildQuery(name, 'A'), 1000);
+          if (!reply || decodeMessage(reply).answer.length !== 1)
+            t.fail(`restart ${kill}: acknowledged ${name} is missing`);
+        }
+        // Updates in a loop until a SIGKILL lands at a random moment (bounded by count and time).
+        const deadline = Date.now() + 100 + Math.floor(rand() * 400);
+        const killer = setTimeout(
+          () => process.kill(proc.child.pid!, 'SIGKILL'),
+          deadline - Date.now(),
+        );
+        for (
+          let i = 0;
+          i < 200 &&
+          Date.now() < deadline + 200 &&
+          proc.child.exitCode === null &&
+          proc.child.signalCode === null;
+          i++
+        ) {
+          const name = `k${next++}.example.com.`;
+          const message = buildAddressUpdate(
+            'example.com.',
+            [{ name, type: 1, ttl: 60, address: `192.0.2.${next % 250}`, add: true }],
+            KEY,
+            Math.floor(Date.now() / 1000),
+            next & 0xffff,
+          );
+          const reply = await udpExchange(proc.port, message, 300);
+          if (reply && decodeMessage(reply).rcode === 0) acked.push(name);
+          if (i % 10 === 0) highestSerial = Math.max(highestSerial, await soaSerial(proc.port));
+        }
+        clearTimeout(killer);
+        if (proc.child.exitCode === null && proc.child.signalCode === null)
+          process.kill(proc.child.pid!, 'SIGKILL');
+        if (proc.child.exitCode === null && proc.child.signalCode === null)
+          await new Promise((r) => proc.child.once('exit', r));
       }
-      clearTimeout(killer);
-      if (proc.child.exitCode === null && proc.child.signalCode === null)
-        process.kill(proc.child.pid!, 'SIGKILL');
-      if (proc.child.exitCode === null && proc.child.signalCode === null)
-        await new Promise((r) => proc.child.once('exit', r));
+      t.true(acked.length > 100, `${acked.length} updates acknowledged across 20 kills`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    t.true(acked.length > 100, `${acked.length} updates acknowledged across 20 kills`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -226,7 +226,8 @@ const APPLY: [string, UpdateRR[], string[] | string, ('update' | 'health')?][] =
   [
     'dynamic: an unknown address is refused, with nothing else applied',
     [rr('www.', 'A', NONE, a('192.0.2.10')), rr('dyn.', 'A', IN, a('192.0.2.250'), 60)],
-    `${Rcode.REFUSED}: 192.0.2.250 is not a member of the dynamic record dyn.up.test. A; add it to a pool in the zone file`,
+    `${Rcode.REFUSED}: 192.0.2.250 is not a member of the dynamic record dyn.up.test. A; add it to a ` +
+      `pool in the zone file`,
   ],
   [
     'health: down and up',

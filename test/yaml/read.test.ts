@@ -113,54 +113,63 @@ function entriesOf(text: string): { lines: string[]; runs: number } {
   }
 }
 
-test('entry by entry: the same pairs and positions as the whole file; an entry that cannot stand alone starts over whole', (t) => {
-  for (const file of [
-    'zones/example.com.yaml',
-    'bench/zones/example.test.yaml',
-    'test/fixtures/static/example.test.yaml',
-  ]) {
-    const text = readFileSync(join(ROOT, file), 'utf8');
-    const whole = parseYaml(text, file, 'yaml');
-    const expected =
-      whole.root?.kind === 'map'
-        ? whole.root.items.flatMap((p) => [
-            ...flatten(p.key, whole.collector, 'k'),
-            ...flatten(p.value, whole.collector, 'v'),
-          ])
-        : [];
-    const chunked = entriesOf(text);
-    t.deepEqual(chunked.lines, expected, file);
-    t.is(chunked.runs, 1, `${file}: read entry by entry`);
-  }
-  // The alias refers to an earlier entry: entry by entry fails there, and the whole file is read instead.
-  const aliased = entriesOf('a: &x {b: 1}\nc: 2\nd: *x\n');
-  t.is(aliased.runs, 2);
-  t.true(aliased.lines.some((l) => l.startsWith('v map') || l.startsWith('v alias')));
-});
+test(
+  'entry by entry: the same pairs and positions as the whole file; an entry that cannot stand alone ' +
+    'starts over whole',
+  (t) => {
+    for (const file of [
+      'zones/example.com.yaml',
+      'bench/zones/example.test.yaml',
+      'test/fixtures/static/example.test.yaml',
+    ]) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const whole = parseYaml(text, file, 'yaml');
+      const expected =
+        whole.root?.kind === 'map'
+          ? whole.root.items.flatMap((p) => [
+              ...flatten(p.key, whole.collector, 'k'),
+              ...flatten(p.value, whole.collector, 'v'),
+            ])
+          : [];
+      const chunked = entriesOf(text);
+      t.deepEqual(chunked.lines, expected, file);
+      t.is(chunked.runs, 1, `${file}: read entry by entry`);
+    }
+    // The alias refers to an earlier entry: entry by entry fails there, and the whole file is read instead.
+    const aliased = entriesOf('a: &x {b: 1}\nc: 2\nd: *x\n');
+    t.is(aliased.runs, 2);
+    t.true(aliased.lines.some((l) => l.startsWith('v map') || l.startsWith('v alias')));
+  },
+);
 
-test('a generated zone of 3,000 records loads entry by entry; a broken record far down is reported at its own line', (t) => {
-  const lines = [
-    "'':",
-    '  - {type: SOA, value: {mname: ns1.gen.test., rname: h.gen.test., refresh: 1, retry: 1, expire: 1, minimum: 60}}',
-    '  - {type: NS, values: [ns1.gen.test.]}',
-    'ns1: {type: A, value: 192.0.2.53}',
-  ];
-  for (let i = 0; i < 3000; i++)
-    lines.push(`h${i}: {type: A, ttl: ${60 + (i % 7)}, value: 10.0.${i >> 8}.${i & 255}}`);
-  const text = `${lines.join('\n')}\n`;
-  const fast = loadZones([{ path: 'gen.test.yaml', text }], { defaultSerial: 1 });
-  t.deepEqual(fast.diagnostics, []);
-  const zone = fast.zoneSet!.zones.get('gen.test.')!;
-  t.is(zone.nodes.size, 3001 + 1);
-  t.is(zone.nodes.get('h2999.gen.test.')!.rrsets.get(1)!.records[0]!.ttl, 60 + (2999 % 7));
-  // A broken record far down the file is reported at its line, entry by entry as in the whole file.
-  const broken = text.replace(
-    'h2500: {type: A, ttl: 61, value: 10.0.9.196}',
-    'h2500: {type: A, ttl: 61, value: 10.0.9.300}',
-  );
-  t.not(broken, text);
-  const r = loadZones([{ path: 'gen.test.yaml', text: broken }], { defaultSerial: 1 });
-  t.is(r.zoneSet, undefined);
-  t.is(r.diagnostics.length, 1);
-  t.is(r.diagnostics[0]!.line, 2505);
-});
+test(
+  'a generated zone of 3,000 records loads entry by entry; a broken record far down is reported at ' +
+    'its own line',
+  (t) => {
+    const lines = [
+      "'':",
+      '  - {type: SOA, value: {mname: ns1.gen.test., rname: h.gen.test., refresh: 1, retry: 1, expire: 1, ' +
+        'minimum: 60}}',
+      '  - {type: NS, values: [ns1.gen.test.]}',
+      'ns1: {type: A, value: 192.0.2.53}',
+    ];
+    for (let i = 0; i < 3000; i++)
+      lines.push(`h${i}: {type: A, ttl: ${60 + (i % 7)}, value: 10.0.${i >> 8}.${i & 255}}`);
+    const text = `${lines.join('\n')}\n`;
+    const fast = loadZones([{ path: 'gen.test.yaml', text }], { defaultSerial: 1 });
+    t.deepEqual(fast.diagnostics, []);
+    const zone = fast.zoneSet!.zones.get('gen.test.')!;
+    t.is(zone.nodes.size, 3001 + 1);
+    t.is(zone.nodes.get('h2999.gen.test.')!.rrsets.get(1)!.records[0]!.ttl, 60 + (2999 % 7));
+    // A broken record far down the file is reported at its line, entry by entry as in the whole file.
+    const broken = text.replace(
+      'h2500: {type: A, ttl: 61, value: 10.0.9.196}',
+      'h2500: {type: A, ttl: 61, value: 10.0.9.300}',
+    );
+    t.not(broken, text);
+    const r = loadZones([{ path: 'gen.test.yaml', text: broken }], { defaultSerial: 1 });
+    t.is(r.zoneSet, undefined);
+    t.is(r.diagnostics.length, 1);
+    t.is(r.diagnostics[0]!.line, 2505);
+  },
+);

@@ -1,4 +1,5 @@
-// Every file in fixtures/bad-zones holds one mistake and declares, in its first line, the code and position it must produce.
+// Every file in fixtures/bad-zones holds one mistake and declares, in its first line, the code and position
+// it must produce.
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../../src/core/index.ts';

@@ -28,7 +28,8 @@ test('gslb check reports every problem of every file as file:line:col: CODE: mes
     await copyFile(join(zonesDir, 'example.com.yaml'), join(dir, 'example.com.yaml'));
     await writeFile(
       join(dir, 'bad.example.yaml'),
-      "'':\n  - {type: NS, values: [ns1.bad.example.]}\nns1: {type: A, value: 192.0.2.999}\nwww: {type: CNAME, value: x.example., ttl: -1}\n",
+      "'':\n  - {type: NS, values: [ns1.bad.example.]}\nns1: {type: A, value: 192.0.2.999}\nwww: {type: " +
+        'CNAME, value: x.example., ttl: -1}\n',
     );
     await writeFile(join(dir, 'not a zone.yaml'), "'': {type: A, value: 192.0.2.1}\n");
     const r = await run(process.execPath, [CLI, 'check', '--zones', dir]);

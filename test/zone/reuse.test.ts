@@ -5,7 +5,8 @@ import { formatDiagnostic } from '../../src/core/index.ts';
 import { loadZones, type ZoneSet } from '../../src/zone/index.ts';
 
 const HEAD = `'':
-  - {type: SOA, value: {mname: ns1.reuse.test., rname: h.reuse.test., serial: 7, refresh: 1, retry: 1, expire: 1, minimum: 60}}
+  - {type: SOA, value: {mname: ns1.reuse.test., rname: h.reuse.test., serial: 7, \
+refresh: 1, retry: 1, expire: 1, minimum: 60}}
   - {type: NS, values: [ns1.reuse.test.]}
 ns1: {type: A, value: 192.0.2.53}
 `;
@@ -63,7 +64,9 @@ test('entries that moved are still taken as they are; a new problem is reported 
   const first = load(HEAD + BODY).zones!;
   // Three lines inserted above everything else, and a record whose name clashes with a known one (names are
   // case-insensitive): the clash is reported at the entry that comes second, on the line it is on now.
-  const moved = `${HEAD}# a comment\n# and another\nnew: {type: A, value: 192.0.2.3}\n${BODY}WWW: {type: A, value: 192.0.2.4}\n`;
+  const moved =
+    `${HEAD}# a comment\n# and another\nnew: {type: A, value: 192.0.2.3}\n${BODY}WWW: {type: ` +
+    `A, value: 192.0.2.4}\n`;
   const r = load(moved, first);
   t.is(r.zones, undefined);
   const line = moved.split('\n').indexOf('WWW: {type: A, value: 192.0.2.4}') + 1;
@@ -83,10 +86,12 @@ test('a known entry that now takes part in a zone-level problem is reported at i
   // fresh load reports at the record's type.
   const text = `${HEAD}x.sub: {type: TXT, value: hello}\nsub: {type: NS, values: [ns.elsewhere.test.]}\n`;
   t.deepEqual(load(text, first.zones).problems, [
-    'reuse.test.yaml:5:1: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the delegation sub.reuse.test. and is never served',
+    'reuse.test.yaml:5:1: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the delegation ' +
+      'sub.reuse.test. and is never served',
   ]);
   t.deepEqual(load(text).problems, [
-    'reuse.test.yaml:5:15: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the delegation sub.reuse.test. and is never served',
+    'reuse.test.yaml:5:15: OCCLUDED_DATA: warning: TXT at x.sub.reuse.test. is at or below the ' +
+      'delegation sub.reuse.test. and is never served',
   ]);
 });
 

@@ -17,6 +17,7 @@ www.sub: {type: TXT, value: hidden}
   const r = parseZoneText(text, 'example.com.yaml', 'example.com.', { defaultSerial: 1 });
   t.truthy(r.zone);
   t.deepEqual(r.diagnostics.map(formatDiagnostic), [
-    'example.com.yaml:7:17: OCCLUDED_DATA: warning: TXT at www.sub.example.com. is at or below the delegation sub.example.com. and is never served',
+    'example.com.yaml:7:17: OCCLUDED_DATA: warning: TXT at www.sub.example.com. is at or below the ' +
+      'delegation sub.example.com. and is never served',
   ]);
 });

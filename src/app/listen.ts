@@ -4,6 +4,7 @@ import {
   type ApiContext,
   apiHandler,
   type HttpListener,
+  type HttpOptions,
   jsonError,
   listenHttp,
 } from '../api/index.ts';
@@ -67,13 +68,7 @@ export async function listenApi(
   const api = await listenHttp(address.host, address.port, apiHandler(ctx), {
     maxBodyBytes: settings.apiMaxBodyBytes,
     errorBody: jsonError,
-    onError: (e, req) =>
-      limited.write(
-        'error',
-        'API request failed',
-        req.socket.remoteAddress ?? '',
-        `API ${req.method} ${(req.url ?? '').slice(0, 200)}: ${errorStack(e)}`,
-      ),
+    onError: requestFailed(limited, 'API'),
   });
   limited.log.info(
     `api listening on ${formatAddress(api)}${settings.apiToken ? '' : ' (read-only: no api_token)'}`,
@@ -99,16 +94,21 @@ export async function listenRedirect(
       contentType: 'text/plain; charset=utf-8',
       text: `${message}\n`,
     }),
-    onError: (e, req) =>
-      limited.write(
-        'error',
-        'redirect request failed',
-        req.socket.remoteAddress ?? '',
-        `redirect ${req.method} ${(req.url ?? '').slice(0, 200)}: ${errorStack(e)}`,
-      ),
+    onError: requestFailed(limited, 'redirect'),
   });
   limited.log.info(`redirect tier listening on ${formatAddress(redirect)}`);
   return redirect;
+}
+
+/** A request our code failed on (a bug): logged with its stack, a few lines a minute per source prefix. */
+function requestFailed(limited: LimitedLog, listener: string): HttpOptions['onError'] {
+  return (e, req) =>
+    limited.write(
+      'error',
+      `${listener} request failed`,
+      req.socket.remoteAddress ?? '',
+      `${listener} ${req.method} ${(req.url ?? '').slice(0, 200)}: ${errorStack(e)}`,
+    );
 }
 
 function isLoopback(host: string): boolean {

@@ -19,7 +19,7 @@ import {
   recordMembers,
   type Rule,
 } from './dynamic-model.ts';
-import { MAX_TTL_SECONDS } from './records.ts';
+import { DYNAMIC_KEYS, MAX_TTL_SECONDS } from './records.ts';
 import {
   type Collector,
   keyText,
@@ -50,16 +50,7 @@ export function parseDynamicRecord(
   keys: Keys,
   ctx: RecordContext,
 ): DynamicRecord | undefined {
-  const has = [
-    'dynamic',
-    'healthcheck',
-    'answers',
-    'method',
-    'ttl_degraded',
-    'all_down',
-    'redirect',
-    'octodns',
-  ].some((k) => keys.has(k));
+  const has = DYNAMIC_KEYS.some((k) => keys.has(k));
   if (!has) return undefined;
   const before = c.errors;
   const member = (

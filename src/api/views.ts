@@ -114,6 +114,8 @@ export interface ResolveView {
   readonly result: string;
   readonly zone?: string;
   readonly scope?: number;
+  /** The block the answer holds for: the client's address at the scope. */
+  readonly block?: string;
   readonly answer?: readonly string[];
   readonly authority?: readonly string[];
   readonly additional?: readonly string[];
@@ -261,6 +263,7 @@ export function resolveView(e: Explanation, client: Uint8Array): ResolveView {
       : {
           zone: answer.zone,
           scope: answer.scopePrefix,
+          block: e.block,
           answer: answer.answer.map(formatRR),
           authority: answer.authority.map(formatRR),
           additional: answer.additional.map(formatRR),

@@ -4,12 +4,15 @@ import { DEFAULT_SETTINGS } from '../config/index.ts';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { type GeoDatabase, loadGeoDatabase } from '../geo/index.ts';
+import { type GeoDatabase, loadGeoDatabase, sameGeoFiles } from '../geo/index.ts';
+import { DecisionTrees } from '../resolve/index.ts';
 import { loadZoneSteps, type LoadResult, type ZoneFile, type ZoneSet } from '../zone/index.ts';
 
 export interface LoadedData {
   readonly zones: ZoneSet;
   readonly geo: GeoDatabase | undefined;
+  /** Every dynamic record's rules compiled over `geo` (kept while the GeoIP files stay the same). */
+  readonly trees: DecisionTrees;
 }
 
 export interface LoadOptions {
@@ -162,6 +165,7 @@ const RELEASE_AFTER_MS = 1000;
 export async function loadGeoDir(
   dir: string | undefined,
   required = false,
+  previous?: GeoDatabase,
 ): Promise<{ geo: GeoDatabase | undefined; diagnostics: readonly Diagnostic[] }> {
   if (dir === undefined) return { geo: undefined, diagnostics: [] };
   let names: string[];
@@ -185,7 +189,9 @@ export async function loadGeoDir(
       .filter((n) => n.endsWith('.mmdb'))
       .map(async (n) => ({ path: join(dir, n), bytes: await readFile(join(dir, n)) })),
   );
-  return loadGeoDatabase({ networks, databases });
+  const files = { networks, databases };
+  if (previous && sameGeoFiles(previous.files, files)) return { geo: previous, diagnostics: [] };
+  return loadGeoDatabase(files);
 }
 
 /**
@@ -203,11 +209,40 @@ export async function loadData(
     (previous.geo.databases.length > 0 || previous.geo.networkCount > 0);
   const [zones, geo] = await Promise.all([
     loadZoneDir(zonesDir, { ...rest, ...(previous ? { previous: previous.zones } : {}) }),
-    loadGeoDir(geoipDir, hadGeo),
+    loadGeoDir(geoipDir, hadGeo, previous?.geo),
   ]);
   const diagnostics = [...geo.diagnostics, ...zones.diagnostics];
-  const ok = zones.zoneSet && !diagnostics.some((d) => d.severity === 'error');
-  return { data: ok ? { zones: zones.zoneSet, geo: geo.geo } : undefined, diagnostics };
+  if (!zones.zoneSet || diagnostics.some((d) => d.severity === 'error'))
+    return { data: undefined, diagnostics };
+  const trees = previous && previous.geo === geo.geo ? previous.trees : new DecisionTrees(geo.geo);
+  const report = await trees.prepare(zones.zoneSet, slicer(previous !== undefined, rest.signal));
+  if (!report) return { data: undefined, diagnostics };
+  const problems = report.failed.map((message): Diagnostic => ({
+    file: geoipDir ?? zonesDir,
+    line: 1,
+    col: 1,
+    code: 'GEOIP',
+    message: `rules decided per client, not compiled: ${message}`,
+    severity: 'warning',
+  }));
+  return {
+    data: { zones: zones.zoneSet, geo: geo.geo, trees },
+    diagnostics: [...diagnostics, ...problems],
+  };
+}
+
+/**
+ * A pause for work done in slices (see `stepwise`): with `giveWay`, the event loop runs once SLICE_MS have passed; an
+ * aborted `signal` makes it reject, which ends the work.
+ */
+function slicer(giveWay: boolean, signal: AbortSignal | undefined): () => Promise<void> {
+  let sliceStart = performance.now();
+  return async () => {
+    if (performance.now() - sliceStart < SLICE_MS) return;
+    signal?.throwIfAborted();
+    if (giveWay) await new Promise((resolve) => setTimeout(resolve, YIELD_MS));
+    sliceStart = performance.now();
+  };
 }
 
 export function geoSummary(geo: GeoDatabase | undefined, dir: string | undefined): string {

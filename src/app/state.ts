@@ -270,6 +270,7 @@ export function snapshotOf(files: LoadedData, live: LiveState): Snapshot {
   return cachingSnapshot({
     zones: materialize(files.zones, live),
     geo: files.geo,
+    trees: files.trees,
     health: healthView(live),
   });
 }
@@ -280,5 +281,10 @@ export function withDelta(current: Snapshot, live: LiveState, delta: LiveDelta):
   const zones = zone
     ? new Map(current.zones.zones).set(delta.origin, zoneWithDelta(zone, delta))
     : current.zones.zones;
-  return cachingSnapshot({ geo: current.geo, zones: { zones }, health: healthView(live) });
+  return cachingSnapshot({
+    geo: current.geo,
+    trees: current.trees,
+    zones: { zones },
+    health: healthView(live),
+  });
 }

@@ -12,7 +12,11 @@ export interface GeoFiles {
 
 export interface GeoDatabase {
   readonly databases: readonly Mmdb[];
+  /** The custom networks of networks.yaml. */
+  readonly custom: PrefixTrie<CustomNetwork>;
   readonly networkCount: number;
+  /** What it was loaded from: a reload with the same files keeps this database (and the decisions compiled over it). */
+  readonly files: GeoFiles;
   readonly lookup: (address: Uint8Array) => ClientFacts; // a function: the resolver holds it alone
 }
 
@@ -45,13 +49,14 @@ export function loadGeoDatabase(files: GeoFiles): {
       });
     else databases.push(db.value);
   }
-  return { geo: createGeoDatabase(trie, networkCount, databases), diagnostics };
+  return { geo: createGeoDatabase(trie, networkCount, databases, files), diagnostics };
 }
 
 export function createGeoDatabase(
   trie: PrefixTrie<CustomNetwork>,
   networkCount: number,
   databases: readonly Mmdb[],
+  files: GeoFiles,
 ): GeoDatabase {
   const cache = new Map<string | number, ClientFacts>();
   const lookup = (address: Uint8Array): ClientFacts => {
@@ -67,7 +72,7 @@ export function createGeoDatabase(
     cache.set(key, facts);
     return facts;
   };
-  return { databases, networkCount, lookup };
+  return { databases, custom: trie, networkCount, files, lookup };
 }
 
 function lookupUncached(
@@ -108,4 +113,15 @@ function lookupUncached(
     networkScope: Math.max(asn.scope, isp.scope),
     sources: { geo: geo.source, asn: asn.source, isp: isp.source },
   };
+}
+
+/** Whether two sets of GeoIP files have the same contents. */
+export function sameGeoFiles(a: GeoFiles, b: GeoFiles): boolean {
+  return (
+    a.networks?.text === b.networks?.text &&
+    a.databases.length === b.databases.length &&
+    a.databases.every(
+      (d, i) => d.path === b.databases[i]!.path && d.bytes.equals(b.databases[i]!.bytes),
+    )
+  );
 }

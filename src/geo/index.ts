@@ -1,8 +1,9 @@
 // Public surface of geo: client address → facts (custom networks, MaxMind DBs) and the sample-database writer.
 export { type ClientFacts, NO_FACTS } from './facts.ts';
-export { type GeoDatabase, type GeoFiles, loadGeoDatabase } from './database.ts';
-export { type Mmdb, openMmdb } from './mmdb.ts';
+export { type GeoDatabase, type GeoFiles, loadGeoDatabase, sameGeoFiles } from './database.ts';
+export type { MmdbFields } from './mmdb-data.ts';
+export { type Mmdb, type MmdbTree, openMmdb } from './mmdb.ts';
 export { MmdbUint, type MmdbNetwork, type MmdbValue, writeMmdb } from './mmdb-writer.ts';
 export { buildSampleDatabases } from './sample.ts';
 export { type CustomNetwork, parseNetworks } from './networks.ts';
-export { PrefixTrie } from './trie.ts';
+export { PrefixTrie, type TrieNode } from './trie.ts';

@@ -1,7 +1,7 @@
 // Longest-prefix match over CIDR blocks, reporting the block over which the result is the same (for ECS scope).
 import type { Cidr } from '../core/index.ts';
 
-interface TrieNode<T> {
+export interface TrieNode<T> {
   zero: TrieNode<T> | undefined;
   one: TrieNode<T> | undefined;
   entry: { readonly value: T; readonly prefix: number } | undefined;
@@ -18,6 +18,11 @@ export interface PrefixMatch<T> {
 export class PrefixTrie<T> {
   private readonly v4: TrieNode<T> = { zero: undefined, one: undefined, entry: undefined };
   private readonly v6: TrieNode<T> = { zero: undefined, one: undefined, entry: undefined };
+
+  /** The node of the whole address space of a family (4 or 16 bytes), for walks over the trie. */
+  root(family: 4 | 16): TrieNode<T> {
+    return family === 4 ? this.v4 : this.v6;
+  }
 
   insert(cidr: Cidr, value: T): void {
     let node = cidr.bytes.length === 4 ? this.v4 : this.v6;

@@ -236,9 +236,20 @@ export function decisionOf(
   return { record: plan.record, records, scopePrefix, trace };
 }
 
+/** What a record's decision tree says for a client (see tree.ts): the pool its rules lead to, over which block. */
+export interface CompiledOutcome {
+  /** The pool of the first rule that matches; undefined when none does. */
+  readonly pool: string | undefined;
+  /** The widest block around the client with that outcome. */
+  readonly scope: number;
+  /** Evaluate the rules anyway, for the trace (explain): the tree still decides the pool and the scope. */
+  readonly traceRules: boolean;
+}
+
 /**
  * `purpose: 'http'` is the redirect tier's view: it never answers with the redirect addresses (that would send the
- * client back to the tier) and treats fail-open and empty as nothing healthy.
+ * client back to the tier) and treats fail-open and empty as nothing healthy. With `compiled`, the tree has matched
+ * the rules already.
  */
 export function planDynamic(
   record: DynamicRecord,
@@ -246,6 +257,7 @@ export function planDynamic(
   lookupFacts: (a: Uint8Array) => ClientFacts,
   health: HealthView,
   purpose: 'dns' | 'http' = 'dns',
+  compiled?: CompiledOutcome,
 ): DynamicPlan {
   const w: Working = {
     record,
@@ -260,7 +272,7 @@ export function planDynamic(
     return settle(w, 'redirect', false, redirectMembers(record), undefined, true);
   let chain: Pool[] = [];
   const facts = (): ClientFacts => factsOf(w); // one closure per plan, not per rule
-  for (const rule of record.rules) {
+  for (const rule of compiled && !compiled.traceRules ? [] : record.rules) {
     const r = matchRule(rule, client.address, facts);
     w.scope = Math.max(w.scope, r.scopePrefix);
     w.rules.push({ index: rule.index, pool: rule.pool, matched: r.matched, detail: r.detail });
@@ -268,6 +280,10 @@ export function planDynamic(
       chain = fallbackChain(record, rule.pool);
       break;
     }
+  }
+  if (compiled) {
+    w.scope = compiled.scope;
+    chain = compiled.pool === undefined ? [] : fallbackChain(record, compiled.pool);
   }
   for (const [i, pool] of chain.entries()) {
     const override = health.poolOverride(record, pool.name);

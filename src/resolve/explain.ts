@@ -1,6 +1,13 @@
 // One decision explained, for `gslb explain` and the API's /resolve: the decision a query would get, the facts of
 // its client, and the trace as text.
-import { absoluteName, type Cidr, formatRR, typeName } from '../core/index.ts';
+import {
+  absoluteName,
+  addressText,
+  type Cidr,
+  formatRR,
+  maskAddress,
+  typeName,
+} from '../core/index.ts';
 import type { ClientFacts } from '../geo/index.ts';
 import type { Answer, Query } from './answer.ts';
 import { resolve } from './decide.ts';
@@ -28,13 +35,22 @@ export function explain(r: ExplainRequest, snapshot: Snapshot, chooser: Chooser)
   const address = byEcs ? r.ecs.bytes : r.client;
   const prefix = byEcs ? r.ecs.prefix : address.length * 8;
   const query = { name: absoluteName(r.name.replace(/\.$/, ''), '.'), type: r.type };
-  const answer = resolve(query, { address, prefix }, snapshot, chooser);
+  // Without the plan cache, so that the rules are evaluated for the trace (the trees still decide).
+  const uncached: Snapshot = {
+    zones: snapshot.zones,
+    geo: snapshot.geo,
+    health: snapshot.health,
+    ...(snapshot.trees ? { trees: snapshot.trees } : {}),
+  };
+  const answer = resolve(query, { address, prefix }, uncached, chooser);
+  const scope = answer.kind === 'refused' ? 0 : answer.scopePrefix;
   const input = {
     query,
     client: r.clientText,
     ecs: r.ecsText,
     facts: snapshot.geo?.lookup(address),
     answer,
+    block: `${addressText(maskAddress(address, scope))}/${scope}`,
   };
   return { ...input, text: formatExplanation(input) };
 }
@@ -45,6 +61,8 @@ export interface ExplainInput {
   readonly ecs: string | undefined;
   readonly facts: ClientFacts | undefined;
   readonly answer: Answer;
+  /** The block of addresses the answer holds for (the client's address at the ECS scope). */
+  readonly block: string;
 }
 
 const RESULT_TEXT = {
@@ -63,7 +81,9 @@ export function formatExplanation(e: ExplainInput): string {
   if (a.kind === 'refused') return [...lines, `REFUSED: ${a.reason}`].join('\n');
   if (a.trace) lines.push(...describeTrace(a.trace));
   const result = RESULT_TEXT[a.kind];
-  lines.push(`result: ${result} from zone ${a.zone}, ECS scope /${a.scopePrefix}`);
+  lines.push(
+    `result: ${result} from zone ${a.zone}, ECS scope /${a.scopePrefix} (the same for ${e.block})`,
+  );
   for (const [title, rrs] of [
     ['answer', a.answer],
     ['authority', a.authority],

@@ -28,4 +28,6 @@ export {
   pickWeighted,
 } from './pick.ts';
 export type { PlanCache } from './plans.ts';
+export { DecisionTree } from './tree.ts';
+export { type CompileReport, DecisionTrees } from './trees.ts';
 export { cachingSnapshot, NO_HEALTH, type Snapshot } from './snapshot.ts';

@@ -15,6 +15,8 @@ export type PlanCache = Map<DynamicRecord, RecordPlans>;
 interface RecordPlans {
   byClient: Map<number | string, DynamicPlan>;
   readonly shared: Map<string, DynamicPlan>;
+  /** With a decision tree: by outcome and scope (`DecisionTree.find`), so by at most rules × 129, not by client. */
+  readonly byOutcome: Map<number, DynamicPlan>;
 }
 
 /** The snapshot's plan for this record and client, made on first use. */
@@ -24,11 +26,34 @@ export function planFor(
   client: ClientAddress,
 ): DynamicPlan {
   const plans = snapshot.plans;
-  if (!plans) return planDynamic(record, client, factsOf(snapshot), snapshot.health);
+  const address = client.address;
+  const tree = address ? snapshot.trees?.treeFor(record) : undefined;
+  const found = tree && address ? tree.find(address) : -1;
+  if (!plans) {
+    // No cache (explain): the rules are evaluated for the trace, the tree (if any) still decides.
+    const compiled = tree && {
+      pool: tree.outcomes[found >> 8],
+      scope: found & 255,
+      traceRules: true,
+    };
+    return planDynamic(record, client, factsOf(snapshot), snapshot.health, 'dns', compiled);
+  }
   let forRecord = plans.get(record);
   if (!forRecord) {
     if (plans.size >= MAX_PLANNED_RECORDS) plans.clear();
-    plans.set(record, (forRecord = { byClient: new Map(), shared: new Map() }));
+    plans.set(
+      record,
+      (forRecord = { byClient: new Map(), shared: new Map(), byOutcome: new Map() }),
+    );
+  }
+  if (tree) {
+    let plan = forRecord.byOutcome.get(found);
+    if (!plan) {
+      const compiled = { pool: tree.outcomes[found >> 8], scope: found & 255, traceRules: false };
+      plan = planDynamic(record, client, factsOf(snapshot), snapshot.health, 'dns', compiled);
+      forRecord.byOutcome.set(found, plan);
+    }
+    return plan;
   }
   const key = clientKey(client);
   let plan = forRecord.byClient.get(key);

@@ -3,6 +3,7 @@ import type { GeoDatabase } from '../geo/index.ts';
 import type { ZoneSet } from '../zone/index.ts';
 import type { HealthView } from './dynamic.ts';
 import type { PlanCache } from './plans.ts';
+import type { DecisionTrees } from './trees.ts';
 
 /** The data every decision reads; one snapshot per query, never changed in place. */
 export interface Snapshot {
@@ -14,15 +15,20 @@ export interface Snapshot {
    * new snapshot starts empty (no invalidation to get wrong). Absent: no caching.
    */
   readonly plans?: PlanCache;
+  /** Dynamic records' rules compiled over `geo` (trees.ts); absent, or a record not compiled: decided per client. */
+  readonly trees?: DecisionTrees;
 }
 
 /** A snapshot with an empty plan cache, as the server keeps one. */
-export function cachingSnapshot(data: Pick<Snapshot, 'zones' | 'geo' | 'health'>): Snapshot {
+export function cachingSnapshot(
+  data: Pick<Snapshot, 'zones' | 'geo' | 'health'> & { readonly trees?: DecisionTrees | undefined },
+): Snapshot {
   return {
     zones: data.zones,
     geo: data.geo,
     health: data.health,
     plans: new Map(),
+    ...(data.trees ? { trees: data.trees } : {}),
   };
 }
 

@@ -1,7 +1,9 @@
 // Snapshots for in-process tests: zones from text, optional GeoIP, health from a table, randomness from a sequence.
 import { type GeoDatabase } from '../../src/geo/index.ts';
 import {
+  cachingSnapshot,
   type Chooser,
+  DecisionTrees,
   type HealthView,
   NO_HEALTH,
   type Snapshot,
@@ -20,6 +22,19 @@ export function snapshotOf(
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (!loaded.zoneSet) throw new Error(`test zones have errors: ${JSON.stringify(errors)}`);
   return { zones: loaded.zoneSet, geo: options.geo, health: options.health ?? NO_HEALTH };
+}
+
+/** The snapshot a server serves: plans cached, every dynamic record's rules compiled over the GeoIP data. */
+export async function compiledSnapshotOf(
+  zones: Record<string, string>,
+  options: { geo?: GeoDatabase; health?: HealthView } = {},
+): Promise<Snapshot> {
+  const plain = snapshotOf(zones, options);
+  const trees = new DecisionTrees(plain.geo);
+  const report = await trees.prepare(plain.zones, () => Promise.resolve());
+  if (!report || report.failed.length > 0)
+    throw new Error(`rules not compiled: ${report?.failed.join('; ')}`);
+  return cachingSnapshot({ ...plain, trees });
 }
 
 /** Random numbers from a fixed list (cycled), or from a seed; round-robin positions counted per key. */

@@ -8,7 +8,7 @@ import { type Answer, resolve } from '../../src/resolve/index.ts';
 import { loadGeoDir } from '../../src/app.ts';
 import { dig } from '../helpers/dig.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { chooserOf, snapshotOf } from '../helpers/snapshot.ts';
+import { chooserOf, compiledSnapshotOf, snapshotOf } from '../helpers/snapshot.ts';
 import { requireTool, run } from '../helpers/tools.ts';
 import { value } from '../helpers/results.ts';
 
@@ -58,7 +58,7 @@ const ROWS: Row[] = [
   { ecs: '203.0.113.128/25', pool: 'apac', scope: 25 },
   { ecs: '2001:db8:1234:5600::/56', pool: 'apac', scope: 48 },
   { ecs: '2001:db8:100:ab00::/56', pool: 'eu', scope: 48 },
-  { ecs: '10.1.2.0/24', pool: 'eu', scope: 12 }, // rule subnet 10/8; the geo rules before it looked at the /12
+  { ecs: '10.1.2.0/24', pool: 'eu', scope: 8 }, // rule subnet 10/8; in it only 10.20/16 (EU-DE) has a geo, also eu
   { ecs: '0.0.0.0/0', source: '127.10.0.1', pool: 'eu', scope: 0 }, // ECS /0 opts out: the source address decides
 ];
 
@@ -73,7 +73,9 @@ const label = (r: Row): string =>
 
 test('in-process: every client gets its pool and scope', async (t) => {
   const { geo } = await loadGeoDir(GEOIP);
-  const snapshot = snapshotOf({ 'example.com.yaml': SAMPLE + WEIGHTS }, { geo: geo! });
+  const zones = { 'example.com.yaml': SAMPLE + WEIGHTS };
+  const snapshot = await compiledSnapshotOf(zones, { geo: geo! });
+  const perClient = snapshotOf(zones, { geo: geo! }); // rules that cannot be compiled: the same pools
   for (const r of ROWS) {
     const ecs = r.ecs ? value(parseCidr(r.ecs)) : undefined;
     const address = ecs && ecs.prefix > 0 ? ecs.bytes : addressBytes(r.source ?? '127.0.0.1')!;
@@ -84,6 +86,15 @@ test('in-process: every client gets its pool and scope', async (t) => {
       chooserOf([0.5]),
     );
     if (a.kind !== 'answer') return t.fail(`${label(r)}: ${a.kind}`);
+    const b = resolve(
+      { name: 'app.example.com.', type: 1 },
+      { address, prefix: ecs && ecs.prefix > 0 ? ecs.prefix : address.length * 8 },
+      perClient,
+      chooserOf([0.5]),
+    );
+    t.deepEqual(b.kind === 'answer' && b.answer, a.answer, `${label(r)}: per client`);
+    if (b.kind === 'answer')
+      t.true(a.scopePrefix <= b.scopePrefix, `${label(r)}: the tree's block is the wider`);
     const answered = a.answer.map((rr) => (rr.data.type === 'A' ? rr.data.address : ''));
     t.true(
       answered.length === 1 && (POOL[r.pool] as readonly string[]).includes(answered[0]!),

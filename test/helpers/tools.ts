@@ -7,6 +7,7 @@ const PACKAGES: Record<string, string> = {
   kdig: 'knot-dnsutils',
   nsd: 'nsd',
   dnsperf: 'dnsperf',
+  mmdblookup: 'mmdb-bin',
 };
 
 export function requireTool(name: string): string {

@@ -2,7 +2,7 @@
 export { type ClientFacts, NO_FACTS } from './facts.ts';
 export { type GeoDatabase, type GeoFiles, loadGeoDatabase, sameGeoFiles } from './database.ts';
 export type { MmdbFields } from './mmdb-data.ts';
-export { type Mmdb, type MmdbTree, openMmdb } from './mmdb.ts';
+export { type Mmdb, type MmdbFactReader, type MmdbTree, openMmdb } from './mmdb.ts';
 export { MmdbUint, type MmdbNetwork, type MmdbValue, writeMmdb } from './mmdb-writer.ts';
 export { buildSampleDatabases } from './sample.ts';
 export { type CustomNetwork, parseNetworks } from './networks.ts';

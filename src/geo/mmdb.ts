@@ -30,9 +30,14 @@ export interface MmdbTree {
   readonly ipVersion: 4 | 6;
   /** The left (bit 0) or right (bit 1) record of a node. */
   child(node: number, bit: number): number;
+  /** A reader of the records the tree points at, with caches that live as long as it does (one compile). */
+  reader(): MmdbFactReader;
+}
+
+export interface MmdbFactReader {
   /**
-   * A small number for what the record a value points at says (equal numbers, equal fields; 0: no record), read once
-   * per record and kept; a RangeError if the record is malformed.
+   * A small number for what the record a tree value points at says (equal numbers, equal fields; 0: no record), read
+   * once per record; a RangeError if the record is malformed.
    */
   factId(value: number): number;
   /** The fields a fact number stands for. */
@@ -126,32 +131,33 @@ function searchTree(bytes: Buffer, meta: Reader<Response>['metadata']): Result<M
   if (meta.ipVersion === 6)
     for (let depth = 0; depth < 96 && ipv4Start < nodeCount; depth++)
       ipv4Start = child(ipv4Start, 0);
-  const data = new MmdbDataReader(bytes, searchTreeSize + DATA_SECTION_SEPARATOR);
-  const ids = new Map<number, number>();
-  const byText = new Map<string, number>();
-  const table: MmdbFields[] = [{ geo: undefined, asn: undefined, isp: undefined }];
-  const factId = (value: number): number => {
-    if (value <= nodeCount) return 0;
-    let id = ids.get(value);
-    if (id === undefined) {
-      const f = data.fields(value - nodeCount - DATA_SECTION_SEPARATOR);
-      const text = `${f.geo ?? ''}|${f.asn ?? ''}|${f.isp ?? ''}`;
-      id = byText.get(text);
+  const reader = (): MmdbFactReader => {
+    const data = new MmdbDataReader(bytes, searchTreeSize + DATA_SECTION_SEPARATOR);
+    const ids = new Map<number, number>();
+    const byText = new Map<string, number>();
+    const table: MmdbFields[] = [{ geo: undefined, asn: undefined, isp: undefined }];
+    const factId = (value: number): number => {
+      if (value <= nodeCount) return 0;
+      let id = ids.get(value);
       if (id === undefined) {
-        byText.set(text, (id = table.length));
-        table.push(f);
+        const f = data.fields(value - nodeCount - DATA_SECTION_SEPARATOR);
+        const text = `${f.geo ?? ''}|${f.asn ?? ''}|${f.isp ?? ''}`;
+        id = byText.get(text);
+        if (id === undefined) {
+          byText.set(text, (id = table.length));
+          table.push(f);
+        }
+        ids.set(value, id);
       }
-      ids.set(value, id);
-    }
-    return id;
+      return id;
+    };
+    return { factId, facts: (id) => table[id]! };
   };
-  const facts = (id: number): MmdbFields => table[id]!;
   return ok({
     nodeCount,
     ipv4Start,
     ipVersion: meta.ipVersion === 4 ? 4 : 6,
     child,
-    factId,
-    facts,
+    reader,
   });
 }

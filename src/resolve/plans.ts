@@ -3,6 +3,7 @@ import { type ClientFacts, NO_FACTS as NO_GEO_FACTS } from '../geo/index.ts';
 import type { DynamicRecord } from '../zone/index.ts';
 import { type ClientAddress, type DynamicPlan, planDynamic } from './dynamic.ts';
 import type { Snapshot } from './snapshot.ts';
+import type { DecisionTree } from './tree.ts';
 
 /** Plans by record, each record's by client. */
 export type PlanCache = Map<DynamicRecord, RecordPlans>;
@@ -13,6 +14,8 @@ export type PlanCache = Map<DynamicRecord, RecordPlans>;
  * processor's caches on the query path).
  */
 interface RecordPlans {
+  /** The record's decision tree, if its rules are compiled (looked up once per snapshot). */
+  readonly tree: DecisionTree | undefined;
   byClient: Map<number | string, DynamicPlan>;
   readonly shared: Map<string, DynamicPlan>;
   /** With a decision tree: by outcome and scope (`DecisionTree.find`), so by at most rules × 129, not by client. */
@@ -27,26 +30,29 @@ export function planFor(
 ): DynamicPlan {
   const plans = snapshot.plans;
   const address = client.address;
-  const tree = address ? snapshot.trees?.treeFor(record) : undefined;
-  const found = tree && address ? tree.find(address) : -1;
   if (!plans) {
     // No cache (explain): the rules are evaluated for the trace, the tree (if any) still decides.
-    const compiled = tree && {
-      pool: tree.outcomes[found >> 8],
-      scope: found & 255,
-      traceRules: true,
-    };
+    const tree = address && snapshot.trees?.treeFor(record);
+    const found = tree ? tree.find(address) : 0;
+    const compiled = tree
+      ? { pool: tree.outcomes[found >> 8], scope: found & 255, traceRules: true }
+      : undefined;
     return planDynamic(record, client, factsOf(snapshot), snapshot.health, 'dns', compiled);
   }
   let forRecord = plans.get(record);
   if (!forRecord) {
     if (plans.size >= MAX_PLANNED_RECORDS) plans.clear();
-    plans.set(
-      record,
-      (forRecord = { byClient: new Map(), shared: new Map(), byOutcome: new Map() }),
-    );
+    forRecord = {
+      tree: snapshot.trees?.treeFor(record),
+      byClient: new Map(),
+      shared: new Map(),
+      byOutcome: new Map(),
+    };
+    plans.set(record, forRecord);
   }
-  if (tree) {
+  const tree = forRecord.tree;
+  if (tree && address) {
+    const found = tree.find(address);
     let plan = forRecord.byOutcome.get(found);
     if (!plan) {
       const compiled = { pool: tree.outcomes[found >> 8], scope: found & 255, traceRules: false };

@@ -6,33 +6,73 @@
 // Health and overrides are not in the tree: they choose within the outcome at query time, so a health transition never
 // recompiles anything. Records with the same rules share one tree (see trees.ts).
 import { geoMatches } from '../core/index.ts';
-import type { CustomNetwork, GeoDatabase, MmdbFields, MmdbTree, TrieNode } from '../geo/index.ts';
+import type {
+  CustomNetwork,
+  GeoDatabase,
+  MmdbFactReader,
+  MmdbFields,
+  MmdbTree,
+  TrieNode,
+} from '../geo/index.ts';
 import { PrefixTrie } from '../geo/index.ts';
 import type { Rule } from '../zone/index.ts';
+
+const JUMP_BITS = 16; // see DecisionTree.jumpTable
 
 /**
  * The compiled rules. `nodes` holds two references per node (bit 0, bit 1); a reference at or above zero is a node,
  * below zero the leaf `-(outcome + 1)`.
  */
 export class DecisionTree {
+  /** Where a walk stands after the first JUMP_BITS bits of an address (or the leaf it met before), and at what depth. */
+  private readonly jump4: Int32Array;
+  private readonly jump6: Int32Array;
+  private readonly depth4: Uint8Array;
+  private readonly depth6: Uint8Array;
+
   constructor(
     private readonly nodes: Int32Array,
     private readonly root4: number,
     private readonly root6: number,
     /** Each outcome: the pool of the first rule that matches, or undefined when no rule does. */
     readonly outcomes: readonly (string | undefined)[],
-  ) {}
+  ) {
+    [this.jump4, this.depth4] = this.jumpTable(root4);
+    [this.jump6, this.depth6] = this.jumpTable(root6);
+  }
 
   /** `outcome * 256 + scope`: the outcome for an address, and the prefix length of the widest block sharing it. */
   find(address: Uint8Array): number {
     const nodes = this.nodes;
-    let ref = address.length === 4 ? this.root4 : this.root6;
-    let depth = 0;
+    const slot = (address[0]! << 8) | address[1]!; // every address has its first JUMP_BITS = 16 bits
+    const v4 = address.length === 4;
+    let ref = (v4 ? this.jump4 : this.jump6)[slot]!;
+    let depth = (v4 ? this.depth4 : this.depth6)[slot]!;
     while (ref >= 0) {
       ref = nodes[2 * ref + ((address[depth >> 3]! >> (7 - (depth & 7))) & 1)]!;
       depth++;
     }
     return (-ref - 1) * 256 + depth;
+  }
+
+  /**
+   * The walk of the first bits done once for every value they can have: a query then walks from depth 16 (a tree
+   * over GeoLite2 is some 20 levels deep there, each a likely cache miss).
+   */
+  private jumpTable(root: number): [Int32Array, Uint8Array] {
+    const refs = new Int32Array(1 << JUMP_BITS);
+    const depths = new Uint8Array(1 << JUMP_BITS);
+    for (let slot = 0; slot < 1 << JUMP_BITS; slot++) {
+      let ref = root;
+      let depth = 0;
+      while (ref >= 0 && depth < JUMP_BITS) {
+        ref = this.nodes[2 * ref + ((slot >> (JUMP_BITS - 1 - depth)) & 1)]!;
+        depth++;
+      }
+      refs[slot] = ref;
+      depths[slot] = depth;
+    }
+    return [refs, depths];
   }
 
   /** Nodes, for reports and tests. */
@@ -71,14 +111,19 @@ export class CompileError extends Error {}
 const STEPS_PER_NODE = 8;
 const MIN_STEPS = 1 << 20;
 const MAX_RULES = 30; // one bit each in the subnet mask
+const NODE_LIMIT = 2 ** 25; // nodes of one tree; with the leaves, a reference fits 26 bits and a pair one number
 const FACT_IDS = 2 ** 24; // per database: two fit one exact number as a cache key
 /** Above this depth the walk goes in slices: at most one /8 (IPv4) or /20 (IPv6) is walked without a pause. */
 const SLICE_DEPTH = { 4: 8, 16: 20 } as const;
 
 interface Source {
   readonly tree: MmdbTree;
+  readonly reader: MmdbFactReader;
   readonly facts: 'location' | 'network';
 }
+
+/** Readers of the databases' records shared by the compiles of one load (each record is read once), then dropped. */
+export type ReaderSession = Map<MmdbTree, MmdbFactReader>;
 
 /** Whether compiling these rules walks a MaxMind database (seconds with real data) or only tries (instant). */
 export function needsDatabases(rules: readonly Rule[], geo: GeoDatabase | undefined): boolean {
@@ -97,8 +142,9 @@ export async function compileRules(
   rules: readonly Rule[],
   geo: GeoDatabase | undefined,
   pause: () => Promise<void> = () => Promise.resolve(),
+  session: ReaderSession = new Map(),
 ): Promise<DecisionTree> {
-  const c = new Compiler(rules, geo, pause);
+  const c = new Compiler(rules, geo, pause, session);
   const root4 = await c.family(4);
   const root6 = await c.family(16);
   return new DecisionTree(c.finish(), root4, root6, c.outcomes);
@@ -111,7 +157,7 @@ export function compileRulesNow(
 ): DecisionTree {
   if (needsDatabases(rules, geo))
     throw new CompileError('these rules need the databases walked in slices');
-  const c = new Compiler(rules, geo, undefined);
+  const c = new Compiler(rules, geo, undefined, new Map());
   const root4 = c.familyNow(4);
   const root6 = c.familyNow(16);
   return new DecisionTree(c.finish(), root4, root6, c.outcomes);
@@ -126,6 +172,7 @@ class Compiler {
   private readonly evaluated = new Map<string, number>();
   private readonly byFacts: (Map<number, number> | undefined)[] = [];
   private readonly aliases = new Map<string, number>();
+  private readonly shared = new Map<number, number>();
   private nodes = new Int32Array(1 << 12);
   private used = 0;
   private steps = 0;
@@ -139,17 +186,21 @@ class Compiler {
     private readonly rules: readonly Rule[],
     geo: GeoDatabase | undefined,
     private readonly pause: (() => Promise<void>) | undefined,
+    session: ReaderSession,
   ) {
     if (rules.length > MAX_RULES)
       throw new CompileError(`more than ${MAX_RULES} rules: decided per client`);
     const location = rules.some((r) => r.geos.length > 0);
     const network = rules.some((r) => r.asns.length > 0 || r.isps.length > 0);
     for (const db of geo?.databases ?? []) {
-      if (db.kind === 'location' ? location : network)
-        this.sources.push({
-          tree: db.tree,
-          facts: db.kind === 'location' ? 'location' : 'network',
-        });
+      if (!(db.kind === 'location' ? location : network)) continue;
+      let reader = session.get(db.tree);
+      if (!reader) session.set(db.tree, (reader = db.tree.reader()));
+      this.sources.push({
+        tree: db.tree,
+        reader,
+        facts: db.kind === 'location' ? 'location' : 'network',
+      });
     }
     this.custom = location || network ? (geo?.custom ?? new PrefixTrie()) : new PrefixTrie();
     const masks = new Map<string, { cidr: Rule['subnets'][number]['cidr']; mask: number }>();
@@ -318,20 +369,27 @@ class Compiler {
     best: CustomNetwork | undefined,
     mask: number,
   ): string | undefined {
+    if (this.bits !== 128) return undefined;
     const k = this.sources.length;
     let aliased = false;
-    let key = '';
     for (let i = 0; i < k; i++) {
-      const v = this.state[depth * k + i]!;
       const tree = this.sources[i]!.tree;
-      if (v === tree.ipv4Start && tree.ipVersion === 6 && this.bits === 128) aliased = true;
-      key += `${v},`;
+      if (this.state[depth * k + i] === tree.ipv4Start && tree.ipVersion === 6) aliased = true;
     }
-    return aliased ? `${key}${best?.text ?? ''}|${mask}` : undefined;
+    if (!aliased) return undefined;
+    let key = '';
+    for (let i = 0; i < k; i++) key += `${this.state[depth * k + i]},`;
+    return `${key}${best?.text ?? ''}|${mask}`;
   }
 
   private join(zero: number, one: number): number {
     if (zero === one && zero < 0) return zero;
+    // Equal subtrees are stored once (the tree becomes a graph; a walk still meets the same depths).
+    const key = (zero + NODE_LIMIT) * 2 * NODE_LIMIT + (one + NODE_LIMIT);
+    const same = this.shared.get(key);
+    if (same !== undefined) return same;
+    if (this.used >= NODE_LIMIT) throw new CompileError(`more than ${NODE_LIMIT} nodes`);
+    this.shared.set(key, this.used);
     if (this.used * 2 === this.nodes.length) {
       const grown = new Int32Array(this.nodes.length * 2);
       grown.set(this.nodes);
@@ -370,8 +428,8 @@ class Compiler {
     let asn = best?.asn;
     let isp = best?.isp;
     for (let i = 0; i < this.sources.length; i++) {
-      const { tree, facts } = this.sources[i]!;
-      const f: MmdbFields = tree.facts(tree.factId(this.state[at + i]!));
+      const { reader, facts } = this.sources[i]!;
+      const f: MmdbFields = reader.facts(reader.factId(this.state[at + i]!));
       if (facts === 'location') geo ??= f.geo;
       else {
         asn ??= f.asn;
@@ -382,7 +440,7 @@ class Compiler {
   }
 
   private factId(i: number, value: number): number {
-    const id = this.sources[i]!.tree.factId(value);
+    const id = this.sources[i]!.reader.factId(value);
     if (id >= FACT_IDS)
       throw new CompileError(`more than ${FACT_IDS} distinct facts in one database`);
     return id;

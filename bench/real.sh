@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# npm run bench:real -- [REV_OLD]: gslb on the real GeoLite2-City database (npm package geolite2) with continent rules,
+# ECS from 20,000 seeded routable IPv4 /24s and 2,000 IPv6 /48s the database has, beside the Node.js ceiling
+# (bench/dgram-fixed.cjs) and, when REV_OLD is given, an older build of gslb. Servers pinned to CPU 0, dnsperf to CPU 1,
+# interleaved rounds, medians. Also: RSS of each gslb after the load, and a reload of the new one under load
+# (queries lost). Env: SECS (5), ROUNDS (3). Needs dnsperf, dig, taskset, git.
+# Every load is bounded by dnsperf -l; every server and worktree made here is removed here.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+SECS=${SECS:-5} ROUNDS=${ROUNDS:-3}
+rev_old=${1:-}
+for tool in dnsperf dig taskset git; do command -v $tool >/dev/null || { echo "$tool is missing: apt-get install -y dnsperf bind9-dnsutils util-linux git" >&2; exit 2; }; done
+work=$(mktemp -d /tmp/gslb-real.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  [ -n "$rev_old" ] && git -C "$root" worktree remove --force "$work/old" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+city=$(cd "$root" && node -e "import('geolite2').then((m) => console.log(m.paths.city))")
+mkdir -p "$work/geoip" && ln -s "$city" "$work/geoip/GeoLite2-City.mmdb"
+(cd "$root" && npm run -s build >/dev/null)
+dirs=(new) ; declare -A dir=([new]="$root")
+if [ -n "$rev_old" ]; then
+  git -C "$root" worktree add --detach "$work/old" "$rev_old" >/dev/null 2>&1
+  ln -s "$root/node_modules" "$work/old/node_modules"
+  (cd "$work/old" && npm run -s build >/dev/null)
+  dirs=(old new); dir[old]="$work/old"
+fi
+
+free_port() { node -e "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+wait_ready() { for _ in $(seq 1 240); do [[ $(dig +short +tries=1 +time=1 @127.0.0.1 -p "$1" static.real.test A 2>/dev/null) == 192.0.2.1 ]] && return 0; sleep 0.25; done; echo "server on $1 did not answer" >&2; exit 1; }
+declare -A port pid
+for s in "${dirs[@]}"; do
+  port[$s]=$(free_port)
+  taskset -c 0 node --max-semi-space-size=2 --expose-gc "${dir[$s]}/bin/gslb.js" serve --zones "$here/zones-real" --geoip "$work/geoip" \
+    --db "$work/$s.sqlite" --dns-listen "127.0.0.1:${port[$s]}" --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$work/$s.log" 2>&1 &
+  pid[$s]=$!; pids+=($!)
+done
+port[ceiling]=$(free_port)
+taskset -c 0 node "$here/dgram-fixed.cjs" "${port[ceiling]}" 127.0.0.1 >"$work/ceiling.log" 2>&1 & pids+=($!)
+for s in "${dirs[@]}"; do wait_ready "${port[$s]}"; done
+sleep 0.5
+for s in "${dirs[@]}"; do echo "$s: idle RSS $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MB"; done
+
+(cd "$root" && node --import=tsx bench/real-ecs.ts geo.real.test "$work/v4.bin" "$work/v6.bin")
+qps() { # PORT FILE -> q/s and mean latency
+  taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$work/$2" -B -l "$SECS" -c 8 -q 200 -t 2 2>&1 |
+    awk '/Queries per second:/ {q=$4} /Average Latency/ {l=$4} /Queries lost:/ {lost=$3} END {printf "%s %s %s\n", q, l, lost}'
+}
+median() { sort -n | awk '{v[NR]=$0} END {print v[int((NR+1)/2)]}'; }
+servers=(ceiling "${dirs[@]}")
+printf '%-8s' workload; for s in "${servers[@]}"; do printf ' %10s' "$s"; done; printf '   ratios\n'
+for w in v4 v6; do
+  declare -A runs=()
+  for r in $(seq 1 "$ROUNDS"); do
+    order=("${servers[@]}"); (( r % 2 )) || order=($(printf '%s\n' "${servers[@]}" | tac))
+    for s in "${order[@]}"; do runs[$s]+="$(qps "${port[$s]}" "$w.bin" | awk '{print $1}') "; done
+  done
+  declare -A med=()
+  printf '%-8s' "$w"
+  for s in "${servers[@]}"; do med[$s]=$(printf '%s\n' ${runs[$s]} | median); printf ' %10.0f' "${med[$s]}"; done
+  printf '   new/ceiling %.2f' "$(awk -v a="${med[new]}" -v c="${med[ceiling]}" 'BEGIN{print a/c}')"
+  [ -n "$rev_old" ] && printf ', new/old %.2f' "$(awk -v a="${med[new]}" -v o="${med[old]}" 'BEGIN{print a/o}')"
+  printf '\n'
+done
+for s in "${dirs[@]}"; do echo "$s: RSS after the load $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MB"; done
+
+# A reload while dnsperf runs: every query sent must be answered.
+taskset -c 1 dnsperf -s 127.0.0.1 -p "${port[new]}" -d "$work/v4.bin" -B -l 6 -c 8 -Q 20000 -t 2 >"$work/reload.out" 2>&1 &
+perf=$!; sleep 1; kill -HUP "${pid[new]}"; wait "$perf" || true
+echo "reload under load (new): $(awk '/Queries sent:/ {s=$3} /Queries completed:/ {c=$3} /Queries lost:/ {l=$3} END {print s" sent, "c" completed, "l" lost"}' "$work/reload.out")"
+grep -E 'reloaded|compiled' "$work/new.log" | tail -3 || true
+echo "$(date -Is), $(nproc) CPUs, node $(node --version)"

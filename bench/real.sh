@@ -36,7 +36,8 @@ wait_ready() { for _ in $(seq 1 240); do [[ $(dig +short +tries=1 +time=1 @127.0
 declare -A port pid
 for s in "${dirs[@]}"; do
   port[$s]=$(free_port)
-  taskset -c 0 node --max-semi-space-size=2 --expose-gc "${dir[$s]}/bin/gslb.js" serve --zones "$here/zones-real" --geoip "$work/geoip" \
+  mkdir -p "$work/zones-$s" && cp "$here/zones-real/"*.yaml "$work/zones-$s/"
+  taskset -c 0 node --max-semi-space-size=2 --expose-gc "${dir[$s]}/bin/gslb.js" serve --zones "$work/zones-$s" --geoip "$work/geoip" \
     --db "$work/$s.sqlite" --dns-listen "127.0.0.1:${port[$s]}" --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$work/$s.log" 2>&1 &
   pid[$s]=$!; pids+=($!)
 done
@@ -69,8 +70,9 @@ for w in v4 v6; do
 done
 for s in "${dirs[@]}"; do echo "$s: RSS after the load $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MB"; done
 
-# A reload while dnsperf runs: every query sent must be answered.
-taskset -c 1 dnsperf -s 127.0.0.1 -p "${port[new]}" -d "$work/v4.bin" -B -l 6 -c 8 -Q 20000 -t 2 >"$work/reload.out" 2>&1 &
+# A reload with changed rules (compiled again over the database) while dnsperf runs: every query sent is answered.
+sed -i 's/- {geos: \[OC\], pool: oc}/- {geos: [OC, AN], pool: oc}/' "$work/zones-new/real.test.yaml"
+taskset -c 1 dnsperf -s 127.0.0.1 -p "${port[new]}" -d "$work/v4.bin" -B -l 8 -c 8 -Q 20000 -t 2 >"$work/reload.out" 2>&1 &
 perf=$!; sleep 1; kill -HUP "${pid[new]}"; wait "$perf" || true
 echo "reload under load (new): $(awk '/Queries sent:/ {s=$3} /Queries completed:/ {c=$3} /Queries lost:/ {l=$3} END {print s" sent, "c" completed, "l" lost"}' "$work/reload.out")"
 grep -E 'reloaded|compiled' "$work/new.log" | tail -3 || true

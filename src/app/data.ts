@@ -245,6 +245,13 @@ function slicer(giveWay: boolean, signal: AbortSignal | undefined): () => Promis
   };
 }
 
+/** One line on the rules compiled by the last load, when it compiled any. */
+export function treesSummary(trees: DecisionTrees): string | undefined {
+  const r = trees.lastReport;
+  if (!r || r.compiled === 0) return undefined;
+  return `compiled the rules of dynamic records: ${r.compiled} rule set(s), ${r.nodes} nodes, ${Math.round(r.milliseconds)} ms`;
+}
+
 export function geoSummary(geo: GeoDatabase | undefined, dir: string | undefined): string {
   if (!geo || (geo.databases.length === 0 && geo.networkCount === 0))
     return `no GeoIP data${dir ? ` in ${dir}` : ''}: rules with geos, asns or isps match no client`;

@@ -27,7 +27,7 @@ import {
 } from '../state/index.ts';
 import { Store } from '../store/index.ts';
 import type { Change } from '../update/index.ts';
-import { collectGarbage, geoSummary, loadData, type LoadedData } from './data.ts';
+import { collectGarbage, geoSummary, loadData, type LoadedData, treesSummary } from './data.ts';
 import type { Logger } from './log.ts';
 
 /** A committed change to one zone's live state, or a reload of every file with the state that followed. */
@@ -112,6 +112,8 @@ export class ServedState {
     collectGarbage(); // what loading left behind
     log.info(`loaded ${state.current.zones.zones.size} zone(s) from ${settings.zones}`);
     log.info(geoSummary(state.current.geo, settings.geoip));
+    const compiled = treesSummary(first.data.trees);
+    if (compiled) log.info(compiled);
     return state;
   }
 
@@ -216,6 +218,8 @@ export class ServedState {
     this.options.onChange?.({ kind: 'reload', live: plainLive(this.live) });
     collectGarbage(); // the zones just replaced
     log.info(`reloaded ${this.current.zones.zones.size} zone(s)`);
+    const compiled = treesSummary(this.files.trees);
+    if (compiled) log.info(compiled);
     return { ok: true, diagnostics: result.diagnostics };
   }
 

@@ -24,6 +24,9 @@ export class DecisionTrees {
   private readonly bySignature = new Map<string, DecisionTree | CompileError>();
   private readonly byRecord = new WeakMap<DynamicRecord, DecisionTree | null>();
 
+  /** What the last prepare() did (for the log). */
+  lastReport: CompileReport | undefined;
+
   constructor(readonly geo: GeoDatabase | undefined) {}
 
   /**
@@ -76,12 +79,13 @@ export class DecisionTrees {
         this.bySignature.set(signature, error);
       }
     }
-    return {
+    this.lastReport = {
       compiled: pending.length - failed.length,
       failed,
       nodes,
       milliseconds: performance.now() - started,
     };
+    return this.lastReport;
   }
 }
 

@@ -58,7 +58,7 @@ test('every problem is reported with its position', (t) => {
     'gslb.yaml:3:1: UNKNOWN_KEY: unknown key "listen" in the config file; expected one of zones, geoip, ' +
       'db, dns_listen, api_listen, redirect_listen, api_token, trusted_proxies, tsig_keys, ' +
       'tcp_idle_timeout_ms, tcp_max_connections, tcp_max_per_client, workers, rate_limit, cookies, ' +
-      'identity, max_zone_file_bytes, api_max_body_bytes',
+      'identity, max_zone_file_bytes, compile_rules, api_max_body_bytes',
     'gslb.yaml:5:26: CONFIG: algorithm "md5" is not one of hmac-sha256, hmac-sha512, hmac-sha1',
   ]);
 });

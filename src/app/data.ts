@@ -20,6 +20,8 @@ export interface LoadOptions {
   readonly previous?: ZoneSet;
   /** A zone file larger than this is rejected before it is read (default: the setting's default). */
   readonly maxZoneFileBytes?: number;
+  /** Compile dynamic records' rules into decision trees (default true; false: decided per client). */
+  readonly compileRules?: boolean;
   /** Stops a load between two slices (the server is stopping); the result is then empty. */
   readonly signal?: AbortSignal;
   readonly nowSeconds?: number;
@@ -214,7 +216,11 @@ export async function loadData(
   const diagnostics = [...geo.diagnostics, ...zones.diagnostics];
   if (!zones.zoneSet || diagnostics.some((d) => d.severity === 'error'))
     return { data: undefined, diagnostics };
-  const trees = previous && previous.geo === geo.geo ? previous.trees : new DecisionTrees(geo.geo);
+  const compile = rest.compileRules ?? true;
+  const trees =
+    previous && previous.geo === geo.geo && previous.trees.enabled === compile
+      ? previous.trees
+      : new DecisionTrees(geo.geo, compile);
   const report = await trees.prepare(zones.zoneSet, slicer(previous !== undefined, rest.signal));
   if (!report) return { data: undefined, diagnostics };
   const problems = report.failed.map((message): Diagnostic => ({

@@ -54,7 +54,7 @@ export interface StorageHealth {
 }
 
 export interface ServedStateOptions {
-  readonly settings: Pick<Settings, 'zones' | 'geoip' | 'db' | 'maxZoneFileBytes'>;
+  readonly settings: Pick<Settings, 'zones' | 'geoip' | 'db' | 'maxZoneFileBytes' | 'compileRules'>;
   readonly metrics?: Metrics;
   /** Told of every change once it is committed and swapped in (worker processes follow it). */
   readonly onChange?: ((change: StateChange) => void) | undefined;
@@ -93,6 +93,7 @@ export class ServedState {
     const store = Store.open(settings.db);
     const first = await loadData(settings.zones, settings.geoip, {
       maxZoneFileBytes: settings.maxZoneFileBytes,
+      compileRules: settings.compileRules,
     });
     first.diagnostics.forEach((d) =>
       (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d)),
@@ -187,6 +188,7 @@ export class ServedState {
     const { log, metrics, settings } = this.options;
     const result = await loadData(settings.zones, settings.geoip, {
       maxZoneFileBytes: settings.maxZoneFileBytes,
+      compileRules: settings.compileRules,
       previous: this.files,
       signal: this.stopping.signal,
     });

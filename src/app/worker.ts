@@ -147,8 +147,8 @@ class Follower {
   }
 }
 
-function limits(settings: Settings): { maxZoneFileBytes: number } {
-  return { maxZoneFileBytes: settings.maxZoneFileBytes };
+function limits(settings: Settings): { maxZoneFileBytes: number; compileRules: boolean } {
+  return { maxZoneFileBytes: settings.maxZoneFileBytes, compileRules: settings.compileRules };
 }
 
 function prefixed(log: Logger, prefix: string): Logger {

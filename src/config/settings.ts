@@ -71,6 +71,7 @@ export const SETTINGS: Table<Settings> = {
   cookies: option('cookies', defaults(COOKIES), group(COOKIES)),
   identity: option('identity', defaults(IDENTITY), group(IDENTITY)),
   maxZoneFileBytes: option('max_zone_file_bytes', 64 * 1024 * 1024, integer(1024, 2 ** 31)),
+  compileRules: option('compile_rules', true, boolean),
   apiMaxBodyBytes: option('api_max_body_bytes', 64 * 1024, integer(1024, 64 * 1024 * 1024)),
 };
 

@@ -43,6 +43,8 @@ export interface Settings {
   readonly identity: IdentitySettings;
   /** A zone file larger than this is rejected before it is read. */
   readonly maxZoneFileBytes: number;
+  /** Compile each dynamic record's rules into a decision tree at load (false: decide per client, narrower scopes). */
+  readonly compileRules: boolean;
   /** API request bodies larger than this are refused (413). */
   readonly apiMaxBodyBytes: number;
 }

@@ -27,13 +27,18 @@ export class DecisionTrees {
   /** What the last prepare() did (for the log). */
   lastReport: CompileReport | undefined;
 
-  constructor(readonly geo: GeoDatabase | undefined) {}
+  constructor(
+    readonly geo: GeoDatabase | undefined,
+    /** False: nothing is compiled, every record is decided per client (the `compile_rules` setting). */
+    readonly enabled = true,
+  ) {}
 
   /**
    * The tree of a record's rules; undefined while it is not compiled (or cannot be), when the record is decided per
    * client. Rules that walk no database are compiled here on first use (microseconds).
    */
   treeFor(record: DynamicRecord): DecisionTree | undefined {
+    if (!this.enabled) return undefined;
     const known = this.byRecord.get(record);
     if (known !== undefined) return known ?? undefined;
     const signature = rulesSignature(record.rules);
@@ -54,6 +59,8 @@ export class DecisionTrees {
    */
   async prepare(zones: ZoneSet, pause: () => Promise<void>): Promise<CompileReport | undefined> {
     const started = performance.now();
+    if (!this.enabled)
+      return (this.lastReport = { compiled: 0, failed: [], nodes: 0, milliseconds: 0 });
     const wanted = new Map<string, readonly Rule[]>();
     for (const zone of zones.zones.values())
       for (const node of zone.nodes.values())

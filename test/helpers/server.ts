@@ -24,6 +24,8 @@ export interface TestServerOptions {
   readonly listen?: readonly { host: string; port: number }[];
   /** A GeoIP directory; default none. */
   readonly geoipDir?: string;
+  /** The compile_rules setting (default true). */
+  readonly compileRules?: boolean;
   readonly tsigKeys?: Settings['tsigKeys'];
   /** Start the API and redirect tier on 127.0.0.1 port 0. */
   readonly http?: boolean;
@@ -55,6 +57,7 @@ export async function startTestServer(
     trustedProxies: options.trustedProxies ?? [],
     zones: dir,
     geoip: options.geoipDir,
+    compileRules: options.compileRules ?? true,
     db: options.dbPath ?? join(dir, 'state', 'gslb.sqlite'),
     tsigKeys: options.tsigKeys ?? [],
     dnsListen: options.listen ?? [{ host: '127.0.0.1', port: 0 }],

@@ -8,6 +8,7 @@ const PACKAGES: Record<string, string> = {
   nsd: 'nsd',
   dnsperf: 'dnsperf',
   mmdblookup: 'mmdb-bin',
+  unbound: 'unbound',
 };
 
 export function requireTool(name: string): string {

@@ -44,7 +44,7 @@ const tree = city.value.tree;
 const v6 = new Map<string, Uint8Array>();
 while (v6.size < Number(n6)) {
   const bytes = new Uint8Array(16);
-  let node = 0;
+  let node = tree.root;
   for (let depth = 0; depth < 48; depth++) {
     let bit = random() < 0.5 ? 0 : 1;
     if (node < tree.nodeCount && tree.child(node, bit) === tree.nodeCount) bit ^= 1;

@@ -12,7 +12,7 @@ import {
 } from '../src/dns/index.ts';
 import { loadGeoDatabase } from '../src/geo/index.ts';
 import { Responder } from '../src/query/index.ts';
-import { cachingSnapshot, NO_HEALTH, type Snapshot } from '../src/resolve/index.ts';
+import { cachingSnapshot, DecisionTrees, NO_HEALTH, type Snapshot } from '../src/resolve/index.ts';
 import { loadZones } from '../src/zone/index.ts';
 
 const zoneText = readFileSync('bench/zones/example.test.yaml', 'utf8');
@@ -92,7 +92,9 @@ function round(packets: Buffer[], snapshot: Snapshot, responder: Responder): num
 const only = process.argv[2]; // one workload by name (for profiling)
 for (const [name, packets] of Object.entries(workloads)) {
   if (only && name !== only) continue;
-  const snapshot: Snapshot = cachingSnapshot({ zones, geo, health: NO_HEALTH });
+  const trees = new DecisionTrees(geo, process.env['PER_CLIENT'] === undefined);
+  await trees.prepare(zones, () => Promise.resolve());
+  const snapshot: Snapshot = cachingSnapshot({ zones, geo, health: NO_HEALTH, trees });
   const responder = new Responder(chooser); // as the server answers: with a reply cache for the snapshot
   round(packets, snapshot, responder);
   const times = Array.from({ length: 5 }, () => round(packets, snapshot, responder)).sort(
@@ -105,7 +107,6 @@ for (const [name, packets] of Object.entries(workloads)) {
 // serves it, and ECS from 20,000 IPv4 /24s and 2,000 IPv6 /48s (files written by bench/real-ecs.ts).
 if (only === 'real') {
   const { paths } = await import('geolite2');
-  const { DecisionTrees } = await import('../src/resolve/index.ts');
   const { execFileSync } = await import('node:child_process');
   const real = loadZones(
     [{ path: 'real.test.yaml', text: readFileSync('bench/zones-real/real.test.yaml', 'utf8') }],

@@ -4,7 +4,7 @@ import { DEFAULT_SETTINGS } from '../config/index.ts';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { type GeoDatabase, loadGeoDatabase, sameGeoFiles } from '../geo/index.ts';
+import { type GeoDatabase, geoDigest, loadGeoDatabaseSliced } from '../geo/index.ts';
 import { DecisionTrees } from '../resolve/index.ts';
 import { loadZoneSteps, type LoadResult, type ZoneFile, type ZoneSet } from '../zone/index.ts';
 
@@ -168,6 +168,7 @@ export async function loadGeoDir(
   dir: string | undefined,
   required = false,
   previous?: GeoDatabase,
+  pause: () => Promise<void> = () => Promise.resolve(),
 ): Promise<{ geo: GeoDatabase | undefined; diagnostics: readonly Diagnostic[] }> {
   if (dir === undefined) return { geo: undefined, diagnostics: [] };
   let names: string[];
@@ -192,8 +193,8 @@ export async function loadGeoDir(
       .map(async (n) => ({ path: join(dir, n), bytes: await readFile(join(dir, n)) })),
   );
   const files = { networks, databases };
-  if (previous && sameGeoFiles(previous.files, files)) return { geo: previous, diagnostics: [] };
-  return loadGeoDatabase(files);
+  if (previous && previous.digest === geoDigest(files)) return { geo: previous, diagnostics: [] };
+  return loadGeoDatabaseSliced(files, pause);
 }
 
 /**
@@ -209,10 +210,18 @@ export async function loadData(
   const hadGeo =
     previous?.geo !== undefined &&
     (previous.geo.databases.length > 0 || previous.geo.networkCount > 0);
-  const [zones, geo] = await Promise.all([
-    loadZoneDir(zonesDir, { ...rest, ...(previous ? { previous: previous.zones } : {}) }),
-    loadGeoDir(geoipDir, hadGeo, previous?.geo),
-  ]);
+  const pause = slicer(previous !== undefined, rest.signal);
+  let zones: LoadResult;
+  let geo: Awaited<ReturnType<typeof loadGeoDir>>;
+  try {
+    [zones, geo] = await Promise.all([
+      loadZoneDir(zonesDir, { ...rest, ...(previous ? { previous: previous.zones } : {}) }),
+      loadGeoDir(geoipDir, hadGeo, previous?.geo, pause),
+    ]);
+  } catch (e) {
+    if (rest.signal?.aborted) return { data: undefined, diagnostics: [] }; // stopped between two slices
+    throw e;
+  }
   const diagnostics = [...geo.diagnostics, ...zones.diagnostics];
   if (!zones.zoneSet || diagnostics.some((d) => d.severity === 'error'))
     return { data: undefined, diagnostics };
@@ -221,7 +230,7 @@ export async function loadData(
     previous && previous.geo === geo.geo && previous.trees.enabled === compile
       ? previous.trees
       : new DecisionTrees(geo.geo, compile);
-  const report = await trees.prepare(zones.zoneSet, slicer(previous !== undefined, rest.signal));
+  const report = await trees.prepare(zones.zoneSet, pause);
   if (!report) return { data: undefined, diagnostics };
   const problems = report.failed.map((message): Diagnostic => ({
     file: geoipDir ?? zonesDir,

@@ -1,7 +1,8 @@
 // Client address → facts: custom networks first (longest prefix wins), then the MaxMind databases, cached.
+import { createHash } from 'node:crypto';
 import { addressText, type Diagnostic, maskAddress } from '../core/index.ts';
 import type { ClientFacts } from './facts.ts';
-import { type Mmdb, openMmdb } from './mmdb.ts';
+import { type Mmdb, openMmdb, openMmdbSliced } from './mmdb.ts';
 import { type CustomNetwork, parseNetworks } from './networks.ts';
 import { PrefixTrie } from './trie.ts';
 
@@ -15,17 +16,44 @@ export interface GeoDatabase {
   /** The custom networks of networks.yaml. */
   readonly custom: PrefixTrie<CustomNetwork>;
   readonly networkCount: number;
-  /** What it was loaded from: a reload with the same files keeps this database (and the decisions compiled over it). */
-  readonly files: GeoFiles;
+  /** A digest of the files it was loaded from: a reload with the same files keeps it (and what was compiled over it). */
+  readonly digest: string;
   readonly lookup: (address: Uint8Array) => ClientFacts; // a function: the resolver holds it alone
 }
 
 const CACHE_ENTRIES = 65_536;
 
+/** Loads GeoIP files at once (check, tests, tools). */
 export function loadGeoDatabase(files: GeoFiles): {
   geo: GeoDatabase;
   diagnostics: readonly Diagnostic[];
 } {
+  const { trie, networkCount, diagnostics } = customNetworks(files);
+  const databases: Mmdb[] = [];
+  for (const f of files.databases) {
+    const db = openMmdb(f.path.replace(/^.*[\\/]/, ''), f.bytes);
+    if (db.ok) databases.push(db.value);
+    else diagnostics.push(geoipProblem(f.path, db.error));
+  }
+  return { geo: createGeoDatabase(trie, networkCount, databases, geoDigest(files)), diagnostics };
+}
+
+/** The same, giving way to queries between slices (`pause`, which may reject to stop the load): a reload. */
+export async function loadGeoDatabaseSliced(
+  files: GeoFiles,
+  pause: () => Promise<void>,
+): Promise<{ geo: GeoDatabase; diagnostics: readonly Diagnostic[] }> {
+  const { trie, networkCount, diagnostics } = customNetworks(files);
+  const databases: Mmdb[] = [];
+  for (const f of files.databases) {
+    const db = await openMmdbSliced(f.path.replace(/^.*[\\/]/, ''), f.bytes, pause);
+    if (db.ok) databases.push(db.value);
+    else diagnostics.push(geoipProblem(f.path, db.error));
+  }
+  return { geo: createGeoDatabase(trie, networkCount, databases, geoDigest(files)), diagnostics };
+}
+
+function customNetworks(files: GeoFiles) {
   const diagnostics: Diagnostic[] = [];
   const trie = new PrefixTrie<CustomNetwork>();
   let networkCount = 0;
@@ -35,28 +63,30 @@ export function loadGeoDatabase(files: GeoFiles): {
     for (const n of parsed.networks) trie.insert(n.cidr, n);
     networkCount = parsed.networks.length;
   }
-  const databases: Mmdb[] = [];
-  for (const f of files.databases) {
-    const db = openMmdb(f.path.replace(/^.*[\\/]/, ''), f.bytes);
-    if (!db.ok)
-      diagnostics.push({
-        file: f.path,
-        line: 1,
-        col: 1,
-        code: 'GEOIP',
-        message: db.error,
-        severity: 'error',
-      });
-    else databases.push(db.value);
-  }
-  return { geo: createGeoDatabase(trie, networkCount, databases, files), diagnostics };
+  return { trie, networkCount, diagnostics };
+}
+
+function geoipProblem(file: string, message: string): Diagnostic {
+  return { file, line: 1, col: 1, code: 'GEOIP', message, severity: 'error' };
+}
+
+/** SHA-256 over the files' names and contents: equal digests, equal GeoIP data. */
+export function geoDigest(files: GeoFiles): string {
+  const h = createHash('sha256');
+  const part = (name: string, body: string | Buffer) => {
+    h.update(`${name}\0${body.length}\0`);
+    h.update(body);
+  };
+  if (files.networks) part(files.networks.path, files.networks.text);
+  for (const d of files.databases) part(d.path, d.bytes);
+  return h.digest('hex');
 }
 
 export function createGeoDatabase(
   trie: PrefixTrie<CustomNetwork>,
   networkCount: number,
   databases: readonly Mmdb[],
-  files: GeoFiles,
+  digest: string,
 ): GeoDatabase {
   const cache = new Map<string | number, ClientFacts>();
   const lookup = (address: Uint8Array): ClientFacts => {
@@ -72,7 +102,7 @@ export function createGeoDatabase(
     cache.set(key, facts);
     return facts;
   };
-  return { databases, custom: trie, networkCount, files, lookup };
+  return { databases, custom: trie, networkCount, digest, lookup };
 }
 
 function lookupUncached(
@@ -113,15 +143,4 @@ function lookupUncached(
     networkScope: Math.max(asn.scope, isp.scope),
     sources: { geo: geo.source, asn: asn.source, isp: isp.source },
   };
-}
-
-/** Whether two sets of GeoIP files have the same contents. */
-export function sameGeoFiles(a: GeoFiles, b: GeoFiles): boolean {
-  return (
-    a.networks?.text === b.networks?.text &&
-    a.databases.length === b.databases.length &&
-    a.databases.every(
-      (d, i) => d.path === b.databases[i]!.path && d.bytes.equals(b.databases[i]!.bytes),
-    )
-  );
 }

@@ -1,12 +1,13 @@
-// MaxMind DB files through the maxmind package's reader, recognised by their metadata.
+// MaxMind DB files, recognised by their metadata (read by the maxmind package) and reduced to their trees of facts.
 import { Reader, type Response } from 'maxmind';
-import { addressText, errorMessage, fail, ok, type Result } from '../core/index.ts';
+import { errorMessage, fail, ok, type Result } from '../core/index.ts';
+import { buildFactTree, type FactTree, runSliced, runSync, type SearchTree } from './fact-tree.ts';
 import { MmdbDataReader, type MmdbFields } from './mmdb-data.ts';
 
 export type DatabaseKind = 'location' | 'asn' | 'isp';
 
 export interface MmdbLookup extends MmdbFields {
-  /** The block the database answered for (its record's network, or the empty block around the address). */
+  /** The block the facts hold for: the widest around the address with the same facts (or no data). */
   readonly prefix: number;
 }
 
@@ -15,33 +16,8 @@ export interface Mmdb {
   readonly kind: DatabaseKind;
   readonly databaseType: string;
   lookup(address: Uint8Array): MmdbLookup;
-  /** The search tree itself, for compiling decisions over the whole address space. */
-  readonly tree: MmdbTree;
-}
-
-/**
- * A MaxMind DB search tree: node numbers below `nodeCount` are nodes, `nodeCount` is "no data", larger values point
- * at a record in the data section.
- */
-export interface MmdbTree {
-  readonly nodeCount: number;
-  /** The node IPv4 addresses start from: ::/96 of an IPv6 tree, the root of an IPv4 one. */
-  readonly ipv4Start: number;
-  readonly ipVersion: 4 | 6;
-  /** The left (bit 0) or right (bit 1) record of a node. */
-  child(node: number, bit: number): number;
-  /** A reader of the records the tree points at, with caches that live as long as it does (one compile). */
-  reader(): MmdbFactReader;
-}
-
-export interface MmdbFactReader {
-  /**
-   * A small number for what the record a tree value points at says (equal numbers, equal fields; 0: no record), read
-   * once per record; a RangeError if the record is malformed.
-   */
-  factId(value: number): number;
-  /** The fields a fact number stands for. */
-  facts(id: number): MmdbFields;
+  /** What gslb keeps of the database: its tree of facts (the file itself is not kept). */
+  readonly tree: FactTree;
 }
 
 /** City/Country (GeoLite2, GeoIP2, DB-IP): location; ASN: AS number and organisation; ISP: those and the ISP. */
@@ -52,60 +28,74 @@ export function databaseKind(databaseType: string): DatabaseKind | undefined {
   return undefined;
 }
 
-interface Record_ {
-  continent?: { code?: string };
-  country?: { iso_code?: string };
-  subdivisions?: { iso_code?: string }[];
-  autonomous_system_number?: number;
-  autonomous_system_organization?: string;
-  isp?: string;
+/** Opens a database from its bytes at once (tests, tools); a string says why it cannot be used. */
+export function openMmdb(name: string, bytes: Buffer): Result<Mmdb> {
+  const steps = openSteps(name, bytes);
+  return steps.ok ? runOpen(() => ok(runSync(steps.value))) : steps;
 }
 
-/** Opens a database from its bytes; a string says why it cannot be used. */
-export function openMmdb(name: string, bytes: Buffer): Result<Mmdb> {
-  let reader: Reader<Response>;
+/** The same, giving way between slices (`pause`, which may reject to stop): what a reload does. */
+export async function openMmdbSliced(
+  name: string,
+  bytes: Buffer,
+  pause: () => Promise<void>,
+): Promise<Result<Mmdb>> {
+  const steps = openSteps(name, bytes);
+  if (!steps.ok) return steps;
   try {
-    reader = new Reader<Response>(bytes);
+    return ok(await runSliced(steps.value, pause));
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return fail(`damaged MaxMind DB: ${e.message}`);
+  }
+}
+
+function runOpen(open: () => Result<Mmdb>): Result<Mmdb> {
+  try {
+    return open();
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return fail(`damaged MaxMind DB: ${e.message}`);
+  }
+}
+
+function openSteps(name: string, bytes: Buffer): Result<Generator<void, Mmdb>> {
+  let metadata: Reader<Response>['metadata'];
+  try {
+    metadata = new Reader<Response>(bytes).metadata;
   } catch (e) {
     return fail(`not a MaxMind DB file: ${errorMessage(e)}`);
   }
-  const databaseType = reader.metadata.databaseType;
+  const { databaseType } = metadata;
   const kind = databaseKind(databaseType);
   if (!kind)
     return fail(`database type "${databaseType}" is not a City, Country, ASN or ISP database`);
-  const ipv4Only = reader.metadata.ipVersion === 4;
-  const tree = searchTree(bytes, reader.metadata);
-  if (!tree.ok) return tree;
-  return ok({
-    name,
-    kind,
-    databaseType,
-    tree: tree.value,
-    lookup(address) {
-      // The reader walks an IPv6 address through an IPv4 tree and answers for its first 32 bits: refuse instead.
-      if (ipv4Only && address.length === 16)
-        return { geo: undefined, asn: undefined, isp: undefined, prefix: 0 };
-      const [record, prefix] = reader.getWithPrefixLength(addressText(address)) as [
-        Record_ | null,
-        number,
-      ];
-      return { ...fieldsOf(record), prefix };
-    },
-  });
-}
-
-function fieldsOf(r: Record_ | null): Omit<MmdbLookup, 'prefix'> {
-  if (!r) return { geo: undefined, asn: undefined, isp: undefined };
-  const parts = [r.continent?.code, r.country?.iso_code, r.subdivisions?.[0]?.iso_code];
-  let geo: string | undefined;
-  if (parts[0])
-    geo = parts[1] ? (parts[2] ? parts.join('-') : `${parts[0]}-${parts[1]}`) : parts[0];
-  return { geo, asn: r.autonomous_system_number, isp: r.isp ?? r.autonomous_system_organization };
+  const source = searchTree(bytes, metadata);
+  if (!source.ok) return source;
+  return ok(
+    (function* () {
+      const tree = yield* buildFactTree(source.value.tree, source.value.read);
+      return {
+        name,
+        kind,
+        databaseType,
+        tree,
+        lookup(address: Uint8Array): MmdbLookup {
+          const r = tree.lookup(address);
+          return { ...r.facts, prefix: r.prefix };
+        },
+      };
+    })(),
+  );
 }
 
 const DATA_SECTION_SEPARATOR = 16;
 
-function searchTree(bytes: Buffer, meta: Reader<Response>['metadata']): Result<MmdbTree> {
+/** The file's own search tree and a reader of its records (RangeError when a record is damaged). */
+function searchTree(
+  bytes: Buffer,
+  meta: Reader<Response>['metadata'],
+): Result<{ tree: SearchTree; read: (value: number) => MmdbFields }> {
   const { nodeCount, recordSize, searchTreeSize } = meta;
   if (![24, 28, 32].includes(recordSize))
     return fail(`record size ${recordSize} is not 24, 28 or 32`);
@@ -117,7 +107,7 @@ function searchTree(bytes: Buffer, meta: Reader<Response>['metadata']): Result<M
     if (recordSize === 24)
       return bit === 0
         ? (bytes[o]! << 16) | (bytes[o + 1]! << 8) | bytes[o + 2]!
-        : bytes.readUIntBE(o + 3, 3);
+        : (bytes[o + 3]! << 16) | (bytes[o + 4]! << 8) | bytes[o + 5]!;
     if (recordSize === 28)
       return bit === 0
         ? ((bytes[o + 3]! & 0xf0) << 20) | (bytes[o]! << 16) | (bytes[o + 1]! << 8) | bytes[o + 2]!
@@ -127,37 +117,9 @@ function searchTree(bytes: Buffer, meta: Reader<Response>['metadata']): Result<M
             bytes[o + 6]!;
     return bytes.readUInt32BE(o + 4 * bit);
   };
-  let ipv4Start = 0;
-  if (meta.ipVersion === 6)
-    for (let depth = 0; depth < 96 && ipv4Start < nodeCount; depth++)
-      ipv4Start = child(ipv4Start, 0);
-  const reader = (): MmdbFactReader => {
-    const data = new MmdbDataReader(bytes, searchTreeSize + DATA_SECTION_SEPARATOR);
-    const ids = new Map<number, number>();
-    const byText = new Map<string, number>();
-    const table: MmdbFields[] = [{ geo: undefined, asn: undefined, isp: undefined }];
-    const factId = (value: number): number => {
-      if (value <= nodeCount) return 0;
-      let id = ids.get(value);
-      if (id === undefined) {
-        const f = data.fields(value - nodeCount - DATA_SECTION_SEPARATOR);
-        const text = `${f.geo ?? ''}|${f.asn ?? ''}|${f.isp ?? ''}`;
-        id = byText.get(text);
-        if (id === undefined) {
-          byText.set(text, (id = table.length));
-          table.push(f);
-        }
-        ids.set(value, id);
-      }
-      return id;
-    };
-    return { factId, facts: (id) => table[id]! };
-  };
+  const data = new MmdbDataReader(bytes, searchTreeSize + DATA_SECTION_SEPARATOR);
   return ok({
-    nodeCount,
-    ipv4Start,
-    ipVersion: meta.ipVersion === 4 ? 4 : 6,
-    child,
-    reader,
+    tree: { nodeCount, ipVersion: meta.ipVersion === 4 ? 4 : 6, child },
+    read: (value) => data.fields(value - nodeCount - DATA_SECTION_SEPARATOR),
   });
 }

@@ -6,14 +6,7 @@
 // Health and overrides are not in the tree: they choose within the outcome at query time, so a health transition never
 // recompiles anything. Records with the same rules share one tree (see trees.ts).
 import { geoMatches } from '../core/index.ts';
-import type {
-  CustomNetwork,
-  GeoDatabase,
-  MmdbFactReader,
-  MmdbFields,
-  MmdbTree,
-  TrieNode,
-} from '../geo/index.ts';
+import type { CustomNetwork, FactTree, GeoDatabase, MmdbFields, TrieNode } from '../geo/index.ts';
 import { PrefixTrie } from '../geo/index.ts';
 import type { Rule } from '../zone/index.ts';
 
@@ -117,13 +110,9 @@ const FACT_IDS = 2 ** 24; // per database: two fit one exact number as a cache k
 const SLICE_DEPTH = { 4: 8, 16: 20 } as const;
 
 interface Source {
-  readonly tree: MmdbTree;
-  readonly reader: MmdbFactReader;
+  readonly tree: FactTree;
   readonly facts: 'location' | 'network';
 }
-
-/** Readers of the databases' records shared by the compiles of one load (each record is read once), then dropped. */
-export type ReaderSession = Map<MmdbTree, MmdbFactReader>;
 
 /** Whether compiling these rules walks a MaxMind database (seconds with real data) or only tries (instant). */
 export function needsDatabases(rules: readonly Rule[], geo: GeoDatabase | undefined): boolean {
@@ -142,9 +131,8 @@ export async function compileRules(
   rules: readonly Rule[],
   geo: GeoDatabase | undefined,
   pause: () => Promise<void> = () => Promise.resolve(),
-  session: ReaderSession = new Map(),
 ): Promise<DecisionTree> {
-  const c = new Compiler(rules, geo, pause, session);
+  const c = new Compiler(rules, geo, pause);
   const root4 = await c.family(4);
   const root6 = await c.family(16);
   return new DecisionTree(c.finish(), root4, root6, c.outcomes);
@@ -157,7 +145,7 @@ export function compileRulesNow(
 ): DecisionTree {
   if (needsDatabases(rules, geo))
     throw new CompileError('these rules need the databases walked in slices');
-  const c = new Compiler(rules, geo, undefined, new Map());
+  const c = new Compiler(rules, geo, undefined);
   const root4 = c.familyNow(4);
   const root6 = c.familyNow(16);
   return new DecisionTree(c.finish(), root4, root6, c.outcomes);
@@ -173,6 +161,7 @@ class Compiler {
   private readonly byFacts: (Map<number, number> | undefined)[] = [];
   private readonly aliases = new Map<string, number>();
   private readonly shared = new Map<number, number>();
+  private readonly byNode = new Map<number, number>();
   private nodes = new Int32Array(1 << 12);
   private used = 0;
   private steps = 0;
@@ -186,7 +175,6 @@ class Compiler {
     private readonly rules: readonly Rule[],
     geo: GeoDatabase | undefined,
     private readonly pause: (() => Promise<void>) | undefined,
-    session: ReaderSession,
   ) {
     if (rules.length > MAX_RULES)
       throw new CompileError(`more than ${MAX_RULES} rules: decided per client`);
@@ -194,11 +182,8 @@ class Compiler {
     const network = rules.some((r) => r.asns.length > 0 || r.isps.length > 0);
     for (const db of geo?.databases ?? []) {
       if (!(db.kind === 'location' ? location : network)) continue;
-      let reader = session.get(db.tree);
-      if (!reader) session.set(db.tree, (reader = db.tree.reader()));
       this.sources.push({
         tree: db.tree,
-        reader,
         facts: db.kind === 'location' ? 'location' : 'network',
       });
     }
@@ -213,7 +198,7 @@ class Compiler {
       }
     });
     for (const { cidr, mask } of masks.values()) this.subnets.insert(cidr, mask);
-    const nodeCount = this.sources.reduce((n, s) => n + s.tree.nodeCount, 0);
+    const nodeCount = this.sources.reduce((n, s) => n + s.tree.sourceNodes, 0);
     this.maxSteps = Math.max(MIN_STEPS, STEPS_PER_NODE * nodeCount);
   }
 
@@ -239,7 +224,8 @@ class Compiler {
     this.state = new Int32Array((this.bits + 1) * k);
     this.sources.forEach(({ tree }, i) => {
       // An IPv4-only database knows nothing of IPv6 addresses (as its lookups say).
-      this.state[i] = family === 4 ? tree.ipv4Start : tree.ipVersion === 6 ? 0 : tree.nodeCount;
+      this.state[i] =
+        family === 4 ? tree.ipv4Start : tree.ipVersion === 6 ? tree.root : tree.nodeCount;
     });
     const custom = this.custom.root(family);
     const subnets = this.subnets.root(family);
@@ -299,9 +285,15 @@ class Compiler {
   private walkTrees(depth: number, best: CustomNetwork | undefined, mask: number): number {
     this.count();
     if (this.done(depth, undefined, undefined)) return this.leaf(depth, best, mask);
-    // A database may point several branches at one subtree (IPv4 at ::ffff:0:0/96, 2001::/32, 2002::/16 in
-    // MaxMind's IPv6 trees): below the tries, such a subtree compiles the same wherever it is reached.
-    const alias = this.aliasKey(depth, best, mask);
+    // One database, below the tries: a node of its (shared) fact tree compiles the same wherever it is reached.
+    const single = this.sources.length === 1 && best === undefined && mask === 0;
+    if (single) {
+      const known = this.byNode.get(this.state[depth]!);
+      if (known !== undefined) return known;
+    }
+    // Several: where a database points several branches at one subtree (IPv4 at ::ffff:0:0/96, 2001::/32,
+    // 2002::/16 in MaxMind's IPv6 trees), that subtree compiles the same wherever it is reached.
+    const alias = single ? undefined : this.aliasKey(depth, best, mask);
     if (alias !== undefined) {
       const known = this.aliases.get(alias);
       if (known !== undefined) return known;
@@ -322,6 +314,7 @@ class Compiler {
     }
     const ref = this.join(zero, this.walkTrees(depth + 1, best, mask));
     if (alias !== undefined) this.aliases.set(alias, ref);
+    if (single) this.byNode.set(this.state[depth]!, ref);
     return ref;
   }
 
@@ -428,8 +421,8 @@ class Compiler {
     let asn = best?.asn;
     let isp = best?.isp;
     for (let i = 0; i < this.sources.length; i++) {
-      const { reader, facts } = this.sources[i]!;
-      const f: MmdbFields = reader.facts(reader.factId(this.state[at + i]!));
+      const { tree, facts } = this.sources[i]!;
+      const f: MmdbFields = tree.facts(tree.factId(this.state[at + i]!));
       if (facts === 'location') geo ??= f.geo;
       else {
         asn ??= f.asn;
@@ -440,7 +433,7 @@ class Compiler {
   }
 
   private factId(i: number, value: number): number {
-    const id = this.sources[i]!.reader.factId(value);
+    const id = this.sources[i]!.tree.factId(value);
     if (id >= FACT_IDS)
       throw new CompileError(`more than ${FACT_IDS} distinct facts in one database`);
     return id;

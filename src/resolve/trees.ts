@@ -9,7 +9,6 @@ import {
   compileRulesNow,
   type DecisionTree,
   needsDatabases,
-  type ReaderSession,
 } from './tree.ts';
 
 export interface CompileReport {
@@ -72,10 +71,9 @@ export class DecisionTrees {
     const pending = [...wanted].filter(([signature]) => !this.bySignature.has(signature));
     let nodes = 0;
     const failed: string[] = [];
-    const session: ReaderSession = new Map(); // dropped with this call: what the compiles read goes with it
     for (const [signature, rules] of pending) {
       try {
-        const tree = await compileRules(rules, this.geo, pause, session);
+        const tree = await compileRules(rules, this.geo, pause);
         nodes += tree.size;
         this.bySignature.set(signature, tree);
       } catch (e) {

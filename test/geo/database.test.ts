@@ -38,7 +38,7 @@ test('facts from the MaxMind databases, with their blocks and sources', (t) => {
     asn: 4134,
     isp: 'CHINANET-BACKBONE',
     geoScope: 24,
-    networkScope: 24,
+    networkScope: 16, // the nested /24 has the same AS and organisation as its /16: one block of network facts
   });
   t.like(geo.lookup(at('127.10.0.1')).sources, {
     geo: 'sample-City.mmdb 127.10.0.0/16',
@@ -68,7 +68,7 @@ test('custom networks win field by field; a field they lack comes from the datab
   });
   t.like(geo.lookup(at('127.1.0.9')).sources, {
     geo: 'networks.yaml 127.1.0.0/24',
-    asn: 'sample-ASN.mmdb 127.1.0.0/17',
+    asn: 'sample-ASN.mmdb 127.1.0.0/16', // the whole /16 (nested /24 included) is AS4134
   });
   // The custom /16 defines only the AS: the location still comes from the database, for the longer of the two blocks.
   t.like(geo.lookup(at('127.30.1.1')), {

@@ -72,21 +72,30 @@ function openSteps(name: string, bytes: Buffer): Result<Generator<void, Mmdb>> {
     return fail(`database type "${databaseType}" is not a City, Country, ASN or ISP database`);
   const source = searchTree(bytes, metadata);
   if (!source.ok) return source;
-  return ok(
-    (function* () {
-      const tree = yield* buildFactTree(source.value.tree, source.value.read);
-      return {
-        name,
-        kind,
-        databaseType,
-        tree,
-        lookup(address: Uint8Array): MmdbLookup {
-          const r = tree.lookup(address);
-          return { ...r.facts, prefix: r.prefix };
-        },
-      };
-    })(),
-  );
+  return ok(opened(name, kind, databaseType, buildFactTree(source.value.tree, source.value.read)));
+}
+
+function* opened(
+  name: string,
+  kind: DatabaseKind,
+  databaseType: string,
+  steps: Generator<void, FactTree>,
+): Generator<void, Mmdb> {
+  return mmdbOf(name, kind, databaseType, yield* steps);
+}
+
+/** The database as gslb keeps it (a function of its own, so that nothing here holds on to the file's bytes). */
+function mmdbOf(name: string, kind: DatabaseKind, databaseType: string, tree: FactTree): Mmdb {
+  return {
+    name,
+    kind,
+    databaseType,
+    tree,
+    lookup(address) {
+      const r = tree.lookup(address);
+      return { ...r.facts, prefix: r.prefix };
+    },
+  };
 }
 
 const DATA_SECTION_SEPARATOR = 16;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench:real -- [REV_OLD]: gslb on the real GeoLite2-City database (npm package geolite2) with continent rules,
 # ECS from 20,000 seeded routable IPv4 /24s and 2,000 IPv6 /48s the database has, beside the Node.js ceiling
-# (bench/dgram-fixed.cjs) and, when REV_OLD is given, an older build of gslb. Servers pinned to CPU 0, dnsperf to CPU 1,
+# (bench/dgram-fixed.cjs), PowerDNS's geoip backend and gdnsd's geoip plugin on the same file and rules (when
+# installed: apt-get install -y pdns-server pdns-backend-geoip gdnsd) and, when REV_OLD is given, an older build. Servers pinned to CPU 0, dnsperf to CPU 1,
 # interleaved rounds, medians. Also: RSS of each gslb after the load, and a reload of the new one under load
 # (queries lost). Env: SECS (5), ROUNDS (3). Needs dnsperf, dig, taskset, git.
 # Every load is bounded by dnsperf -l; every server and worktree made here is removed here.
@@ -43,9 +44,39 @@ for s in "${dirs[@]}"; do
 done
 port[ceiling]=$(free_port)
 taskset -c 0 node "$here/dgram-fixed.cjs" "${port[ceiling]}" 127.0.0.1 >"$work/ceiling.log" 2>&1 & pids+=($!)
-for s in "${dirs[@]}"; do wait_ready "${port[$s]}"; done
+peers=()
+declare -A peer_pid
+if command -v pdns_server >/dev/null; then # geoip backend, %cn: the continent of the ECS address or the source
+  port[pdns]=$(free_port); mkdir -p "$work/pdns"
+  printf '%s\n' "local-address=127.0.0.1" "local-port=${port[pdns]}" "socket-dir=$work/pdns" daemon=no guardian=no \
+    disable-syslog=yes loglevel=4 receiver-threads=1 distributor-threads=1 edns-subnet-processing=yes webserver=no api=no \
+    security-poll-suffix= launch=geoip "geoip-database-files=mmdb:$city" "geoip-zones-file=$work/pdns/geo.yaml" >"$work/pdns/pdns.conf"
+  { printf 'domains:\n- domain: real.test\n  ttl: 300\n  records:\n    real.test:\n'
+    printf '      - soa: ns1.example.net. hostmaster.example.net. 1 3600 600 86400 60\n      - ns: ns1.example.net.\n'
+    printf '    static.real.test:\n      - a: 192.0.2.1\n    unknown.geo.real.test:\n      - a: {content: 192.0.2.1, ttl: 60}\n'
+    i=10; for c in eu na as sa af oc; do printf '    %s.geo.real.test:\n      - a: {content: 192.0.2.%s, ttl: 60}\n' $c $i; i=$((i + 1)); done
+    printf "  services:\n    geo.real.test: '%%cn.geo.real.test'\n"; } >"$work/pdns/geo.yaml"
+  taskset -c 0 pdns_server --config-dir="$work/pdns" >"$work/pdns.log" 2>&1 & peer_pid[pdns]=$!; pids+=($!); peers+=(pdns)
+fi
+if command -v gdnsd >/dev/null; then # geoip plugin, a continent map over the same file
+  port[gdnsd]=$(free_port); g="$work/gdnsd"; mkdir -p "$g/etc/zones" "$g/etc/geoip" "$g/run" "$g/state"
+  ln -s "$city" "$g/etc/geoip/GeoLite2-City.mmdb"
+  cat >"$g/etc/config" <<EOF
+options => { listen => [ 127.0.0.1 ], dns_port => ${port[gdnsd]}, udp_threads => 1, tcp_threads => 1, run_dir => $g/run, state_dir => $g/state, edns_client_subnet => true }
+plugins => { geoip => {
+  maps => { continents => { geoip2_db => GeoLite2-City.mmdb, datacenters => [ eu, na, as, sa, af, oc, other ],
+    map => { EU => [ eu ], NA => [ na ], AS => [ as ], SA => [ sa ], AF => [ af ], OC => [ oc ], default => [ other ] } } }
+  resources => { geo => { map => continents, dcmap => { eu => 192.0.2.10, na => 192.0.2.11, as => 192.0.2.12, sa => 192.0.2.13, af => 192.0.2.14, oc => 192.0.2.15, other => 192.0.2.1 } } }
+} }
+EOF
+  printf '%s\n' '@ 300 SOA ns1.example.net. hostmaster.example.net. 1 3600 600 86400 60' '@ 300 NS ns1.example.net.' \
+    'static 300 A 192.0.2.1' 'geo 60 DYNA geoip!geo' >"$g/etc/zones/real.test"
+  taskset -c 0 gdnsd -c "$g/etc" -f start >"$work/gdnsd.log" 2>&1 & peer_pid[gdnsd]=$!; pids+=($!); peers+=(gdnsd)
+fi
+for s in "${dirs[@]}" "${peers[@]}"; do wait_ready "${port[$s]}"; done
 sleep 0.5
-for s in "${dirs[@]}"; do echo "$s: idle RSS $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MB"; done
+for s in "${peers[@]}"; do pid[$s]=${peer_pid[$s]}; done
+for s in "${dirs[@]}" "${peers[@]}"; do echo "$s: idle RSS $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MB"; done
 
 (cd "$root" && node --import=tsx bench/real-ecs.ts geo.real.test "$work/v4.bin" "$work/v6.bin")
 qps() { # PORT FILE -> q/s and mean latency
@@ -53,7 +84,7 @@ qps() { # PORT FILE -> q/s and mean latency
     awk '/Queries per second:/ {q=$4} /Average Latency/ {l=$4} /Queries lost:/ {lost=$3} END {printf "%s %s %s\n", q, l, lost}'
 }
 median() { sort -n | awk '{v[NR]=$0} END {print v[int((NR+1)/2)]}'; }
-servers=(ceiling "${dirs[@]}")
+servers=(ceiling "${peers[@]}" "${dirs[@]}")
 printf '%-8s' workload; for s in "${servers[@]}"; do printf ' %10s' "$s"; done; printf '   ratios\n'
 for w in v4 v6; do
   declare -A runs=()
@@ -66,9 +97,10 @@ for w in v4 v6; do
   for s in "${servers[@]}"; do med[$s]=$(printf '%s\n' ${runs[$s]} | median); printf ' %10.0f' "${med[$s]}"; done
   printf '   new/ceiling %.2f' "$(awk -v a="${med[new]}" -v c="${med[ceiling]}" 'BEGIN{print a/c}')"
   [ -n "$rev_old" ] && printf ', new/old %.2f' "$(awk -v a="${med[new]}" -v o="${med[old]}" 'BEGIN{print a/o}')"
+  for p in "${peers[@]}"; do printf ', new/%s %.2f' "$p" "$(awk -v a="${med[new]}" -v o="${med[$p]}" 'BEGIN{print a/o}')"; done
   printf '\n'
 done
-for s in "${dirs[@]}"; do echo "$s: RSS after the load $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MB"; done
+for s in "${dirs[@]}" "${peers[@]}"; do echo "$s: RSS after the load $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MB"; done
 
 # A reload with changed rules (compiled again over the database) while dnsperf runs: every query sent is answered.
 sed -i 's/- {geos: \[OC\], pool: oc}/- {geos: [OC, AN], pool: oc}/' "$work/zones-new/real.test.yaml"

@@ -4,7 +4,7 @@ import { DEFAULT_SETTINGS } from '../config/index.ts';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { type GeoDatabase, geoDigest, loadGeoDatabaseSliced } from '../geo/index.ts';
+import { type GeoDatabase, geoDigestSliced, loadGeoDatabaseSliced } from '../geo/index.ts';
 import { DecisionTrees } from '../resolve/index.ts';
 import { loadZoneSteps, type LoadResult, type ZoneFile, type ZoneSet } from '../zone/index.ts';
 
@@ -193,8 +193,9 @@ export async function loadGeoDir(
       .map(async (n) => ({ path: join(dir, n), bytes: await readFile(join(dir, n)) })),
   );
   const files = { networks, databases };
-  if (previous && previous.digest === geoDigest(files)) return { geo: previous, diagnostics: [] };
-  return loadGeoDatabaseSliced(files, pause);
+  const digest = await geoDigestSliced(files, pause);
+  if (previous && previous.digest === digest) return { geo: previous, diagnostics: [] };
+  return loadGeoDatabaseSliced(files, pause, digest);
 }
 
 /**

@@ -3,6 +3,7 @@ export { type ClientFacts, NO_FACTS } from './facts.ts';
 export {
   type GeoDatabase,
   geoDigest,
+  geoDigestSliced,
   type GeoFiles,
   loadGeoDatabase,
   loadGeoDatabaseSliced,

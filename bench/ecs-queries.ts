@@ -4,13 +4,7 @@
 // shuffled order, so answers cannot come from a cache keyed by one subnet.
 // Usage: node --import=tsx bench/ecs-queries.ts NAME OUTFILE
 import { writeFileSync } from 'node:fs';
-import { RRType } from '../src/core/index.ts';
-import {
-  EDNS_UDP_SIZE,
-  encodeClientSubnet,
-  encodeMessage,
-  OPTION_CLIENT_SUBNET,
-} from '../src/dns/index.ts';
+import { ecsQuery } from './ecs-query.ts';
 
 const [given, out] = process.argv.slice(2);
 const name = given?.endsWith('.') ? given : `${given}.`;
@@ -30,38 +24,8 @@ for (let i = subnets.length - 1; i > 0; i--) {
   [subnets[i], subnets[j]] = [subnets[j]!, subnets[i]!];
 }
 const chunks: Buffer[] = [];
-for (const [a, b, c] of subnets) {
-  const ecs = encodeClientSubnet(
-    { family: 1, sourcePrefix: 24, scopePrefix: 0, address: new Uint8Array([a, b, c, 0]) },
-    0,
-  );
-  const query = encodeMessage({
-    id: 0,
-    qr: false,
-    opcode: 0,
-    aa: false,
-    tc: false,
-    rd: false,
-    ra: false,
-    ad: false,
-    cd: false,
-    rcode: 0,
-    question: [{ name, type: RRType.A, class: 1 }],
-    answer: [],
-    authority: [],
-    additional: [],
-    edns: {
-      udpSize: EDNS_UDP_SIZE,
-      extendedRcode: 0,
-      version: 0,
-      dnssecOk: false,
-      options: [{ code: OPTION_CLIENT_SUBNET, data: ecs }],
-    },
-  });
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(query.length);
-  chunks.push(length, query);
-}
+for (const [a, b, c] of subnets)
+  chunks.push(...ecsQuery(name, 1, 24, new Uint8Array([a, b, c, 0])));
 writeFileSync(out, Buffer.concat(chunks));
 console.log(
   `${subnets.length} queries for ${name} (${new Set(subnets.map((s) => s.join('.'))).size} distinct /24 subnets) -> ${out}`,

@@ -3,14 +3,8 @@
 // Usage: node --import=tsx bench/real-ecs.ts NAME OUT4 OUT6 [N4=20000] [N6=2000]
 import { paths } from 'geolite2';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { RRType } from '../src/core/index.ts';
-import {
-  EDNS_UDP_SIZE,
-  encodeClientSubnet,
-  encodeMessage,
-  OPTION_CLIENT_SUBNET,
-} from '../src/dns/index.ts';
 import { openMmdb } from '../src/geo/index.ts';
+import { ecsQuery } from './ecs-query.ts';
 
 const [given, out4, out6, n4 = '20000', n6 = '2000'] = process.argv.slice(2);
 if (!given || !out4 || !out6) {
@@ -55,40 +49,13 @@ while (v6.size < Number(n6)) {
     v6.set(bytes.join(','), bytes);
 }
 
-function query(family: 1 | 2, sourcePrefix: number, address: Uint8Array): Buffer[] {
-  const ecs = encodeClientSubnet({ family, sourcePrefix, scopePrefix: 0, address }, 0);
-  const message = encodeMessage({
-    id: 0,
-    qr: false,
-    opcode: 0,
-    aa: false,
-    tc: false,
-    rd: false,
-    ra: false,
-    ad: false,
-    cd: false,
-    rcode: 0,
-    question: [{ name, type: RRType.A, class: 1 }],
-    answer: [],
-    authority: [],
-    additional: [],
-    edns: {
-      udpSize: EDNS_UDP_SIZE,
-      extendedRcode: 0,
-      version: 0,
-      dnssecOk: false,
-      options: [{ code: OPTION_CLIENT_SUBNET, data: ecs }],
-    },
-  });
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(message.length);
-  return [length, message];
-}
 writeFileSync(
   out4,
   Buffer.concat(
-    [...v4].flatMap((x) => query(1, 24, new Uint8Array([x >>> 16, (x >>> 8) & 255, x & 255, 0]))),
+    [...v4].flatMap((x) =>
+      ecsQuery(name, 1, 24, new Uint8Array([x >>> 16, (x >>> 8) & 255, x & 255, 0])),
+    ),
   ),
 );
-writeFileSync(out6, Buffer.concat([...v6.values()].flatMap((b) => query(2, 48, b))));
+writeFileSync(out6, Buffer.concat([...v6.values()].flatMap((b) => ecsQuery(name, 2, 48, b))));
 console.log(`${v4.size} IPv4 /24s -> ${out4}; ${v6.size} IPv6 /48s -> ${out6}`);

@@ -265,7 +265,8 @@ function slicer(giveWay: boolean, signal: AbortSignal | undefined): () => Promis
 export function treesSummary(trees: DecisionTrees): string | undefined {
   const r = trees.lastReport;
   if (!r || r.compiled === 0) return undefined;
-  return `compiled the rules of dynamic records: ${r.compiled} rule set(s), ${r.nodes} nodes, ${Math.round(r.milliseconds)} ms`;
+  const ms = Math.round(r.milliseconds);
+  return `compiled the rules of dynamic records: ${r.compiled} rule set(s), ${r.nodes} nodes, ${ms} ms`;
 }
 
 export function geoSummary(geo: GeoDatabase | undefined, dir: string | undefined): string {

@@ -86,7 +86,8 @@ function logUpdate(
   const note = [outcome.reason, ...skipped].filter(Boolean).join('; ');
   const changes = outcome.changes.length ? `, ${outcome.changes.length} change(s)` : '';
   const by = outcome.keyName ?? 'unsigned';
-  const line = `update ${outcome.zone ?? '?'} from ${from} by ${by}: rcode ${rcode}${changes}${note ? ` (${note})` : ''}`;
+  const noted = note ? ` (${note})` : '';
+  const line = `update ${outcome.zone ?? '?'} from ${from} by ${by}: rcode ${rcode}${changes}${noted}`;
   // A peer that did not prove a key (unsigned, unknown key, bad MAC) or replays an old message gets a few
   // lines a minute.
   const authenticated =

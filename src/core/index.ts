@@ -8,3 +8,4 @@ export * from './geo-codes.ts';
 export { parseRecordKey, probeKey, recordKey } from './keys.ts';
 export { errorMessage, errorStack, fail, ok, type Result } from './result.ts';
 export { LayeredMap, PersistentMap } from './persistent-map.ts';
+export { NodeStore } from './node-store.ts';

@@ -17,7 +17,7 @@ export interface GeoDatabase {
   /** The custom networks of networks.yaml. */
   readonly custom: PrefixTrie<CustomNetwork>;
   readonly networkCount: number;
-  /** A digest of the files it was loaded from: a reload with the same files keeps it (and what was compiled over it). */
+  /** A digest of the files it came from: a reload with the same files keeps it (and what was compiled over it). */
   readonly digest: string;
   readonly lookup: (address: Uint8Array) => ClientFacts; // a function: the resolver holds it alone
 }

@@ -2,6 +2,7 @@
 // (continent-country-subdivision, AS number, ISP), sibling blocks with equal facts merged and equal subtrees stored
 // once. GeoLite2-City (63 MB, 5.8 million nodes) becomes a few MB, so the file itself need not stay in memory; the
 // tree answers lookups and is what decision trees are compiled over.
+import { NodeStore } from '../core/index.ts';
 import type { MmdbFields } from './mmdb-data.ts';
 
 /** A search tree as the format defines it: values below `nodeCount` are nodes, `nodeCount` is no data, above: data. */
@@ -92,9 +93,7 @@ class Builder {
   private readonly byValue = new Map<number, number>();
   /** Per source node, its reference in the new tree plus one (0: not built yet, -1: being built). */
   private readonly built: Int32Array;
-  private readonly shared = new PairTable();
-  private nodes = new Int32Array(1 << 12);
-  private used = 0;
+  private readonly store = new NodeStore(FACT_BASE);
   private readonly bits: number;
   private readonly sliceDepth: number;
 
@@ -118,7 +117,7 @@ class Builder {
   }
 
   finish(): Int32Array {
-    return this.nodes.slice(0, this.used * 2);
+    return this.store.finish();
   }
 
   private walk(node: number, depth: number): number {
@@ -153,69 +152,8 @@ class Builder {
   }
 
   private join(zero: number, one: number): number {
-    if (zero === one && zero >= FACT_BASE) return zero;
-    const same = this.shared.get(zero, one);
-    if (same >= 0) return same;
-    if (this.used >= FACT_BASE) throw new RangeError('the GeoIP tree has too many nodes');
-    if (this.used * 2 === this.nodes.length) {
-      const grown = new Int32Array(this.nodes.length * 2);
-      grown.set(this.nodes);
-      this.nodes = grown;
-    }
-    this.nodes[this.used * 2] = zero;
-    this.nodes[this.used * 2 + 1] = one;
-    this.shared.set(zero, one, this.used);
-    return this.used++;
+    return zero === one && zero >= FACT_BASE ? zero : this.store.node(zero, one);
   }
-}
-
-/**
- * Node by its two children, for storing equal subtrees once: open addressing over typed arrays, where a Map of
- * millions of numeric keys grew the heap by some 200 MB while GeoLite2-City was built, and kept the process's
- * memory high after it.
- */
-class PairTable {
-  private zeros = new Int32Array(1 << 16);
-  private ones = new Int32Array(1 << 16);
-  private values = new Int32Array(1 << 16).fill(-1);
-  private count = 0;
-
-  /** The value stored for (zero, one), or -1. */
-  get(zero: number, one: number): number {
-    const mask = this.values.length - 1;
-    for (let i = hashPair(zero, one) & mask; ; i = (i + 1) & mask) {
-      const v = this.values[i]!;
-      if (v < 0 || (this.zeros[i] === zero && this.ones[i] === one)) return v;
-    }
-  }
-
-  /** Stores a value (at least 0) for a pair not stored yet. */
-  set(zero: number, one: number, value: number): void {
-    if (2 * (this.count + 1) > this.values.length) this.grow();
-    const mask = this.values.length - 1;
-    let i = hashPair(zero, one) & mask;
-    while (this.values[i]! >= 0) i = (i + 1) & mask;
-    this.zeros[i] = zero;
-    this.ones[i] = one;
-    this.values[i] = value;
-    this.count++;
-  }
-
-  private grow(): void {
-    const [zeros, ones, values] = [this.zeros, this.ones, this.values];
-    this.zeros = new Int32Array(zeros.length * 2);
-    this.ones = new Int32Array(zeros.length * 2);
-    this.values = new Int32Array(zeros.length * 2).fill(-1);
-    this.count = 0;
-    for (let i = 0; i < values.length; i++)
-      if (values[i]! >= 0) this.set(zeros[i]!, ones[i]!, values[i]!);
-  }
-}
-
-function hashPair(a: number, b: number): number {
-  let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b);
-  h ^= h >>> 15;
-  return Math.imul(h, 0xc2b2ae35) ^ (h >>> 13);
 }
 
 /** Runs stepwise work to its end at once. */

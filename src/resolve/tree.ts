@@ -5,7 +5,7 @@
 //
 // Health and overrides are not in the tree: they choose within the outcome at query time, so a health transition never
 // recompiles anything. Records with the same rules share one tree (see trees.ts).
-import { geoMatches } from '../core/index.ts';
+import { geoMatches, NodeStore } from '../core/index.ts';
 import type { CustomNetwork, FactTree, GeoDatabase, MmdbFields, TrieNode } from '../geo/index.ts';
 import { PrefixTrie } from '../geo/index.ts';
 import type { Rule } from '../zone/index.ts';
@@ -17,7 +17,7 @@ const JUMP_BITS = 16; // see DecisionTree.jumpTable
  * below zero the leaf `-(outcome + 1)`.
  */
 export class DecisionTree {
-  /** Where a walk stands after the first JUMP_BITS bits of an address (or the leaf it met before), and at what depth. */
+  /** Where a walk stands after the first JUMP_BITS bits of an address (or the leaf it met), and at what depth. */
   private readonly jump4: Int32Array;
   private readonly jump6: Int32Array;
   private readonly depth4: Uint8Array;
@@ -104,7 +104,7 @@ export class CompileError extends Error {}
 const STEPS_PER_NODE = 8;
 const MIN_STEPS = 1 << 20;
 const MAX_RULES = 30; // one bit each in the subnet mask
-const NODE_LIMIT = 2 ** 25; // nodes of one tree; with the leaves, a reference fits 26 bits and a pair one number
+const NODE_LIMIT = 2 ** 25; // nodes of one tree
 const FACT_IDS = 2 ** 24; // per database: two fit one exact number as a cache key
 /** Above this depth the walk goes in slices: at most one /8 (IPv4) or /20 (IPv6) is walked without a pause. */
 const SLICE_DEPTH = { 4: 8, 16: 20 } as const;
@@ -160,10 +160,8 @@ class Compiler {
   private readonly evaluated = new Map<string, number>();
   private readonly byFacts: (Map<number, number> | undefined)[] = [];
   private readonly aliases = new Map<string, number>();
-  private readonly shared = new Map<number, number>();
+  private readonly store = new NodeStore(NODE_LIMIT);
   private readonly byNode = new Map<number, number>();
-  private nodes = new Int32Array(1 << 12);
-  private used = 0;
   private steps = 0;
   private readonly maxSteps: number;
   /** Per depth, each source's tree value at the block being walked (depth × sources). */
@@ -214,7 +212,7 @@ class Compiler {
   }
 
   finish(): Int32Array {
-    return this.nodes.slice(0, this.used * 2);
+    return this.store.finish();
   }
 
   private begin(family: 4 | 16) {
@@ -375,22 +373,14 @@ class Compiler {
     return `${key}${best?.text ?? ''}|${mask}`;
   }
 
+  /** Siblings with the same outcome merge; equal subtrees are stored once (a walk still meets the same depths). */
   private join(zero: number, one: number): number {
     if (zero === one && zero < 0) return zero;
-    // Equal subtrees are stored once (the tree becomes a graph; a walk still meets the same depths).
-    const key = (zero + NODE_LIMIT) * 2 * NODE_LIMIT + (one + NODE_LIMIT);
-    const same = this.shared.get(key);
-    if (same !== undefined) return same;
-    if (this.used >= NODE_LIMIT) throw new CompileError(`more than ${NODE_LIMIT} nodes`);
-    this.shared.set(key, this.used);
-    if (this.used * 2 === this.nodes.length) {
-      const grown = new Int32Array(this.nodes.length * 2);
-      grown.set(this.nodes);
-      this.nodes = grown;
+    try {
+      return this.store.node(zero, one);
+    } catch (e) {
+      throw e instanceof RangeError ? new CompileError(e.message) : e;
     }
-    this.nodes[this.used * 2] = zero;
-    this.nodes[this.used * 2 + 1] = one;
-    return this.used++;
   }
 
   /** The leaf for a block every source is settled on: the facts there, then the rules on them (once per set). */

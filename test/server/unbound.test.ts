@@ -123,7 +123,7 @@ stub-zone:
   }
 }
 
-test('through unbound subnetcache: compiled rules send fewer queries to gslb, and every client gets its pool', async (t) => {
+test('through unbound subnetcache: compiled rules send fewer queries to gslb; each client its pool', async (t) => {
   requireTool('unbound');
   t.timeout(180_000);
   const rand = mulberry32(7);

@@ -1,6 +1,6 @@
 // A brute-force view of a record's rules over the address space, for checking decision trees: the per-client decision
 // (the rules evaluated on looked-up facts, with the narrower scope each fact's block gives) walked block by block.
-import type { GeoDatabase } from '../../src/geo/index.ts';
+import { type GeoDatabase, NO_FACTS } from '../../src/geo/index.ts';
 import { NO_HEALTH } from '../../src/resolve/index.ts';
 import { planDynamic } from '../../src/resolve/dynamic.ts';
 import type { DynamicRecord } from '../../src/zone/index.ts';
@@ -26,16 +26,7 @@ export function bruteOutcome(
   geo: GeoDatabase | undefined,
   address: Uint8Array,
 ): { pool: string | undefined; scope: number } {
-  const lookup = geo
-    ? geo.lookup
-    : () => ({
-        geo: undefined,
-        asn: undefined,
-        isp: undefined,
-        geoScope: 0,
-        networkScope: 0,
-        sources: { geo: undefined, asn: undefined, isp: undefined },
-      });
+  const lookup = geo ? geo.lookup : () => NO_FACTS;
   const plan = planDynamic(record, { address, prefix: address.length * 8 }, lookup, NO_HEALTH);
   return { pool: plan.rules.find((r) => r.matched)?.pool, scope: plan.scopePrefix };
 }

@@ -4,7 +4,7 @@
 // shuffled order, so answers cannot come from a cache keyed by one subnet.
 // Usage: node --import=tsx bench/ecs-queries.ts NAME OUTFILE
 import { writeFileSync } from 'node:fs';
-import { ecsQuery } from './ecs-query.ts';
+import { ecsQuery } from './query.ts';
 
 const [given, out] = process.argv.slice(2);
 const name = given?.endsWith('.') ? given : `${given}.`;

@@ -6,7 +6,7 @@ import { Metrics } from '../src/metrics/index.ts';
 import { Responder } from '../src/query/index.ts';
 import { cachingSnapshot, NO_HEALTH, type Snapshot } from '../src/resolve/index.ts';
 import { loadZones } from '../src/zone/index.ts';
-import { encodeMessage } from '../src/dns/index.ts';
+import { aQuery } from './query.ts';
 
 const zones = loadZones(
   [
@@ -31,25 +31,7 @@ const metrics = new Metrics(
   { membersUp: () => [], serials: () => [] },
   { types: new Map([[1, 'A']]), rcode: String, record: String },
 );
-const query = (name: string): Buffer =>
-  encodeMessage({
-    id: 1,
-    qr: false,
-    opcode: 0,
-    aa: false,
-    tc: false,
-    rd: false,
-    ra: false,
-    ad: false,
-    cd: false,
-    rcode: 0,
-    question: [{ name, type: 1, class: 1 }],
-    answer: [],
-    authority: [],
-    additional: [],
-    edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, options: [] },
-  });
-const workloads = { static: query('www.example.com.'), dynamic: query('app.example.com.') };
+const workloads = { static: aQuery('www.example.com.'), dynamic: aQuery('app.example.com.') };
 const N = 200_000;
 
 function round(packet: Buffer, counting: boolean): number {

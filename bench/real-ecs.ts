@@ -4,7 +4,7 @@
 import { paths } from 'geolite2';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openMmdb } from '../src/geo/index.ts';
-import { ecsQuery } from './ecs-query.ts';
+import { ecsQuery } from './query.ts';
 
 const [given, out4, out6, n4 = '20000', n6 = '2000'] = process.argv.slice(2);
 if (!given || !out4 || !out6) {

@@ -3,17 +3,11 @@
 // of a query; what a client sees is what `npm run bench` measures.
 // Run from the repository root: node --import=tsx bench/respond-cost.ts   (add --cpu-prof to profile)
 import { readFileSync } from 'node:fs';
-import { RRType } from '../src/core/index.ts';
-import {
-  EDNS_UDP_SIZE,
-  encodeClientSubnet,
-  encodeMessage,
-  OPTION_CLIENT_SUBNET,
-} from '../src/dns/index.ts';
 import { loadGeoDatabase } from '../src/geo/index.ts';
 import { Responder } from '../src/query/index.ts';
 import { cachingSnapshot, DecisionTrees, NO_HEALTH, type Snapshot } from '../src/resolve/index.ts';
 import { loadZones } from '../src/zone/index.ts';
+import { aQuery, ecsOption } from './query.ts';
 
 const zoneText = readFileSync('bench/zones/example.test.yaml', 'utf8');
 const zones = loadZones([{ path: 'example.test.yaml', text: zoneText }], {
@@ -34,41 +28,8 @@ const chooser = {
   })(),
 };
 
-function query(name: string, subnet?: [number, number, number]): Buffer {
-  const options = subnet
-    ? [
-        {
-          code: OPTION_CLIENT_SUBNET,
-          data: encodeClientSubnet(
-            {
-              family: 1,
-              sourcePrefix: 24,
-              scopePrefix: 0,
-              address: new Uint8Array([...subnet, 0]),
-            },
-            0,
-          ),
-        },
-      ]
-    : [];
-  return encodeMessage({
-    id: 1,
-    qr: false,
-    opcode: 0,
-    aa: false,
-    tc: false,
-    rd: false,
-    ra: false,
-    ad: false,
-    cd: false,
-    rcode: 0,
-    question: [{ name, type: RRType.A, class: 1 }],
-    answer: [],
-    authority: [],
-    additional: [],
-    edns: { udpSize: EDNS_UDP_SIZE, extendedRcode: 0, version: 0, dnssecOk: false, options },
-  });
-}
+const query = (name: string, subnet?: [number, number, number]): Buffer =>
+  aQuery(name, subnet ? [ecsOption(1, 24, new Uint8Array([...subnet, 0]))] : []);
 const subnets: [number, number, number][] = [];
 for (const b of [1, 2, 3, 4, 5, 10, 11, 12, 20, 21, 22, 30, 40, 50])
   for (let c = 0; c < 256; c++) subnets.push([127, b, c]);

@@ -3,20 +3,14 @@
 // server by default), and respond() for queries with a client cookie and with a valid server cookie.
 // Run from the repository root: node --import=tsx bench/rrl-cost.ts
 import { readFileSync } from 'node:fs';
-import { parseCidr, RRType } from '../src/core/index.ts';
-import {
-  CookieSecret,
-  EDNS_UDP_SIZE,
-  encodeClientSubnet,
-  encodeMessage,
-  OPTION_CLIENT_SUBNET,
-  type EdnsOption,
-} from '../src/dns/index.ts';
+import { parseCidr } from '../src/core/index.ts';
+import { CookieSecret, type EdnsOption } from '../src/dns/index.ts';
 import { loadGeoDatabase } from '../src/geo/index.ts';
 import { Responder, type RespondOptions } from '../src/query/index.ts';
 import { cachingSnapshot, NO_HEALTH, type Snapshot } from '../src/resolve/index.ts';
 import { RateLimiter } from '../src/rrl/index.ts';
 import { loadZones } from '../src/zone/index.ts';
+import { aQuery, ecsOption } from './query.ts';
 
 const zones = loadZones(
   [{ path: 'example.test.yaml', text: readFileSync('bench/zones/example.test.yaml', 'utf8') }],
@@ -50,32 +44,8 @@ const limiter = new RateLimiter({
   exempt: [parseCidr('127.0.0.0/8')].flatMap((c) => (c.ok ? [c.value] : [])),
 });
 
-function query(name: string, extra: EdnsOption[]): Buffer {
-  return encodeMessage({
-    id: 1,
-    qr: false,
-    opcode: 0,
-    aa: false,
-    tc: false,
-    rd: false,
-    ra: false,
-    ad: false,
-    cd: false,
-    rcode: 0,
-    question: [{ name, type: RRType.A, class: 1 }],
-    answer: [],
-    authority: [],
-    additional: [],
-    edns: { udpSize: EDNS_UDP_SIZE, extendedRcode: 0, version: 0, dnssecOk: false, options: extra },
-  });
-}
-const ecs = (b: number, c: number): EdnsOption => ({
-  code: OPTION_CLIENT_SUBNET,
-  data: encodeClientSubnet(
-    { family: 1, sourcePrefix: 24, scopePrefix: 0, address: new Uint8Array([127, b, c, 0]) },
-    0,
-  ),
-});
+const query = aQuery;
+const ecs = (b: number, c: number): EdnsOption => ecsOption(1, 24, new Uint8Array([127, b, c, 0]));
 const client = Buffer.from('0102030405060708', 'hex');
 const server = new Uint8Array(16);
 secret.write(server, 0, client, new Uint8Array([127, 0, 0, 1]), Math.floor(Date.now() / 1000));

@@ -207,7 +207,6 @@ class Compiler {
 
   familyNow(family: 4 | 16): number {
     const start = this.begin(family);
-    this.sliceDepth = 0;
     return this.walk(0, start.custom, start.best, start.subnets, start.mask);
   }
 

@@ -33,7 +33,7 @@ if [ -n "$rev_b" ]; then dir_b=$(checkout b "$rev_b"); else dir_b=$root; (cd "$r
 free_port() { node -e "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 wait_ready() { for _ in $(seq 1 80); do [[ $(dig +short +tries=1 +time=1 @127.0.0.1 -p "$1" static.example.test A 2>/dev/null) == 192.0.2.1 ]] && return 0; sleep 0.25; done; echo "server on $1 did not answer" >&2; exit 1; }
 start() { # DIR PORT -> pid
-  taskset -c 0 node --max-semi-space-size=2 --expose-gc "$1/bin/gslb.js" serve --zones "$here/zones" --geoip "$root/geoip" --db "$work/$2.sqlite" \
+  taskset -c 0 env GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 node --max-semi-space-size=2 --expose-gc "$1/bin/gslb.js" serve --zones "$here/zones" --geoip "$root/geoip" --db "$work/$2.sqlite" \
     --dns-listen "127.0.0.1:$2" --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$work/$2.log" 2>&1 &
   echo $!
 }

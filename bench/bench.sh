@@ -21,7 +21,7 @@ rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 ceiling_port=$(free_port); gslb_port=$(free_port)
 taskset -c 0 node "$here/dgram-fixed.cjs" "$ceiling_port" 127.0.0.1 >"$work/ceiling.log" 2>&1 & pids+=($!); ceiling_pid=$!
-taskset -c 0 node --max-semi-space-size=2 --expose-gc "$root/bin/gslb.js" serve --zones "$here/zones" --geoip "$root/geoip" --db "$work/state.sqlite" \
+taskset -c 0 env GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 node --max-semi-space-size=2 --expose-gc "$root/bin/gslb.js" serve --zones "$here/zones" --geoip "$root/geoip" --db "$work/state.sqlite" \
   --dns-listen "127.0.0.1:$gslb_port" --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$work/gslb.log" 2>&1 & pids+=($!); gslb_pid=$!
 wait_ready "$ceiling_port"; wait_ready "$gslb_port"
 

@@ -22,7 +22,7 @@ trap cleanup EXIT
 "$PEERS/node-dgram.sh" start ${port[ceiling]} >/dev/null
 "$PEERS/gdnsd.sh" start ${port[gdnsd]} >/dev/null
 "$PEERS/pdns.sh" start ${port[pdns-geoip]} geoip >/dev/null
-taskset -c 0 node --max-semi-space-size=2 --expose-gc "$root/bin/gslb.js" serve --zones "$here/zones-peers" --geoip "$PEERS_RUN/no-geoip" --db "$PEERS_RUN/gslb.sqlite" \
+taskset -c 0 env GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 node --max-semi-space-size=2 --expose-gc "$root/bin/gslb.js" serve --zones "$here/zones-peers" --geoip "$PEERS_RUN/no-geoip" --db "$PEERS_RUN/gslb.sqlite" \
   --dns-listen 127.0.0.1:${port[gslb]} --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$PEERS_RUN/gslb.log" 2>&1 &
 gslb_pid=$!
 for p in "${port[@]}"; do

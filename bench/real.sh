@@ -38,7 +38,7 @@ declare -A port pid
 for s in "${dirs[@]}"; do
   port[$s]=$(free_port)
   mkdir -p "$work/zones-$s" && cp "$here/zones-real/"*.yaml "$work/zones-$s/"
-  taskset -c 0 node --max-semi-space-size=2 --expose-gc "${dir[$s]}/bin/gslb.js" serve --zones "$work/zones-$s" --geoip "$work/geoip" \
+  taskset -c 0 env GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 node --max-semi-space-size=2 --expose-gc "${dir[$s]}/bin/gslb.js" serve --zones "$work/zones-$s" --geoip "$work/geoip" \
     --db "$work/$s.sqlite" --dns-listen "127.0.0.1:${port[$s]}" --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$work/$s.log" 2>&1 &
   pid[$s]=$!; pids+=($!)
 done
@@ -108,4 +108,13 @@ taskset -c 1 dnsperf -s 127.0.0.1 -p "${port[new]}" -d "$work/v4.bin" -B -l 8 -c
 perf=$!; sleep 1; kill -HUP "${pid[new]}"; wait "$perf" || true
 echo "reload under load (new): $(awk '/Queries sent:/ {s=$3} /Queries completed:/ {c=$3} /Queries lost:/ {l=$3} END {print s" sent, "c" completed, "l" lost"}' "$work/reload.out")"
 grep -E 'reloaded|compiled' "$work/new.log" | tail -3 || true
+# Idle RSS of the new build with GeoLite2-City and GeoLite2-ASN (the rules' databases, and the ASN one beside them).
+asn=$(cd "$root" && node -e "import('geolite2').then((m) => console.log(m.paths.asn))")
+mkdir -p "$work/geoip-asn" && ln -s "$city" "$work/geoip-asn/GeoLite2-City.mmdb" && ln -s "$asn" "$work/geoip-asn/GeoLite2-ASN.mmdb"
+port[asn]=$(free_port)
+"$root/bin/gslb.js" serve --zones "$work/zones-new" --geoip "$work/geoip-asn" --db "$work/asn.sqlite" \
+  --dns-listen "127.0.0.1:${port[asn]}" --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$work/asn.log" 2>&1 &
+asn_pid=$!; pids+=($!)
+wait_ready "${port[asn]}"; sleep 3
+echo "new with GeoLite2-City + ASN: idle RSS $(( $(ps -o rss= -p "$asn_pid") / 1024 )) MB"
 echo "$(date -Is), $(nproc) CPUs, node $(node --version)"

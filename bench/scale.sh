@@ -23,7 +23,7 @@ echo "gslb check: ${secs} s, peak RSS $((kb / 1024)) MiB"
 
 port=$(node -e "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 start=$(date +%s.%N)
-taskset -c 0 node --max-semi-space-size=2 --expose-gc "$root/bin/gslb.js" serve --zones "$work/zones" --geoip "$root/geoip" --db "$work/state.sqlite" \
+taskset -c 0 env GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 node --max-semi-space-size=2 --expose-gc "$root/bin/gslb.js" serve --zones "$work/zones" --geoip "$root/geoip" --db "$work/state.sqlite" \
   --dns-listen "127.0.0.1:$port" --api-listen 127.0.0.1:0 --redirect-listen 127.0.0.1:0 >"$work/gslb.log" 2>&1 &
 pid=$!
 until grep -q 'dns listening' "$work/gslb.log"; do kill -0 "$pid" || { cat "$work/gslb.log"; exit 1; }; sleep 0.05; done

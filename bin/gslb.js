@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --expose-gc
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 node --max-semi-space-size=2 --expose-gc
 // gslb command. It runs the bundle `npm run build` writes (dist/gslb.mjs) when that is newer than every source file,
 // and the TypeScript sources through the tsx loader otherwise, so an edit is never served by a stale bundle. The
 // bundle starts faster and uses ~20 MB less memory: no loader thread, no on-the-fly compilation.

@@ -33,7 +33,7 @@ export class FactTree implements SearchTree, FactTable {
     /** The node of the whole address space. */
     readonly root: number,
     readonly ipVersion: 4 | 6,
-    private readonly table: readonly MmdbFields[],
+    private readonly table: FactList,
     /** Nodes of the database's own tree: what walking this one may cost is bounded by it. */
     readonly sourceNodes: number,
   ) {
@@ -52,7 +52,7 @@ export class FactTree implements SearchTree, FactTable {
   }
 
   facts(id: number): MmdbFields {
-    return this.table[id]!;
+    return this.table.get(id);
   }
 
   /** Nodes stored (for reports). */
@@ -62,14 +62,15 @@ export class FactTree implements SearchTree, FactTable {
 
   /** The facts of an address and the prefix of the widest block with the same facts around it. */
   lookup(address: Uint8Array): { facts: MmdbFields; prefix: number } {
-    if (address.length === 16 && this.ipVersion === 4) return { facts: this.table[0]!, prefix: 0 };
+    if (address.length === 16 && this.ipVersion === 4)
+      return { facts: this.table.get(0), prefix: 0 };
     let v = address.length === 4 ? this.ipv4Start : this.root;
     let depth = 0;
     while (v < FACT_BASE && depth < address.length * 8) {
       v = this.child(v, (address[depth >> 3]! >> (7 - (depth & 7))) & 1);
       depth++;
     }
-    return { facts: this.table[this.factId(v)]!, prefix: depth };
+    return { facts: this.table.get(this.factId(v)), prefix: depth };
   }
 }
 
@@ -84,11 +85,76 @@ export function* buildFactTree(
 ): Generator<void, FactTree> {
   const b = new Builder(source, read);
   const root = yield* b.sliced(0, 0);
-  return new FactTree(b.finish(), root, source.ipVersion, b.table, source.nodeCount);
+  return new FactTree(b.finish(), root, source.ipVersion, b.table.finish(), source.nodeCount);
+}
+
+/**
+ * The distinct facts of a database, numbered from 0 (no record). Stored as columns, the organisation names as UTF-8
+ * in one buffer: GeoLite2-ASN has 80,632 distinct (AS, organisation) pairs, 8 MB of heap as objects, 2.5 MB so.
+ */
+class FactList {
+  private readonly geos: (string | undefined)[] = [];
+  private asns = new Float64Array(1 << 10); // NaN: none
+  private ispEnds = new Int32Array(1 << 10); // where each name ends in `text`; ~end for none
+  private text = new Uint8Array(1 << 14);
+  private used = 0;
+  private textUsed = 0;
+
+  constructor() {
+    this.add({ geo: undefined, asn: undefined, isp: undefined });
+  }
+
+  get length(): number {
+    return this.used;
+  }
+
+  add(f: MmdbFields): number {
+    if (this.used === this.asns.length) {
+      this.asns = grown(this.asns, this.used * 2);
+      this.ispEnds = grown(this.ispEnds, this.used * 2);
+    }
+    if (f.isp !== undefined) {
+      const bytes = Buffer.from(f.isp, 'utf8');
+      if (this.textUsed + bytes.length > this.text.length)
+        this.text = grown(this.text, Math.max(this.text.length * 2, this.textUsed + bytes.length));
+      this.text.set(bytes, this.textUsed);
+      this.textUsed += bytes.length;
+    }
+    this.geos.push(f.geo);
+    this.asns[this.used] = f.asn ?? NaN;
+    this.ispEnds[this.used] = f.isp === undefined ? ~this.textUsed : this.textUsed;
+    return this.used++;
+  }
+
+  get(id: number): MmdbFields {
+    const asn = this.asns[id]!;
+    const end = this.ispEnds[id]!;
+    const before = id > 0 ? this.ispEnds[id - 1]! : 0;
+    const start = before < 0 ? ~before : before;
+    return {
+      geo: this.geos[id],
+      asn: Number.isNaN(asn) ? undefined : asn,
+      isp: end < 0 ? undefined : Buffer.from(this.text.buffer, start, end - start).toString('utf8'),
+    };
+  }
+
+  /** The same facts with the buffers cut to what they hold. */
+  finish(): FactList {
+    this.asns = this.asns.slice(0, this.used);
+    this.ispEnds = this.ispEnds.slice(0, this.used);
+    this.text = this.text.slice(0, this.textUsed);
+    return this;
+  }
+}
+
+function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
 }
 
 class Builder {
-  readonly table: MmdbFields[] = [{ geo: undefined, asn: undefined, isp: undefined }];
+  readonly table = new FactList();
   private readonly byText = new Map<string, number>();
   private readonly byValue = new Map<number, number>();
   /** Per source node, its reference in the new tree plus one (0: not built yet, -1: being built). */
@@ -142,10 +208,7 @@ class Builder {
       const f = this.read(value);
       const text = `${f.geo ?? ''}|${f.asn ?? ''}|${f.isp ?? ''}`;
       id = this.byText.get(text);
-      if (id === undefined) {
-        this.byText.set(text, (id = this.table.length));
-        this.table.push(f);
-      }
+      if (id === undefined) this.byText.set(text, (id = this.table.add(f)));
       this.byValue.set(value, id);
     }
     return FACT_BASE + id;

@@ -21,7 +21,7 @@ export async function spawnServer(
   env: Record<string, string> = {},
   entry = CLI,
 ): Promise<ServerProcess> {
-  // The flags of bin/gslb.js's first line, which spawning node directly does not read.
+  // The flags and environment of bin/gslb.js's first line, which spawning node directly does not read.
   const child = spawn(
     process.execPath,
     [
@@ -37,7 +37,10 @@ export async function spawnServer(
       '127.0.0.1:0',
       ...args,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072', ...process.env, ...env },
+    },
   );
   const stderr: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];

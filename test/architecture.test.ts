@@ -21,6 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   state: ['core', 'zone', 'resolve', 'update'],
   server: ['core'],
   store: ['core', 'state'],
+  cluster: ['core', 'state'],
   health: ['core', 'zone'],
   metrics: [],
   api: ['core', 'zone', 'geo', 'resolve', 'state'],

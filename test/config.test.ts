@@ -58,7 +58,7 @@ test('every problem is reported with its position', (t) => {
     'gslb.yaml:3:1: UNKNOWN_KEY: unknown key "listen" in the config file; expected one of zones, geoip, ' +
       'db, dns_listen, api_listen, redirect_listen, api_token, trusted_proxies, tsig_keys, ' +
       'tcp_idle_timeout_ms, tcp_max_connections, tcp_max_per_client, workers, rate_limit, cookies, ' +
-      'identity, max_zone_file_bytes, compile_rules, api_max_body_bytes',
+      'identity, max_zone_file_bytes, compile_rules, api_max_body_bytes, cluster',
     'gslb.yaml:5:26: CONFIG: algorithm "md5" is not one of hmac-sha256, hmac-sha512, hmac-sha1',
   ]);
 });
@@ -168,4 +168,26 @@ test('a listener set to null is not started; nested settings keep the defaults t
       'gslb.yaml:2:19: CONFIG: cookies.secret must be 32 hex digits (16 bytes)',
     ],
   );
+});
+
+test('cluster: unset means one node; set, its etcd endpoints and quorum are checked where written', (t) => {
+  t.is(parseSettings('zones: ./z\n', 'gslb.yaml').settings.cluster, undefined);
+  const good = parseSettings(
+    'cluster:\n  node: ns2\n  etcd: {endpoints: [http://127.0.0.1:2379, https://e2:2379], prefix: p/}\n  health_quorum: 2\n',
+    'gslb.yaml',
+  );
+  t.deepEqual(good.diagnostics, []);
+  t.like(good.settings.cluster, {
+    node: 'ns2',
+    etcd: { endpoints: ['http://127.0.0.1:2379', 'https://e2:2379'], prefix: 'p/' },
+    healthQuorum: '2',
+  });
+  const bad = parseSettings(
+    'cluster:\n  etcd: {endpoints: [ftp://x]}\n  health_quorum: most\n',
+    'gslb.yaml',
+  ).diagnostics.map(formatDiagnostic);
+  t.deepEqual(bad, [
+    'gslb.yaml:2:22: CONFIG: cluster.etcd.endpoints: "ftp://x" is not http://host:port or https://host:port',
+    'gslb.yaml:3:18: CONFIG: cluster.health_quorum must be majority, all or a number of nodes',
+  ]);
 });

@@ -159,11 +159,11 @@ function authorize(req: ApiRequest, token: string | undefined): ApiResponse | un
   return undefined;
 }
 
-function putOverride(
+async function putOverride(
   req: ApiRequest,
   ctx: ApiContext,
   [zoneText, nameText, typeText, kind, key]: string[],
-): ApiResponse {
+): Promise<ApiResponse> {
   const zone = fqdn(zoneText!);
   const name =
     nameText === '@' || nameText === ''
@@ -182,7 +182,7 @@ function putOverride(
   const request: OverrideRequest = { zone, name, type, target, key: member, ...body.value };
   const found = overrideTarget(ctx.view(), request);
   if (!found.ok) return error(404, 'NOT_FOUND', found.error);
-  const committed = ctx.setOverride(request);
+  const committed = await ctx.setOverride(request);
   if (!committed.ok)
     return unavailable(
       'STORAGE_ERROR',

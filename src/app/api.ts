@@ -4,7 +4,7 @@ import type { HealthMonitor } from '../health/index.ts';
 import type { Metrics, MetricsData } from '../metrics/index.ts';
 import type { Change } from '../update/index.ts';
 import { randomChooser } from './chooser.ts';
-import type { ReloadOutcome, ServedState } from './state.ts';
+import { COMMIT_ATTEMPTS, type ReloadOutcome, type ServedState } from './state.ts';
 
 export interface ApiParts {
   readonly state: ServedState;
@@ -24,11 +24,16 @@ export function apiContext(p: ApiParts): ApiContext {
       live: p.state.liveState(),
       probes: new Map(p.monitor.status().map((t) => [t.key, t])),
     }),
-    setOverride: (r) =>
-      p.state.commit(r.zone, [overrideChange(r)], {
-        source: 'api',
-        reason: r.reason || 'API override',
-      }),
+    setOverride: async (r) => {
+      // An override needs no check of what it overrides: after another node's change it is planned again.
+      for (let attempt = 1; ; attempt++) {
+        const committed = await p.state.commit(r.zone, [overrideChange(r)], {
+          source: 'api',
+          reason: r.reason || 'API override',
+        });
+        if (committed.ok || !committed.conflict || attempt >= COMMIT_ATTEMPTS) return committed;
+      }
+    },
     reload: () => p.reload(),
     storage: () => p.state.storage(),
     events: (sinceId, limit) => p.state.journalOf(sinceId, limit),

@@ -81,7 +81,7 @@ export async function startCluster(options: AppOptions): Promise<RunningApp> {
           return { live: plainLive(app.live()), cookieSecret };
         },
         // app.update commits and tells every worker (onChange) before this reply goes back.
-        update: ({ message, from }) => app.update(Buffer.from(message), from).reply,
+        update: async ({ message, from }) => (await app.update(Buffer.from(message), from)).reply,
       },
       (notice) => {
         if (notice === 'ready') ready();

@@ -8,7 +8,7 @@ import type { Logger } from './log.ts';
 
 export function healthMonitor(
   key: TsigKey,
-  update: (message: Buffer) => { reply: Buffer; outcome: UpdateOutcome },
+  update: (message: Buffer) => Promise<{ reply: Buffer; outcome: UpdateOutcome }>,
   metrics: Metrics,
   log: Logger,
 ): HealthMonitor {
@@ -17,13 +17,13 @@ export function healthMonitor(
     random: Math.random,
     now: Date.now,
     observe: (spec, result) => metrics.probe(spec.protocol, result.ok, result.latencyMs / 1000),
-    report: (transitions) => {
+    report: async (transitions) => {
       const unrecorded: Transition[] = [];
       for (const zone of new Set(transitions.map((t) => t.zone))) {
         const inZone = transitions.filter((t) => t.zone === zone);
         const changes = inZone.map((t) => ({ ...t, add: t.up }));
         id = (id + 1) & 0xffff;
-        const { reply, outcome } = update(
+        const { reply, outcome } = await update(
           buildAddressUpdate(zone, changes, key, Math.floor(Date.now() / 1000), id),
         );
         const rcode = reply.readUInt16BE(2) & 0xf; // SERVFAIL when the store did not take it

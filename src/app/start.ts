@@ -45,7 +45,7 @@ export interface RunningApp {
   /** The stored state over the zone files (what worker processes follow). */
   live(): LiveState;
   /** Handles one UPDATE message as if it arrived on a listener from `from` (default: the health monitor's path). */
-  update(message: Buffer, from?: string): { reply: Buffer; outcome: UpdateOutcome };
+  update(message: Buffer, from?: string): Promise<{ reply: Buffer; outcome: UpdateOutcome }>;
   /** The internal key health updates are signed with; it lives only as long as this process. */
   readonly healthKey: TsigKey;
   /** The last probe of each health-check target. */
@@ -149,7 +149,7 @@ class Application {
   private dnsHandler(): ReturnType<typeof dnsHandler> {
     return dnsHandler({
       snapshot: () => this.state.snapshot(),
-      update: (m, from) => this.update(m, from).reply,
+      update: async (m, from) => (await this.update(m, from)).reply,
       metrics: this.metrics,
       limited: this.limited,
       ...this.guard,

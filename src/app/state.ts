@@ -2,16 +2,19 @@
 // they change (commits and reloads), with storage faults kept to the operation that met them.
 import {
   type Diagnostic,
+  recordKey,
   errorMessage,
   fail,
   formatDiagnostic,
   ok,
   type Result,
 } from '../core/index.ts';
-import type { Settings } from '../config/index.ts';
+import type { ClusterSettings, Settings } from '../config/index.ts';
+import { keysOfLive, liveFromKeys, SharedState, type SharedStatus } from '../cluster/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
 import {
+  applyDelta,
   EMPTY_LIVE,
   healthView,
   type JournalEntry,
@@ -27,6 +30,7 @@ import {
 } from '../state/index.ts';
 import { Store } from '../store/index.ts';
 import type { Change } from '../update/index.ts';
+import { nextSerial, soaSerial } from '../zone/index.ts';
 import { collectGarbage, geoSummary, loadData, type LoadedData, treesSummary } from './data.ts';
 import type { Logger } from './log.ts';
 
@@ -42,8 +46,16 @@ export interface ReloadOutcome {
   readonly error?: string;
 }
 
-/** A committed change's new serial, or why the store did not take it. */
-export type CommitOutcome = Result<{ readonly serial: number }>;
+/**
+ * A committed change's new serial, or why the store did not take it; `conflict`: another node changed the zone
+ * first, and planning the change again (on the state it left) may succeed.
+ */
+export type CommitOutcome =
+  | { readonly ok: true; readonly value: { readonly serial: number } }
+  | { readonly ok: false; readonly error: string; readonly conflict?: boolean };
+
+/** How many times a change that met a conflict is planned again. */
+export const COMMIT_ATTEMPTS = 5;
 
 /** The store as the operations found it: a failed write is reported here until a later one succeeds. */
 export interface StorageHealth {
@@ -54,7 +66,10 @@ export interface StorageHealth {
 }
 
 export interface ServedStateOptions {
-  readonly settings: Pick<Settings, 'zones' | 'geoip' | 'db' | 'maxZoneFileBytes' | 'compileRules'>;
+  readonly settings: Pick<
+    Settings,
+    'zones' | 'geoip' | 'db' | 'maxZoneFileBytes' | 'compileRules' | 'cluster'
+  >;
   readonly metrics?: Metrics;
   /** Told of every change once it is committed and swapped in (worker processes follow it). */
   readonly onChange?: ((change: StateChange) => void) | undefined;
@@ -74,6 +89,9 @@ export class ServedState {
   };
 
   private live: LiveState = EMPTY_LIVE;
+  /** In cluster mode: the state shared through etcd. */
+  private shared: SharedState | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly store: Store,
@@ -106,10 +124,13 @@ export class ServedState {
     }
     const stored = liveFromStored(store.load());
     const state = new ServedState(store, first.data, options);
-    const adopted = state.adopt(first.data, stored);
-    if (adopted.ok) state.live = adopted.value;
-    else state.live = reconcile(first.data.zones, stored, Date.now()).live; // recorded at a later start
-    state.current = snapshotOf(first.data, state.live);
+    if (settings.cluster) await state.openShared(settings.cluster, first.data, stored);
+    else {
+      const adopted = state.adopt(first.data, stored);
+      if (adopted.ok) state.live = adopted.value;
+      else state.live = reconcile(first.data.zones, stored, Date.now()).live; // recorded at a later start
+      state.current = snapshotOf(first.data, state.live);
+    }
     collectGarbage(); // what loading left behind
     log.info(`loaded ${state.current.zones.zones.size} zone(s) from ${settings.zones}`);
     log.info(geoSummary(state.current.geo, settings.geoip));
@@ -135,25 +156,159 @@ export class ServedState {
     return this.store.journal(sinceId, limit);
   }
 
-  /** The one write path (updates, health, API): committed to the store, then swapped in. */
-  commit(
+  /** The state shared through etcd, as this node sees it (undefined: one node). */
+  cluster(): SharedStatus | undefined {
+    return this.shared?.status();
+  }
+
+  /** The nodes of the cluster (undefined: one node). */
+  clusterNodes(): Promise<Result<{ node: string; info: unknown }[]>> | undefined {
+    return this.shared?.nodes();
+  }
+
+  /**
+   * The one write path (updates, health, API): committed to the store (in cluster mode: to etcd, against the
+   * zone as this node has it), then swapped in. Nothing is written when the store does not take it.
+   */
+  async commit(
     origin: string,
     changes: readonly Change[],
     meta: { source: 'update' | 'health' | 'api'; reason: string },
-  ): CommitOutcome {
-    const plan = planChanges(
-      this.current.zones.zones.get(origin)!,
-      this.files.zones.zones.get(origin),
-      this.live,
-      changes,
-      { ...meta, nowMs: Date.now() },
-    );
+  ): Promise<CommitOutcome> {
+    const zone = this.current.zones.zones.get(origin);
+    if (!zone) return { ok: false, error: `${origin} is no longer served` };
+    const plan = planChanges(zone, this.files.zones.zones.get(origin), this.live, changes, {
+      ...meta,
+      nowMs: Date.now(),
+    });
+    if (this.shared) {
+      // The zone's revision the plan was made on, read with it: etcd refuses the write if the zone moved since.
+      const planned = this.shared.zoneRevisionOf(origin);
+      const started = performance.now();
+      const written = await this.shared.commit(plan.delta, plan.commit.journal ?? [], planned);
+      this.options.metrics?.clusterCommit((performance.now() - started) / 1000, written.ok);
+      // Applied (by applyShared) before the write resolved.
+      return written.ok ? ok({ serial: plan.delta.serial }) : written;
+    }
     const stored = this.write('commit', () => this.store.commit(plan.commit));
     if (!stored.ok) return stored;
-    this.live = plan.live;
-    this.current = withDelta(this.current, this.live, plan.delta);
-    this.options.onChange?.({ kind: 'commit', delta: plan.delta });
+    this.swapIn(plan.delta);
     return ok({ serial: plan.delta.serial });
+  }
+
+  /** A committed change, applied to what is served; workers follow. */
+  private swapIn(delta: LiveDelta): void {
+    this.live = applyDelta(this.live, delta);
+    this.current = withDelta(this.current, this.live, delta);
+    this.options.onChange?.({ kind: 'commit', delta });
+  }
+
+  /**
+   * Cluster mode: serve the state saved here (or, never clustered yet, this node's own), then etcd's once it
+   * answers; a first node's state is imported.
+   */
+  private async openShared(
+    cluster: ClusterSettings,
+    files: LoadedData,
+    stored: LiveState,
+  ): Promise<void> {
+    const { log } = this.options;
+    const saved = this.store.clusterSnapshot();
+    const local = reconcile(
+      files.zones,
+      saved.length > 0 ? liveFromKeys(saved) : stored,
+      Date.now(),
+    ).live;
+    this.live = local;
+    this.current = snapshotOf(files, local);
+    this.shared = new SharedState(
+      cluster.etcd,
+      cluster.node,
+      {
+        apply: (delta, journal) => this.applyShared(delta, journal),
+        replace: (live) => this.replaceShared(live),
+        info: log.info,
+        warn: log.warn,
+      },
+      () => this.nodeInfo(),
+    );
+    const live = await this.shared.start(local);
+    if (!live) {
+      log.warn(
+        `cluster: etcd does not answer; serving the state saved here (${saved.length} key(s)) until it does`,
+      );
+      return;
+    }
+    this.replaceShared(live);
+    await this.reconcileShared(files);
+    log.info(
+      `cluster: node ${cluster.node} follows etcd from revision ${this.shared.status().appliedRevision}`,
+    );
+  }
+
+  /** A change some node committed: served, journaled here, saved. */
+  private applyShared(delta: LiveDelta, journal: readonly JournalEntry[]): void {
+    if (delta.origin !== '') this.swapIn(delta);
+    if (journal.length > 0) this.write('journal', () => this.store.commit({ journal }));
+    this.scheduleSave();
+  }
+
+  /** etcd's whole state (start, catching up): served over this node's files. */
+  private replaceShared(live: LiveState): void {
+    this.live = live;
+    this.current = snapshotOf(this.files, live);
+    this.options.onChange?.({ kind: 'reload', live: plainLive(live) });
+    this.scheduleSave();
+  }
+
+  /**
+   * What this node's files change in the shared state (an overlay whose RRset the file changed since, a serial
+   * the file raised), committed; a conflict means another node did it first.
+   */
+  private async reconcileShared(files: LoadedData): Promise<void> {
+    const r = reconcile(files.zones, this.live, Date.now());
+    const zones = new Set([
+      ...(r.commit.serials?.keys() ?? []),
+      ...(r.commit.overlays ?? []).map((o) => o.zone),
+    ]);
+    const shared = this.shared!;
+    const planned = new Map([...zones].map((z) => [z, shared.zoneRevisionOf(z)])); // read with the plan
+    for (const origin of zones) {
+      const dropped = (r.commit.overlays ?? []).filter((o) => o.zone === origin);
+      const serial = r.live.serials.get(origin)!;
+      const delta: LiveDelta = {
+        origin,
+        serial: dropped.length > 0 ? nextSerial(serial) : serial,
+        overlays: dropped.map((o) => ({ key: recordKey(o.name, o.type), overlay: undefined })),
+        members: [],
+        overrides: [],
+      };
+      const journal = (r.commit.journal ?? []).filter((j) => j.zone === origin);
+      const written = await shared.commit(delta, journal, planned.get(origin)!);
+      if (!written.ok && !written.conflict)
+        this.options.log.warn(`cluster: ${origin} not reconciled with its file (${written.error})`);
+    }
+  }
+
+  /** What this node tells the others: its files and how far it has followed. */
+  private nodeInfo(): unknown {
+    return {
+      zones: Object.fromEntries(
+        [...this.files.zones.zones].map(([origin, zone]) => [origin, soaSerial(zone)]),
+      ),
+      appliedRevision: this.shared?.status().appliedRevision ?? 0,
+      at: Date.now(),
+    };
+  }
+
+  /** The shared state saved here a second after it last changed (what a start with etcd down serves). */
+  private scheduleSave(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.write('cluster snapshot', () => this.store.saveClusterSnapshot(keysOfLive(this.live)));
+    }, 1000);
+    this.saveTimer.unref();
   }
 
   /**
@@ -181,6 +336,12 @@ export class ServedState {
   async close(): Promise<void> {
     this.stopping.abort();
     await this.running;
+    await this.shared?.close();
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+      this.write('cluster snapshot', () => this.store.saveClusterSnapshot(keysOfLive(this.live)));
+    }
     this.store.close();
   }
 
@@ -202,6 +363,15 @@ export class ServedState {
       collectGarbage(); // what the rejected files took
       log.error('reload rejected: the zones in service are unchanged');
       return { ok: false, diagnostics: result.diagnostics };
+    }
+    if (this.shared) {
+      this.files = result.data;
+      this.current = snapshotOf(this.files, this.live);
+      await this.reconcileShared(this.files);
+      this.options.onChange?.({ kind: 'reload', live: plainLive(this.live) });
+      metrics?.reload(true);
+      log.info(`reloaded ${this.current.zones.zones.size} zone(s)`);
+      return { ok: true, diagnostics: result.diagnostics };
     }
     const adopted = this.adopt(result.data, this.live);
     if (!adopted.ok) {

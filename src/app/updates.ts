@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics/index.ts';
 import { processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
 import type { LimitedLog, Logger } from './log.ts';
 import { rcodeName } from './metrics.ts';
-import type { ServedState } from './state.ts';
+import { COMMIT_ATTEMPTS, type ServedState } from './state.ts';
 import { updateView } from '../state/index.ts';
 
 /** Who sent an update: a peer's address, or the health monitor in this process. */
@@ -18,7 +18,11 @@ export const HEALTH_ORIGIN: UpdateOrigin = 'health monitor';
 export interface UpdateService {
   /** The internal key health updates are signed with; it lives only as long as this process. */
   readonly healthKey: TsigKey;
-  handle(message: Buffer, from: UpdateOrigin): { reply: Buffer; outcome: UpdateOutcome };
+  /**
+   * Checks, commits and answers one UPDATE. In cluster mode an update that met another node's change to its zone
+   * is checked again (prerequisites included) on the state that change left, up to COMMIT_ATTEMPTS times.
+   */
+  handle(message: Buffer, from: UpdateOrigin): Promise<{ reply: Buffer; outcome: UpdateOutcome }>;
 }
 
 export function updateService(
@@ -47,25 +51,34 @@ export function updateService(
   const replays = new ReplayGuard();
   return {
     healthKey,
-    handle: (message, from) => {
+    handle: async (message, from) => {
       const nowSeconds = Math.floor(Date.now() / 1000);
-      const outcome = processUpdate(message, {
-        zone: (origin) => {
-          const zone = state.snapshot().zones.zones.get(origin);
-          return zone && updateView(zone, state.liveState());
-        },
-        key: (name) => keys.get(name),
-        replayed: (keyName, mac, timeSigned) => replays.seen(keyName, mac, timeSigned, nowSeconds),
-        nowSeconds,
-      });
-      let rcode = outcome.rcode;
-      if (rcode === Rcode.NOERROR && outcome.changes.length > 0) {
+      let outcome: UpdateOutcome;
+      let rcode: number;
+      for (let attempt = 1; ; attempt++) {
+        outcome = processUpdate(message, {
+          zone: (origin) => {
+            const zone = state.snapshot().zones.zones.get(origin);
+            return zone && updateView(zone, state.liveState());
+          },
+          key: (name) => keys.get(name),
+          // Checked once: an attempt after a conflict is the same message, not a replay.
+          replayed: (keyName, mac, timeSigned) =>
+            attempt === 1 && replays.seen(keyName, mac, timeSigned, nowSeconds),
+          nowSeconds,
+        });
+        rcode = outcome.rcode;
+        if (rcode !== Rcode.NOERROR || outcome.changes.length === 0) break;
         const source = outcome.source ?? 'update';
-        const committed = state.commit(outcome.zone!, outcome.changes, {
+        const committed = await state.commit(outcome.zone!, outcome.changes, {
           source,
           reason: `${source} signed by ${outcome.keyName}`,
         });
-        if (!committed.ok) rcode = Rcode.SERVFAIL;
+        if (committed.ok) break;
+        if (!committed.conflict || attempt >= COMMIT_ATTEMPTS) {
+          rcode = Rcode.SERVFAIL;
+          break;
+        }
       }
       metrics.update(outcome.source ?? 'unsigned', rcodeName(rcode));
       logUpdate(outcome, rcode, from, log, limited);

@@ -207,6 +207,45 @@ export const cidrs: Kind<readonly string[]> = {
   },
 };
 
+/** etcd endpoints: http(s)://host:port, at least one. */
+export const endpoints: Kind<readonly string[]> = {
+  read: (c, node, what, base) => {
+    const items = seqItems(node);
+    if (!items || items.length === 0) {
+      c.report(node, 'CONFIG', `${what} must be a list of URLs (http://host:port)`);
+      return base;
+    }
+    return items.flatMap((n) => {
+      const t = readString(c, n, `${what} entry`);
+      if (t === undefined) return [];
+      if (!/^https?:\/\/[^/\s]+$/.test(t)) {
+        c.report(n, 'CONFIG', `${what}: "${t}" is not http://host:port or https://host:port`);
+        return [];
+      }
+      return [t];
+    });
+  },
+};
+
+/** A mapping read through its own table, unset (undefined) unless written. */
+export function optionalGroup<S>(table: Table<S>, base: S): Kind<S | undefined> {
+  return {
+    read: (c, node, what, current) => readTable(c, node, table, current ?? base, what, `${what}.`),
+  };
+}
+
+/** majority, all, or a number of nodes. */
+export const quorum: Kind<string> = {
+  read: (c, node, what, base) => {
+    const v = scalarValue(node);
+    const t = typeof v === 'number' ? String(v) : readString(c, node, what);
+    if (t === undefined) return base;
+    if (t === 'majority' || t === 'all' || /^[1-9][0-9]{0,2}$/.test(t)) return t;
+    c.report(node, 'CONFIG', `${what} must be majority, all or a number of nodes`);
+    return base;
+  },
+};
+
 export const tsigKeys: Kind<readonly TsigKeyConfig[]> = {
   read: (c, node) =>
     (seqItems(node) ?? [])

@@ -10,7 +10,9 @@ export {
   settingFlagsUsage,
 } from './settings.ts';
 export type {
+  ClusterSettings,
   CookieSettings,
+  EtcdSettings,
   IdentitySettings,
   ListenAddress,
   RateLimitSettings,

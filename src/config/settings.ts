@@ -7,6 +7,9 @@ import { parseYaml } from '../yaml/index.ts';
 import {
   boolean,
   cidrs,
+  endpoints,
+  optionalGroup,
+  quorum,
   defaults,
   group,
   integer,
@@ -23,7 +26,15 @@ import {
   text,
   tsigKeys,
 } from './fields.ts';
-import type { CookieSettings, IdentitySettings, RateLimitSettings, Settings } from './types.ts';
+import { hostname } from 'node:os';
+import type {
+  ClusterSettings,
+  CookieSettings,
+  EtcdSettings,
+  IdentitySettings,
+  RateLimitSettings,
+  Settings,
+} from './types.ts';
 
 export const MAX_WORKERS = 64;
 
@@ -44,6 +55,19 @@ const COOKIES: Table<CookieSettings> = {
 const IDENTITY: Table<IdentitySettings> = {
   nsid: option('nsid', undefined, shortText),
   version: option('version', undefined, shortText),
+};
+
+const ETCD: Table<EtcdSettings> = {
+  endpoints: option('endpoints', ['http://127.0.0.1:2379'], endpoints),
+  prefix: option('prefix', 'gslb/', text),
+  username: option('username', undefined, optionalText),
+  password: option('password', undefined, optionalText),
+};
+
+const CLUSTER: Table<ClusterSettings> = {
+  node: option('node', hostname(), text),
+  etcd: option('etcd', defaults(ETCD), group(ETCD)),
+  healthQuorum: option('health_quorum', 'majority', quorum),
 };
 
 /** Every server setting, in the order the config file's keys are listed. */
@@ -73,6 +97,7 @@ export const SETTINGS: Table<Settings> = {
   maxZoneFileBytes: option('max_zone_file_bytes', 64 * 1024 * 1024, integer(1024, 2 ** 31)),
   compileRules: option('compile_rules', true, boolean),
   apiMaxBodyBytes: option('api_max_body_bytes', 64 * 1024, integer(1024, 64 * 1024 * 1024)),
+  cluster: option('cluster', undefined, optionalGroup(CLUSTER, defaults(CLUSTER))),
 };
 
 export const DEFAULT_SETTINGS: Settings = defaults(SETTINGS);

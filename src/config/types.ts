@@ -47,6 +47,25 @@ export interface Settings {
   readonly compileRules: boolean;
   /** API request bodies larger than this are refused (413). */
   readonly apiMaxBodyBytes: number;
+  /** undefined: one node, its state in SQLite. Set: the state is shared with the other nodes through etcd. */
+  readonly cluster: ClusterSettings | undefined;
+}
+
+/** Cluster mode (SPEC §8). */
+export interface ClusterSettings {
+  /** This node's name, unique in the cluster. */
+  readonly node: string;
+  readonly etcd: EtcdSettings;
+  /** majority, all, or a number: live nodes that must see a member down. */
+  readonly healthQuorum: string;
+}
+
+export interface EtcdSettings {
+  readonly endpoints: readonly string[];
+  /** Keys are written under it: several gslb clusters can share one etcd cluster. */
+  readonly prefix: string;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
 }
 
 /** Response rate limiting (SPEC §10): responses per second per source prefix and response class. */

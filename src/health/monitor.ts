@@ -56,7 +56,7 @@ export interface MonitorOptions {
    * Called with each probe's transitions (grouped by zone by the caller); returns those it could not record (the
    * store failed), which are reported again after the next probe.
    */
-  readonly report: (transitions: readonly Transition[]) => readonly Transition[];
+  readonly report: (transitions: readonly Transition[]) => Promise<readonly Transition[]>;
   readonly random: () => number;
   readonly now: () => number;
   /** Told of every probe (for metrics). */
@@ -150,7 +150,7 @@ export class HealthMonitor {
       const transitions = this.count(r, result);
       if (transitions.length === 0) return;
       // Not recorded: the member stays where the server has it, and the next probe flips it again.
-      for (const t of this.options.report(transitions)) {
+      for (const t of await this.options.report(transitions)) {
         const streak = r.streaks.get(subscriberKey(t));
         if (streak) r.streaks.set(subscriberKey(t), { ...streak, up: !t.up });
       }

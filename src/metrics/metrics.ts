@@ -52,6 +52,12 @@ function tallyCounter(
   });
 }
 
+export interface ClusterView {
+  readonly etcdUp: boolean;
+  readonly appliedRevision: number;
+  readonly nodesUp: number;
+}
+
 export interface ScrapeSources {
   /**
    * Members up per pool (one series per record and pool: read a slice at a time; `undefined` only marks
@@ -63,6 +69,9 @@ export interface ScrapeSources {
   readonly serials: () => readonly { zone: string; serial: number }[];
   /** Whether the store took its last write (only the process that owns the store has one). */
   readonly storageOk?: () => boolean;
+  /** In cluster mode (the process that follows etcd): etcd's state as this node sees it. */
+  readonly cluster?: () =>
+    { etcdUp: boolean; appliedRevision: number; nodesUp: number } | undefined;
 }
 
 export interface MetricNames {
@@ -103,6 +112,7 @@ export class Metrics {
   private readonly limited = new Float64Array(3);
   private readonly probes: Tally = new Map();
   private readonly probeLatency: Histogram;
+  private readonly commitLatency: Histogram;
   private scrape: Promise<{ contentType: string; body: string }> | undefined;
 
   constructor(
@@ -211,6 +221,34 @@ export class Metrics {
         for (const s of sources.serials()) this.set({ zone: s.zone }, s.serial);
       },
     });
+    this.commitLatency = new Histogram({
+      name: 'gslb_cluster_commit_seconds',
+      help: 'Time for etcd to commit a change (cluster mode), by result',
+      labelNames: ['result'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [r],
+    });
+    const cluster = sources.cluster;
+    if (cluster) {
+      const gauge = (name: string, help: string, read: (c: ClusterView) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers: [r],
+          aggregator: 'max',
+          collect() {
+            const c = cluster();
+            if (c) this.set(read(c));
+          },
+        });
+      gauge('gslb_cluster_etcd_up', '1 while etcd answers with quorum', (c) => (c.etcdUp ? 1 : 0));
+      gauge(
+        'gslb_cluster_applied_revision',
+        'The etcd revision this node has applied',
+        (c) => c.appliedRevision,
+      );
+      gauge('gslb_cluster_nodes_up', 'Nodes registered in etcd (last seen)', (c) => c.nodesUp);
+    }
     const storageOk = sources.storageOk;
     if (storageOk) {
       new Gauge({
@@ -260,6 +298,11 @@ export class Metrics {
 
   storageError(operation: string): void {
     bump(this.storageErrors, operation);
+  }
+
+  /** A change etcd committed (or did not), and how long it took. */
+  clusterCommit(seconds: number, ok: boolean): void {
+    this.commitLatency.observe({ result: ok ? 'ok' : 'failed' }, seconds);
   }
 
   probe(protocol: string, ok: boolean, seconds: number): void {

@@ -74,6 +74,8 @@ const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
     }
     db.exec('DROP TABLE rrsets');
   },
+  // 3: in cluster mode, the shared state as this node last applied it (served when it starts with etcd down).
+  'CREATE TABLE cluster_snapshot (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
 ];
 
 /** The journal keeps the newest JOURNAL_MAX_ENTRIES entries (older ones are deleted as new ones arrive). */
@@ -251,6 +253,24 @@ export class Store {
         if (id % 1000 === 0) q.trimJournal.run(id - JOURNAL_MAX_ENTRIES);
       }
     })();
+  }
+
+  /** Replaces the saved cluster state (keys and values as etcd holds them) in one transaction. */
+  saveClusterSnapshot(entries: readonly (readonly [string, string])[]): void {
+    const put = this.db.prepare('INSERT INTO cluster_snapshot (key, value) VALUES (?, ?)');
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM cluster_snapshot');
+      for (const [key, value] of entries) put.run(key, value);
+    })();
+  }
+
+  clusterSnapshot(): [string, string][] {
+    return (
+      this.db.prepare('SELECT key, value FROM cluster_snapshot').all() as {
+        key: string;
+        value: string;
+      }[]
+    ).map((r) => [r.key, r.value]);
   }
 
   /** Journal entries with id greater than `sinceId`, oldest first. */

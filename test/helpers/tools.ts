@@ -9,6 +9,8 @@ const PACKAGES: Record<string, string> = {
   dnsperf: 'dnsperf',
   mmdblookup: 'mmdb-bin',
   unbound: 'unbound',
+  etcd: 'etcd-server',
+  etcdctl: 'etcd-client',
 };
 
 export function requireTool(name: string): string {

@@ -30,7 +30,7 @@ const entry = (i: number): JournalEntry => ({
 test('migrations run once; a reopened database keeps its state; a newer schema is refused', (t) => {
   withDb((path) => {
     const store = Store.open(path);
-    t.is(store.schemaVersion(), 2);
+    t.is(store.schemaVersion(), 3);
     store.commit({
       serials: new Map([['z.', 7]]),
       members: [{ name: 'w.z.', type: 1, address: '192.0.2.1', inService: false, at: 1 }],
@@ -38,7 +38,7 @@ test('migrations run once; a reopened database keeps its state; a newer schema i
     });
     store.close();
     const again = Store.open(path);
-    t.is(again.schemaVersion(), 2);
+    t.is(again.schemaVersion(), 3);
     const state = again.load();
     t.deepEqual([...state.serials], [['z.', 7]]);
     t.like(state.members[0], {
@@ -92,7 +92,7 @@ test('a schema 1 database is migrated: each overlay RRset becomes a row and its 
     Store.open(path).close();
     const raw = new Database(path);
     // Back to schema 1 as gslb 0.1 left it: the whole RRset as JSON in one row.
-    raw.exec(`DROP TABLE overlays; DROP TABLE overlay_records;
+    raw.exec(`DROP TABLE overlays; DROP TABLE overlay_records; DROP TABLE cluster_snapshot;
       CREATE TABLE rrsets (
         zone TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,
         records TEXT NOT NULL, base TEXT, updated_at INTEGER NOT NULL,
@@ -114,7 +114,7 @@ test('a schema 1 database is migrated: each overlay RRset becomes a row and its 
       .run('z.', 'gone.z.', 16, '[]', '[{"ttl":60,"data":{"type":"TXT","strings":["x"]}}]', 6);
     raw.close();
     const store = Store.open(path);
-    t.is(store.schemaVersion(), 2);
+    t.is(store.schemaVersion(), 3);
     const { overlays } = store.load();
     const a = overlays.find((o) => o.name === 'a.z.')!;
     t.like(a, { zone: 'z.', type: 1, ttl: 60, base: null });

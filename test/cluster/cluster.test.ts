@@ -1,0 +1,252 @@
+// Cluster mode (SPEC §8) with real parts: a 3-member etcd cluster and 3 gslb processes on 127.0.0.1, each with its
+// own copy of the zone files and its own SQLite file. A change sent to one node is in every node's answers; changes
+// to one zone are serialized (one serial each, the same everywhere); without etcd quorum answers go on and writes
+// are refused, and they work again when it returns.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { dig } from '../helpers/dig.ts';
+import { type EtcdCluster, startEtcd } from '../helpers/etcd.ts';
+import { nsupdate } from '../helpers/nsupdate.ts';
+import { run } from '../helpers/tools.ts';
+import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+
+const TOKEN = 'cluster-token-0123456789';
+const SECRET = Buffer.from('cluster-test-secret-0123456789ab').toString('base64');
+const ZONE = `'':
+  - {type: SOA, value: {mname: ns1.c.test., rname: h.c.test., serial: 100, refresh: 1, retry: 1, expire: 1, minimum: 5}}
+  - {type: NS, values: [ns1.c.test.]}
+ns1: {type: A, value: 192.0.2.53}
+svc:
+  type: A
+  ttl: 5
+  values: [127.0.0.2]
+  method: all
+  dynamic:
+    pools:
+      all: {values: [{value: 127.0.0.2}, {value: 127.0.0.3}]}
+    rules: [{pool: all}]
+`;
+
+let etcd: EtcdCluster;
+let dir: string;
+const nodes: ServerProcess[] = [];
+
+async function startNode(i: number): Promise<ServerProcess> {
+  const home = join(dir, `ns${i}`);
+  await mkdir(join(home, 'zones'), { recursive: true });
+  await writeFile(join(home, 'zones', 'c.test.yaml'), ZONE);
+  await writeFile(
+    join(home, 'gslb.yaml'),
+    `tsig_keys:
+  - {name: ops-key, algorithm: hmac-sha256, secret: "${SECRET}"}
+cluster:
+  node: ns${i}
+  etcd:
+    endpoints: [${etcd.endpoints.join(', ')}]
+    prefix: gslb-test/
+`,
+  );
+  const node = await spawnServer(
+    [
+      '--config',
+      join(home, 'gslb.yaml'),
+      '--zones',
+      join(home, 'zones'),
+      '--geoip',
+      join(home, 'none'),
+      '--db',
+      join(home, 'state.sqlite'),
+    ],
+    { GSLB_API_TOKEN: TOKEN },
+  );
+  await node.waitForLog(/cluster: node ns\d follows etcd/);
+  return node;
+}
+
+test.before(async () => {
+  etcd = await startEtcd(3);
+  dir = await mkdtemp(join(tmpdir(), 'gslb-cluster-'));
+  for (let i = 1; i <= 3; i++) nodes.push(await startNode(i));
+});
+
+test.after.always(async () => {
+  await Promise.all(nodes.map((n) => n.stop()));
+  await etcd?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function addresses(node: ServerProcess, name: string): Promise<string[]> {
+  const r = await dig(node.port, [name, 'A']);
+  return r.answer.map((l) => l.split(/\s+/).pop()!).sort();
+}
+
+async function serial(node: ServerProcess): Promise<number> {
+  const r = await dig(node.port, ['c.test.', 'SOA']);
+  return Number(r.answer[0]?.split(/\s+/)[6]);
+}
+
+/** Polls `check` every 20 ms until it holds; the milliseconds it took, or undefined after `timeoutMs`. */
+async function within(
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<number | undefined> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (await check()) return Date.now() - start;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return undefined;
+}
+
+function override(node: ServerProcess, member: string, status: string): Promise<Response> {
+  return fetch(
+    `http://127.0.0.1:${node.apiPort}/api/v1/zones/c.test./records/svc/A/members/${member}`,
+    {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status, reason: 'cluster test' }),
+    },
+  );
+}
+
+test.serial(
+  'an API override sent to node 1 is in the answers of nodes 2 and 3 within 1 s',
+  async (t) => {
+    for (const n of nodes)
+      t.deepEqual(await addresses(n, 'svc.c.test.'), ['127.0.0.2', '127.0.0.3']);
+    const before = await serial(nodes[0]!);
+    const res = await override(nodes[0]!, '127.0.0.3', 'down');
+    t.is(res.status, 200, await res.text());
+    // The reply came after the commit: node 1 answers with the change at once.
+    t.deepEqual(await addresses(nodes[0]!, 'svc.c.test.'), ['127.0.0.2']);
+    for (const n of nodes.slice(1)) {
+      const ms = await within(
+        1000,
+        async () => (await addresses(n, 'svc.c.test.')).join() === '127.0.0.2',
+      );
+      t.true(ms !== undefined, `node on ${n.port} did not follow within 1 s`);
+    }
+    const serials = await Promise.all(nodes.map(serial));
+    t.true(
+      serials.every((s) => s === serials[0] && s > before),
+      JSON.stringify(serials),
+    );
+    t.is((await override(nodes[1]!, '127.0.0.3', 'obey')).status, 200);
+  },
+);
+
+test.serial('nsupdate sent to node 2 is on every node, with the same SOA serial', async (t) => {
+  const r = await nsupdate(
+    ['-y', `hmac-sha256:ops-key:${SECRET}`],
+    `server 127.0.0.1 ${nodes[1]!.port}\nzone c.test.\nupdate add new.c.test. 60 A 192.0.2.77\nsend\n`,
+  );
+  t.is(r.code, 0, r.output);
+  t.deepEqual(await addresses(nodes[1]!, 'new.c.test.'), ['192.0.2.77']);
+  for (const n of nodes) {
+    const ms = await within(
+      1000,
+      async () => (await addresses(n, 'new.c.test.')).join() === '192.0.2.77',
+    );
+    t.true(ms !== undefined, `node on ${n.port} has no new.c.test.`);
+  }
+  const serials = await Promise.all(nodes.map(serial));
+  t.true(
+    serials.every((s) => s === serials[0]),
+    JSON.stringify(serials),
+  );
+});
+
+test.serial(
+  '3 x 10 concurrent nsupdates with prerequisites at all three nodes: one serial each, the same state everywhere',
+  async (t) => {
+    const start = await serial(nodes[0]!);
+    const sends = nodes.flatMap((n, i) =>
+      Array.from({ length: 10 }, (_, j) =>
+        nsupdate(
+          ['-y', `hmac-sha256:ops-key:${SECRET}`],
+          `server 127.0.0.1 ${n.port}\nzone c.test.\nprereq nxrrset n${i}-${j}.c.test. A\n` +
+            `update add n${i}-${j}.c.test. 60 A 192.0.2.${10 + i * 10 + j}\nsend\n`,
+        ).then((r) => ({ name: `n${i}-${j}.c.test.`, ok: r.code === 0, output: r.output })),
+      ),
+    );
+    // The same name from every node at once: exactly one of these may pass its prerequisite.
+    const race = nodes.map((n, i) =>
+      nsupdate(
+        ['-y', `hmac-sha256:ops-key:${SECRET}`],
+        `server 127.0.0.1 ${n.port}\nzone c.test.\nprereq nxdomain race.c.test.\n` +
+          `update add race.c.test. 60 A 192.0.2.${200 + i}\nsend\n`,
+      ).then((r) => ({ name: 'race.c.test.', ok: r.code === 0, output: r.output })),
+    );
+    const results = await Promise.all([...sends, ...race]);
+    const acknowledged = results.filter((r) => r.ok);
+    t.is(results.slice(-3).filter((r) => r.ok).length, 1, 'one racing update wins');
+    await within(2000, async () => {
+      const s = await Promise.all(nodes.map(serial));
+      return s.every((x) => x === s[0]);
+    });
+    const serials = await Promise.all(nodes.map(serial));
+    t.true(
+      serials.every((s) => s === serials[0]),
+      JSON.stringify(serials),
+    );
+    const hist = await run('etcdctl', [
+      `--endpoints=${etcd.endpoints[0]}`,
+      'get',
+      'gslb-test/z/c.test./serial',
+      '-w',
+      'json',
+    ]);
+    t.log(hist.stdout);
+    t.log(`serial ${start} -> ${serials[0]}, ${acknowledged.length} acknowledged`);
+    const refused = results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.output.trim()}`);
+    t.is(
+      serials[0]! - start,
+      acknowledged.length,
+      `one serial per acknowledged update; refused:\n${refused.join('\n')}`,
+    );
+    for (const n of nodes)
+      for (const r of acknowledged)
+        t.is((await addresses(n, r.name)).length, 1, `${r.name} on node ${n.port}`);
+    t.is((await addresses(nodes[2]!, 'race.c.test.')).length, 1);
+  },
+);
+
+test.serial(
+  'without etcd quorum: answers go on, writes are refused within 6 s, and work again within 10 s of its return',
+  async (t) => {
+    const [a, b] = etcd.members.slice(1);
+    await Promise.all([a!.kill(), b!.kill()]);
+    const refusedAt = Date.now();
+    let status = 0;
+    await within(6000, async () => {
+      status = (await override(nodes[0]!, '127.0.0.3', 'down')).status;
+      return status === 503;
+    });
+    t.is(status, 503);
+    t.true(Date.now() - refusedAt < 6000 + 2500);
+    const r = await nsupdate(
+      ['-y', `hmac-sha256:ops-key:${SECRET}`],
+      `server 127.0.0.1 ${nodes[1]!.port}\nzone c.test.\nupdate add down.c.test. 60 A 192.0.2.99\nsend\n`,
+    );
+    t.not(r.code, 0, 'UPDATE refused');
+    t.regex(r.output, /SERVFAIL/);
+    for (const n of nodes)
+      t.deepEqual(await addresses(n, 'svc.c.test.'), ['127.0.0.2', '127.0.0.3']);
+    a!.start();
+    b!.start();
+    const back = await within(
+      10_000,
+      async () => (await override(nodes[2]!, '127.0.0.3', 'down')).status === 200,
+    );
+    t.true(back !== undefined, 'writes work again within 10 s');
+    for (const n of nodes) {
+      const ms = await within(
+        2000,
+        async () => (await addresses(n, 'svc.c.test.')).join() === '127.0.0.2',
+      );
+      t.true(ms !== undefined, `node on ${n.port} follows after the outage`);
+    }
+  },
+);

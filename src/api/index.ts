@@ -8,7 +8,15 @@ export {
   listenHttp,
 } from './http.ts';
 export { route } from './routes.ts';
-export type { ApiContext, ApiRequest, ApiResponse, OverrideRequest, Status } from './types.ts';
+export type {
+  ApiContext,
+  ApiRequest,
+  ApiResponse,
+  ClusterReport,
+  ClusterStatus,
+  OverrideRequest,
+  Status,
+} from './types.ts';
 export type {
   HealthzView,
   MemberRow,

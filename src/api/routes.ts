@@ -45,7 +45,7 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
     method: 'GET',
     pattern: /^\/healthz$/,
     mutates: false,
-    handle: (_r, ctx) => ({ status: 200, body: healthzView(ctx.storage()) }),
+    handle: (_r, ctx) => ({ status: 200, body: healthzView(ctx.storage(), ctx.cluster()) }),
   },
   {
     method: 'GET',
@@ -106,6 +106,15 @@ const ROUTES: readonly { method: string; pattern: RegExp; mutates: boolean; hand
     },
   },
   { method: 'GET', pattern: /^\/api\/v1\/resolve$/, mutates: false, handle: getResolve },
+  {
+    method: 'GET',
+    pattern: /^\/api\/v1\/cluster$/,
+    mutates: false,
+    handle: async (_r, ctx) => {
+      const report = await ctx.clusterReport();
+      return { status: 200, body: report ? { clustered: true, ...report } : { clustered: false } };
+    },
+  },
   {
     method: 'GET',
     pattern: /^\/api\/v1\/events$/,

@@ -44,6 +44,9 @@ export interface ApiContext {
   storage(): StorageView;
   events(sinceId: number, limit: number): readonly JournalEntry[];
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** In cluster mode: this node's view of etcd, and every node (undefined: one node). */
+  cluster(): ClusterStatus | undefined;
+  clusterReport(): Promise<ClusterReport | undefined>;
   /** Randomness for the decisions /resolve explains. */
   readonly chooser: Chooser;
 }
@@ -55,4 +58,27 @@ export function error(
   extra: Record<string, unknown> = {},
 ): ApiResponse {
   return { status, body: { error: { code, message, ...extra } } };
+}
+
+/** etcd as this node sees it (cluster mode). */
+export interface ClusterStatus {
+  readonly node: string;
+  readonly etcdUp: boolean;
+  readonly appliedRevision: number;
+  readonly lastError: string | undefined;
+}
+
+/** GET /api/v1/cluster. */
+export interface ClusterReport extends ClusterStatus {
+  /** The nodes registered in etcd (undefined when etcd does not answer). */
+  readonly nodes:
+    | readonly {
+        readonly node: string;
+        readonly appliedRevision: number;
+        readonly seenAt: string | null;
+        readonly digests: Readonly<Record<string, string>>;
+        /** Zone files whose digest differs from most nodes' (or that most nodes have and this one lacks). */
+        readonly differs: readonly string[];
+      }[]
+    | undefined;
 }

@@ -4,6 +4,7 @@ import { addressText, type Diagnostic, formatRR, probeKey, typeName } from '../c
 import type { ClientFacts } from '../geo/index.ts';
 import { describePools, type Explanation, type Snapshot } from '../resolve/index.ts';
 import type { LiveState } from '../state/index.ts';
+import type { ClusterStatus } from './types.ts';
 import {
   type DynamicRecord,
   type MemberStatus,
@@ -137,6 +138,13 @@ export interface HealthzView {
     readonly failures: number;
     readonly last_error: string | null;
     readonly last_error_at: string | null;
+  };
+  /** In cluster mode. */
+  readonly cluster?: {
+    readonly node: string;
+    readonly etcd_up: boolean;
+    readonly applied_revision: number;
+    readonly last_error: string | null;
   };
 }
 
@@ -280,14 +288,24 @@ export function resolveView(e: Explanation, client: Uint8Array): ResolveView {
   };
 }
 
-export function healthzView(storage: StorageView): HealthzView {
+export function healthzView(storage: StorageView, cluster?: ClusterStatus): HealthzView {
   return {
-    status: storage.ok ? 'ok' : 'degraded',
+    status: storage.ok && (cluster?.etcdUp ?? true) ? 'ok' : 'degraded',
     storage: {
       ok: storage.ok,
       failures: storage.failures,
       last_error: storage.lastError ?? null,
       last_error_at: storage.lastErrorAt ? new Date(storage.lastErrorAt).toISOString() : null,
     },
+    ...(cluster
+      ? {
+          cluster: {
+            node: cluster.node,
+            etcd_up: cluster.etcdUp,
+            applied_revision: cluster.appliedRevision,
+            last_error: cluster.lastError ?? null,
+          },
+        }
+      : {}),
   };
 }

@@ -1,5 +1,5 @@
 // The API's access to the running server: the views read its state, overrides go through the one write path.
-import type { ApiContext, OverrideRequest } from '../api/index.ts';
+import type { ApiContext, ClusterReport, ClusterStatus, OverrideRequest } from '../api/index.ts';
 import type { HealthMonitor } from '../health/index.ts';
 import type { Metrics, MetricsData } from '../metrics/index.ts';
 import type { Change } from '../update/index.ts';
@@ -38,6 +38,8 @@ export function apiContext(p: ApiParts): ApiContext {
     storage: () => p.state.storage(),
     events: (sinceId, limit) => p.state.journalOf(sinceId, limit),
     metrics: () => p.metrics.text(p.otherMetrics),
+    cluster: () => clusterStatus(p.state),
+    clusterReport: () => clusterReport(p.state),
     chooser: randomChooser(),
   };
 }
@@ -45,4 +47,55 @@ export function apiContext(p: ApiParts): ApiContext {
 function overrideChange(r: OverrideRequest): Change {
   const { name, type, target, key, status, reason } = r;
   return { kind: 'override', name, type, target, key, status, reason };
+}
+
+function clusterStatus(state: ServedState): ClusterStatus | undefined {
+  const s = state.cluster();
+  return (
+    s && { node: s.node, etcdUp: s.up, appliedRevision: s.appliedRevision, lastError: s.lastError }
+  );
+}
+
+/** Every registered node, and the zone files in which it differs from most nodes. */
+async function clusterReport(state: ServedState): Promise<ClusterReport | undefined> {
+  const status = clusterStatus(state);
+  const listed = state.clusterNodes();
+  if (!status || !listed) return undefined;
+  const found = await listed;
+  if (!found.ok) return { ...status, nodes: undefined };
+  const nodes = found.value.map(({ node, info }) => {
+    const i = (info ?? {}) as {
+      digests?: Record<string, string>;
+      appliedRevision?: number;
+      at?: number;
+    };
+    return {
+      node,
+      appliedRevision: i.appliedRevision ?? 0,
+      seenAt: i.at ? new Date(i.at).toISOString() : null,
+      digests: i.digests ?? {},
+    };
+  });
+  const votes = new Map<string, Map<string, number>>(); // file → digest → nodes
+  for (const n of nodes)
+    for (const [file, digest] of Object.entries(n.digests)) {
+      const byDigest = votes.get(file) ?? votes.set(file, new Map()).get(file)!;
+      byDigest.set(digest, (byDigest.get(digest) ?? 0) + 1);
+    }
+  const usual = new Map(
+    [...votes].map(([file, byDigest]) => {
+      const [digest, count] = [...byDigest].sort((a, b) => b[1] - a[1])[0]!;
+      return [file, { digest, held: 2 * count > nodes.length }] as const;
+    }),
+  );
+  return {
+    ...status,
+    nodes: nodes.map((n) => ({
+      ...n,
+      differs: [...usual]
+        .filter(([file, u]) => u.held && n.digests[file] !== u.digest)
+        .map(([file]) => file)
+        .sort(),
+    })),
+  };
 }

@@ -2,7 +2,8 @@
 import { type Diagnostic, errorMessage, fail, ok, type Result } from '../core/index.ts';
 import { DEFAULT_SETTINGS } from '../config/index.ts';
 import { open, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { type GeoDatabase, geoDigestSliced, loadGeoDatabaseSliced } from '../geo/index.ts';
 import { DecisionTrees } from '../resolve/index.ts';
@@ -13,7 +14,12 @@ export interface LoadedData {
   readonly geo: GeoDatabase | undefined;
   /** Every dynamic record's rules compiled over `geo` (kept while the GeoIP files stay the same). */
   readonly trees: DecisionTrees;
+  /** Zone file name → SHA-256 of its text (hex): what a cluster node tells the others of its files. */
+  readonly digests: Readonly<Record<string, string>>;
 }
+
+/** A zones directory loaded, with the digest of each file. */
+export type DirLoad = LoadResult & { readonly digests: Readonly<Record<string, string>> };
 
 export interface LoadOptions {
   /** The zones in service, on a reload: unchanged entries are taken from them, and the load gives way to queries. */
@@ -28,7 +34,7 @@ export interface LoadOptions {
 }
 
 /** Reads every `*.yaml` in `dir` and loads it: the one loader behind `gslb check`, `serve` and reload. */
-export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
+export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promise<DirLoad> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.yaml')).sort();
@@ -37,6 +43,7 @@ export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promi
     return {
       zoneSet: undefined,
       diagnostics: [{ file: dir, line: 1, col: 1, code: 'CONFIG', message, severity: 'error' }],
+      digests: {},
     };
   }
   const maxBytes = options.maxZoneFileBytes ?? DEFAULT_SETTINGS.maxZoneFileBytes;
@@ -56,19 +63,18 @@ export async function loadZoneDir(dir: string, options: LoadOptions = {}): Promi
       });
     else files.push({ path, text: read.value });
   }
-  if (diagnostics.length > 0) return { zoneSet: undefined, diagnostics };
+  if (diagnostics.length > 0) return { zoneSet: undefined, diagnostics, digests: {} };
+  const digests = Object.fromEntries(
+    files.map((f) => [basename(f.path), createHash('sha256').update(f.text).digest('hex')]),
+  );
   // A reload shares the process with queries in service; a first load (check, start) runs straight through.
   const nowSeconds = options.nowSeconds ?? Math.floor(Date.now() / 1000);
   const steps = loadZoneSteps(files, {
     defaultSerial: nowSeconds >>> 0,
     ...(options.previous ? { previous: options.previous } : {}),
   });
-  return (
-    (await stepwise(steps, options.previous !== undefined, options.signal)) ?? {
-      zoneSet: undefined,
-      diagnostics: [],
-    }
-  );
+  const loaded = await stepwise(steps, options.previous !== undefined, options.signal);
+  return { ...(loaded ?? { zoneSet: undefined, diagnostics: [] }), digests };
 }
 
 /** A file's text, or why it is not read: larger than `maxBytes` (checked before reading, and again while reading). */
@@ -212,7 +218,7 @@ export async function loadData(
     previous?.geo !== undefined &&
     (previous.geo.databases.length > 0 || previous.geo.networkCount > 0);
   const pause = slicer(previous !== undefined, rest.signal);
-  let zones: LoadResult;
+  let zones: DirLoad;
   let geo: Awaited<ReturnType<typeof loadGeoDir>>;
   try {
     [zones, geo] = await Promise.all([
@@ -242,7 +248,7 @@ export async function loadData(
     severity: 'warning',
   }));
   return {
-    data: { zones: zones.zoneSet, geo: geo.geo, trees },
+    data: { zones: zones.zoneSet, geo: geo.geo, trees, digests: zones.digests },
     diagnostics: [...diagnostics, ...problems],
   };
 }

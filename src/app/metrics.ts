@@ -20,10 +20,22 @@ const COUNTED_TYPES = new Map<number, string>([
 ]);
 
 /** `storage`: the store's state, in the process that owns the store (workers have none). */
-export function serverMetrics(snapshot: () => Snapshot, storage?: () => { ok: boolean }): Metrics {
+export function serverMetrics(
+  snapshot: () => Snapshot,
+  storage?: () => { ok: boolean },
+  cluster?: () => { up: boolean; appliedRevision: number; nodesUp: number } | undefined,
+): Metrics {
   return new Metrics(
     {
       ...(storage ? { storageOk: () => storage().ok } : {}),
+      ...(cluster
+        ? {
+            cluster: () => {
+              const c = cluster();
+              return c && { etcdUp: c.up, appliedRevision: c.appliedRevision, nodesUp: c.nodesUp };
+            },
+          }
+        : {}),
       membersUp: () => membersUp(snapshot()),
       serials: () =>
         [...snapshot().zones.zones.values()].map((z) => ({ zone: z.origin, serial: soaSerial(z) })),

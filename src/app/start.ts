@@ -89,6 +89,7 @@ class Application {
     const metrics = serverMetrics(
       () => state!.snapshot(),
       () => state!.storage(),
+      settings.cluster ? () => state?.cluster() : undefined,
     );
     state = await ServedState.open({ settings, metrics, log, onChange: options.onChange });
     const limited = new LimitedLog(log);

@@ -221,7 +221,7 @@ export class ServedState {
     ).live;
     this.live = local;
     this.current = snapshotOf(files, local);
-    this.shared = new SharedState(
+    this.shared = await SharedState.create(
       cluster.etcd,
       cluster.node,
       {
@@ -296,6 +296,7 @@ export class ServedState {
       zones: Object.fromEntries(
         [...this.files.zones.zones].map(([origin, zone]) => [origin, soaSerial(zone)]),
       ),
+      digests: this.files.digests,
       appliedRevision: this.shared?.status().appliedRevision ?? 0,
       at: Date.now(),
     };

@@ -3,16 +3,7 @@
 // so changes to one zone are serialized across nodes, and that carry a request id, so a retried write is applied
 // once. Queries never wait on any of it: the node answers from the state it last applied.
 import { randomUUID } from 'node:crypto';
-import { noop } from 'cockatiel';
-import {
-  Etcd3,
-  type ICompare,
-  type IEvent,
-  type IKeyValue,
-  type IRequestOp,
-  type Lease,
-  type Watcher,
-} from 'etcd3';
+import type { Etcd3, ICompare, IEvent, IKeyValue, IRequestOp, Lease, Watcher } from 'etcd3';
 import { errorMessage, fail, ok, PersistentMap, type Result } from '../core/index.ts';
 import type {
   JournalEntry,
@@ -57,9 +48,12 @@ export type WriteOutcome =
   | { readonly ok: false; readonly error: string; readonly conflict: boolean };
 
 export interface SharedStatus {
+  readonly node: string;
   readonly up: boolean;
   readonly appliedRevision: number;
   readonly lastError: string | undefined;
+  /** Nodes registered when etcd last answered. */
+  readonly nodesUp: number;
 }
 
 /** Every etcd call ends by then: a write without quorum fails instead of waiting. */
@@ -77,6 +71,7 @@ export class SharedState {
   /** Per zone, the revision of the last change applied: a revision at or below it is not applied again. */
   private readonly zoneRevision = new Map<string, number>();
   private appliedRevision = 0;
+  private nodesUp = 0;
   private up = false;
   private stale = true; // the state here may have missed something: read it whole when etcd answers
   private lastError: string | undefined;
@@ -88,14 +83,29 @@ export class SharedState {
   private closed = false;
   private readonly waiters = new Set<{ revision: number; done: () => void }>();
 
-  constructor(
-    settings: EtcdSettings,
+  private constructor(
+    client: Etcd3,
+    prefix: string,
     private readonly node: string,
     private readonly hooks: SharedHooks,
     private readonly nodeInfo: () => unknown,
   ) {
-    this.prefix = settings.prefix;
-    this.client = new Etcd3({
+    this.client = client;
+    this.prefix = prefix;
+  }
+
+  /**
+   * A client for `settings` (not connected yet). The etcd client and gRPC are loaded here, not at start-up: a
+   * node that is alone never loads them (some 12 MB of memory).
+   */
+  static async create(
+    settings: EtcdSettings,
+    node: string,
+    hooks: SharedHooks,
+    nodeInfo: () => unknown,
+  ): Promise<SharedState> {
+    const [{ Etcd3 }, { noop }] = await Promise.all([import('etcd3'), import('cockatiel')]);
+    const client = new Etcd3({
       hosts: [...settings.endpoints],
       ...(settings.username !== undefined
         ? { auth: { username: settings.username, password: settings.password ?? '' } }
@@ -107,6 +117,7 @@ export class SharedState {
       defaultCallOptions: (context) =>
         context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS },
     });
+    return new SharedState(client, settings.prefix, node, hooks, nodeInfo);
   }
 
   /**
@@ -132,7 +143,13 @@ export class SharedState {
   }
 
   status(): SharedStatus {
-    return { up: this.up, appliedRevision: this.appliedRevision, lastError: this.lastError };
+    return {
+      node: this.node,
+      up: this.up,
+      appliedRevision: this.appliedRevision,
+      lastError: this.lastError,
+      nodesUp: this.nodesUp,
+    };
   }
 
   /** The revision of the zone's last change seen here (0: none in etcd). */
@@ -494,6 +511,12 @@ export class SharedState {
       this.lastError = undefined;
       if (this.stale) await this.resync();
       await this.refreshNode();
+      const nodes = await this.client.kv.range({
+        key: this.buf('n/'),
+        range_end: rangeEnd(this.key('n/')),
+        count_only: true,
+      });
+      this.nodesUp = Number(nodes.count);
     } catch (e) {
       this.markDown(e);
     }

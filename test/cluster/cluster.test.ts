@@ -9,7 +9,6 @@ import test from 'ava';
 import { dig } from '../helpers/dig.ts';
 import { type EtcdCluster, startEtcd } from '../helpers/etcd.ts';
 import { nsupdate } from '../helpers/nsupdate.ts';
-import { run } from '../helpers/tools.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 
 const TOKEN = 'cluster-token-0123456789';
@@ -159,7 +158,7 @@ test.serial('nsupdate sent to node 2 is on every node, with the same SOA serial'
 });
 
 test.serial(
-  '3 x 10 concurrent nsupdates with prerequisites at all three nodes: one serial each, the same state everywhere',
+  '3 x 10 concurrent nsupdates at all three nodes while the etcd leader dies: one serial each, the same state everywhere',
   async (t) => {
     const start = await serial(nodes[0]!);
     const sends = nodes.flatMap((n, i) =>
@@ -179,7 +178,12 @@ test.serial(
           `update add race.c.test. 60 A 192.0.2.${200 + i}\nsend\n`,
       ).then((r) => ({ name: 'race.c.test.', ok: r.code === 0, output: r.output })),
     );
+    // The etcd leader dies in the middle of it (and comes back after).
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const leader = await etcd.leader();
+    await leader?.kill();
     const results = await Promise.all([...sends, ...race]);
+    leader?.start();
     const acknowledged = results.filter((r) => r.ok);
     t.is(results.slice(-3).filter((r) => r.ok).length, 1, 'one racing update wins');
     await within(2000, async () => {
@@ -191,14 +195,6 @@ test.serial(
       serials.every((s) => s === serials[0]),
       JSON.stringify(serials),
     );
-    const hist = await run('etcdctl', [
-      `--endpoints=${etcd.endpoints[0]}`,
-      'get',
-      'gslb-test/z/c.test./serial',
-      '-w',
-      'json',
-    ]);
-    t.log(hist.stdout);
     t.log(`serial ${start} -> ${serials[0]}, ${acknowledged.length} acknowledged`);
     const refused = results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.output.trim()}`);
     t.is(
@@ -210,6 +206,54 @@ test.serial(
       for (const r of acknowledged)
         t.is((await addresses(n, r.name)).length, 1, `${r.name} on node ${n.port}`);
     t.is((await addresses(nodes[2]!, 'race.c.test.')).length, 1);
+    // A refused update changed nothing.
+    for (const n of nodes)
+      for (const r of results.filter((x) => !x.ok && x.name !== 'race.c.test.'))
+        t.deepEqual(await addresses(n, r.name), [], `${r.name} on node ${n.port}`);
+    await etcd.healthy();
+  },
+);
+
+test.serial(
+  'GET /api/v1/cluster lists the nodes; a node whose zone file differs is named',
+  async (t) => {
+    const report = async () =>
+      (await (await fetch(`http://127.0.0.1:${nodes[0]!.apiPort}/api/v1/cluster`)).json()) as {
+        clustered: boolean;
+        etcdUp: boolean;
+        nodes: { node: string; differs: string[]; appliedRevision: number }[];
+      };
+    const first = await report();
+    t.true(first.clustered && first.etcdUp);
+    t.deepEqual(first.nodes.map((n) => n.node).sort(), ['ns1', 'ns2', 'ns3']);
+    t.true(first.nodes.every((n) => n.differs.length === 0 && n.appliedRevision > 0));
+    const health = (await (
+      await fetch(`http://127.0.0.1:${nodes[0]!.apiPort}/healthz`)
+    ).json()) as {
+      status: string;
+      cluster: { etcd_up: boolean };
+    };
+    t.like(health, { status: 'ok', cluster: { etcd_up: true } });
+    const metrics = await (await fetch(`http://127.0.0.1:${nodes[0]!.apiPort}/metrics`)).text();
+    t.regex(metrics, /^gslb_cluster_etcd_up 1$/m);
+    t.regex(metrics, /^gslb_cluster_commit_seconds_count\{result="ok"\} [1-9]/m);
+    // A comment changes the file, not its records: node 3 reloads it and is named as the one that differs.
+    const file = join(dir, 'ns3', 'zones', 'c.test.yaml');
+    await writeFile(file, `# edited on ns3\n${ZONE}`);
+    const reloaded = await fetch(`http://127.0.0.1:${nodes[2]!.apiPort}/api/v1/reload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    t.is(reloaded.status, 200);
+    const named = await within(4000, async () => {
+      const r = await report();
+      return r.nodes.find((n) => n.node === 'ns3')?.differs.join() === 'c.test.yaml';
+    });
+    t.true(named !== undefined, JSON.stringify(await report()));
+    t.deepEqual(
+      (await report()).nodes.filter((n) => n.differs.length > 0).map((n) => n.node),
+      ['ns3'],
+    );
   },
 );
 
@@ -250,3 +294,99 @@ test.serial(
     }
   },
 );
+
+test.serial('a node SIGKILLed while others write catches up when it starts again', async (t) => {
+  const victim = nodes[1]!;
+  process.kill(victim.child.pid!, 'SIGKILL');
+  await new Promise((resolve) => victim.child.once('exit', resolve));
+  for (let i = 0; i < 5; i++) {
+    // Right after the etcd outage a node may still be reading the state again (writes refused meanwhile).
+    let r = { code: -1, output: '' };
+    await within(10_000, async () => {
+      r = await nsupdate(
+        ['-y', `hmac-sha256:ops-key:${SECRET}`],
+        `server 127.0.0.1 ${nodes[0]!.port}\nzone c.test.\nupdate add k${i}.c.test. 60 A 192.0.2.${150 + i}\nsend\n`,
+      );
+      return r.code === 0;
+    });
+    t.is(r.code, 0, r.output);
+  }
+  nodes[1] = await startNode(2);
+  for (let i = 0; i < 5; i++) t.is((await addresses(nodes[1], `k${i}.c.test.`)).length, 1);
+  t.is(await serial(nodes[1]), await serial(nodes[0]!));
+});
+
+test.serial('a node started while etcd is down serves the state it saved', async (t) => {
+  const expected = await serial(nodes[2]!);
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // the snapshot is saved a second after a change
+  await nodes[2]!.stop();
+  await Promise.all(etcd.members.map((m) => m.kill()));
+  try {
+    const home = join(dir, 'ns3');
+    const node = await spawnServer(
+      [
+        '--config',
+        join(home, 'gslb.yaml'),
+        '--zones',
+        join(home, 'zones'),
+        '--geoip',
+        join(home, 'none'),
+        '--db',
+        join(home, 'state.sqlite'),
+      ],
+      { GSLB_API_TOKEN: TOKEN },
+    );
+    nodes[2] = node;
+    await node.waitForLog(/etcd does not answer; serving the state saved here/);
+    t.is(await serial(node), expected);
+    t.is((await addresses(node, 'k4.c.test.')).length, 1);
+    t.deepEqual(await addresses(node, 'svc.c.test.'), ['127.0.0.2']);
+  } finally {
+    etcd.members.forEach((m) => m.start());
+    await etcd.healthy();
+  }
+});
+
+test.serial('a single node becomes the first node of a cluster with its state', async (t) => {
+  const home = join(dir, 'single');
+  await mkdir(join(home, 'zones'), { recursive: true });
+  await writeFile(join(home, 'zones', 'c.test.yaml'), ZONE);
+  const config = (clustered: boolean, node: string) =>
+    `tsig_keys:\n  - {name: ops-key, algorithm: hmac-sha256, secret: "${SECRET}"}\n` +
+    (clustered
+      ? `cluster:\n  node: ${node}\n  etcd:\n    endpoints: [${etcd.endpoints.join(', ')}]\n    prefix: gslb-import/\n`
+      : '');
+  const args = (node: string) => [
+    '--config',
+    join(home, `${node}.yaml`),
+    '--zones',
+    join(home, 'zones'),
+    '--geoip',
+    join(home, 'none'),
+    '--db',
+    join(home, `${node}.sqlite`),
+  ];
+  await writeFile(join(home, 'alone.yaml'), config(false, 'alone'));
+  const alone = await spawnServer(args('alone'), { GSLB_API_TOKEN: TOKEN });
+  const r = await nsupdate(
+    ['-y', `hmac-sha256:ops-key:${SECRET}`],
+    `server 127.0.0.1 ${alone.port}\nzone c.test.\nupdate add kept.c.test. 60 A 192.0.2.201\nsend\n`,
+  );
+  t.is(r.code, 0, r.output);
+  const aloneSerial = await serial(alone);
+  await alone.stop();
+  await writeFile(join(home, 'alone.yaml'), config(true, 'first'));
+  await writeFile(join(home, 'other.yaml'), config(true, 'other'));
+  const first = await spawnServer(args('alone'), { GSLB_API_TOKEN: TOKEN });
+  const other = await spawnServer(args('other'), { GSLB_API_TOKEN: TOKEN });
+  try {
+    await first.waitForLog(/imported this node's state into etcd/);
+    await other.waitForLog(/cluster: node other follows etcd/);
+    for (const n of [first, other]) {
+      t.deepEqual(await addresses(n, 'kept.c.test.'), ['192.0.2.201']);
+      t.is(await serial(n), aloneSerial);
+    }
+  } finally {
+    await Promise.all([first.stop(), other.stop()]);
+  }
+});

@@ -138,11 +138,18 @@ stub-zone:
       return 0;
     }
     const before = await queriesAnswered(server);
-    // One at a time, so each query is either answered from unbound's cache or sent on once.
-    for (const [i, [subnet, want]] of clients.entries()) {
-      const address = await askAs(port, subnet, i);
-      if (!address.startsWith(want)) t.fail(`${subnet}: ${address}, want ${want}*`);
-    }
+    // A few at a time (a busy machine makes each exchange slow), each stream its own slice of the clients: a
+    // query is answered from unbound's cache or sent on, rarely twice.
+    const streams = 4;
+    await Promise.all(
+      Array.from({ length: streams }, async (_, k) => {
+        for (let i = k; i < clients.length; i += streams) {
+          const [subnet, want] = clients[i]!;
+          const address = await askAs(port, subnet, i);
+          if (!address.startsWith(want)) t.fail(`${subnet}: ${address}, want ${want}*`);
+        }
+      }),
+    );
     t.pass();
     return (await queriesAnswered(server)) - before;
   } finally {
@@ -154,7 +161,7 @@ stub-zone:
 
 test('through unbound subnetcache: compiled rules send fewer queries to gslb; each client its pool', async (t) => {
   requireTool('unbound');
-  t.timeout(90_000);
+  t.timeout(240_000);
   const rand = mulberry32(7);
   const clients: [string, string][] = [];
   const seen = new Set<string>();

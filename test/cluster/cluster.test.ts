@@ -32,7 +32,7 @@ let etcd: EtcdCluster;
 let dir: string;
 const nodes: ServerProcess[] = [];
 
-async function startNode(i: number): Promise<ServerProcess> {
+async function startNode(i: number, extra: readonly string[] = []): Promise<ServerProcess> {
   const home = join(dir, `ns${i}`);
   await mkdir(join(home, 'zones'), { recursive: true });
   await writeFile(join(home, 'zones', 'c.test.yaml'), ZONE);
@@ -57,6 +57,7 @@ cluster:
       join(home, 'none'),
       '--db',
       join(home, 'state.sqlite'),
+      ...extra,
     ],
     { GSLB_API_TOKEN: TOKEN },
   );
@@ -390,3 +391,33 @@ test.serial('a single node becomes the first node of a cluster with its state', 
     await Promise.all([first.stop(), other.stop()]);
   }
 });
+
+test.serial(
+  'a node with DNS workers: its workers answer with changes made at other nodes',
+  async (t) => {
+    const withWorkers = await startNode(4, ['--workers', '2']);
+    try {
+      await withWorkers.waitForLog(/2 DNS worker process\(es\) serving/);
+      await etcd.healthy();
+      const want =
+        (await addresses(nodes[0]!, 'svc.c.test.')).join() === '127.0.0.2' ? 'obey' : 'down';
+      let res: Response | undefined;
+      await within(
+        10_000,
+        async () => (res = await override(nodes[0]!, '127.0.0.3', want)).status === 200,
+      );
+      t.is(res?.status, 200);
+      const expected = want === 'down' ? '127.0.0.2' : '127.0.0.2,127.0.0.3';
+      // Every worker: a burst of queries, each from its own socket, spreads over them.
+      const ms = await within(1000, async () => {
+        const seen = await Promise.all(
+          Array.from({ length: 16 }, () => addresses(withWorkers, 'svc.c.test.')),
+        );
+        return seen.every((a) => a.join() === expected);
+      });
+      t.true(ms !== undefined, 'the workers follow the change within 1 s');
+    } finally {
+      await withWorkers.stop();
+    }
+  },
+);

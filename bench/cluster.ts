@@ -96,10 +96,10 @@ try {
       propagation.push(performance.now() - t0);
     }
   }
-  const pct = (xs: number[], p: number): string =>
-    [...xs]
-      .sort((a, b) => a - b)
-      [Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!.toFixed(1);
+  const pct = (xs: number[], p: number): string => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!.toFixed(1);
+  };
   console.log(
     `override committed (API reply): p50 ${pct(commit, 50)} ms, p99 ${pct(commit, 99)} ms (${CHANGES})`,
   );

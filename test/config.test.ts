@@ -173,7 +173,8 @@ test('a listener set to null is not started; nested settings keep the defaults t
 test('cluster: unset means one node; set, its etcd endpoints and quorum are checked where written', (t) => {
   t.is(parseSettings('zones: ./z\n', 'gslb.yaml').settings.cluster, undefined);
   const good = parseSettings(
-    'cluster:\n  node: ns2\n  etcd: {endpoints: [http://127.0.0.1:2379, https://e2:2379], prefix: p/}\n  health_quorum: 2\n',
+    'cluster:\n  node: ns2\n' +
+      '  etcd: {endpoints: [http://127.0.0.1:2379, https://e2:2379], prefix: p/}\n  health_quorum: 2\n',
     'gslb.yaml',
   );
   t.deepEqual(good.diagnostics, []);

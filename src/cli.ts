@@ -174,7 +174,10 @@ async function explainRemote(
   return 0;
 }
 
-/** Every pool member of a running server: configured status, override, health, effective state. */
+/**
+ * Every pool member of a running server: configured status, override, health, effective state; in cluster mode
+ * then etcd as that node sees it and every node.
+ */
 async function status(server: string): Promise<number> {
   const r = await getJson<{ members: MemberRow[] }>(server, '/api/v1/members');
   if (!r) return 1;
@@ -191,14 +194,50 @@ async function status(server: string): Promise<number> {
     ['EFFECTIVE', (m) => m.effective],
     ['LATENCY_MS', (m) => m.latency_ms ?? '-'],
   ];
-  const header = columns.map(([title]) => title);
-  const rows = r.members.map((m) => columns.map(([, cell]) => String(cell(m))));
+  printTable(
+    columns.map(([title]) => title),
+    r.members.map((m) => columns.map(([, cell]) => String(cell(m)))),
+  );
+  const cluster = await getJson<ClusterBody>(server, '/api/v1/cluster');
+  if (!cluster) return 1;
+  if (!cluster.clustered) return 0;
+  const etcd = cluster.etcdUp ? 'up' : `down (${cluster.lastError ?? 'no answer'})`;
+  process.stdout.write(
+    `\ncluster: this is ${cluster.node}; etcd ${etcd}; applied revision ${cluster.appliedRevision}\n`,
+  );
+  if (!cluster.nodes) return 0;
+  printTable(
+    ['NODE', 'APPLIED_REVISION', 'SEEN', 'DIFFERING_FILES'],
+    cluster.nodes.map((n) => [
+      n.node,
+      String(n.appliedRevision),
+      n.seenAt ?? '-',
+      n.differs.join(',') || '-',
+    ]),
+  );
+  return 0;
+}
+
+interface ClusterBody {
+  readonly clustered: boolean;
+  readonly node?: string;
+  readonly etcdUp?: boolean;
+  readonly appliedRevision?: number;
+  readonly lastError?: string;
+  readonly nodes?: {
+    node: string;
+    appliedRevision: number;
+    seenAt: string | null;
+    differs: string[];
+  }[];
+}
+
+function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   for (const row of [header, ...rows]) {
     const line = row.map((c, i) => c.padEnd(widths[i]!)).join('  ');
     process.stdout.write(`${line.trimEnd()}\n`);
   }
-  return 0;
 }
 
 /** A JSON body from a running server's API, or undefined after saying why there is none. */

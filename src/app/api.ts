@@ -4,7 +4,7 @@ import type { HealthMonitor } from '../health/index.ts';
 import type { Metrics, MetricsData } from '../metrics/index.ts';
 import type { Change } from '../update/index.ts';
 import { randomChooser } from './chooser.ts';
-import { COMMIT_ATTEMPTS, type ReloadOutcome, type ServedState } from './state.ts';
+import { COMMIT_ATTEMPTS, conflictPause, type ReloadOutcome, type ServedState } from './state.ts';
 
 export interface ApiParts {
   readonly state: ServedState;
@@ -26,13 +26,17 @@ export function apiContext(p: ApiParts): ApiContext {
     }),
     setOverride: async (r) => {
       // An override needs no check of what it overrides: after another node's change it is planned again.
-      for (let attempt = 1; ; attempt++) {
-        const committed = await p.state.commit(r.zone, [overrideChange(r)], {
-          source: 'api',
-          reason: r.reason || 'API override',
-        });
-        if (committed.ok || !committed.conflict || attempt >= COMMIT_ATTEMPTS) return committed;
-      }
+      const turn = p.state.inTurn(async () => {
+        for (let attempt = 1; ; attempt++) {
+          const committed = await p.state.commit(r.zone, [overrideChange(r)], {
+            source: 'api',
+            reason: r.reason || 'API override',
+          });
+          if (committed.ok || !committed.conflict || attempt >= COMMIT_ATTEMPTS) return committed;
+          await conflictPause(attempt);
+        }
+      });
+      return turn ? await turn : { ok: false, error: 'too many changes are waiting' };
     },
     reload: () => p.reload(),
     storage: () => p.state.storage(),

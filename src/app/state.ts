@@ -55,7 +55,19 @@ export type CommitOutcome =
   | { readonly ok: false; readonly error: string; readonly conflict?: boolean };
 
 /** How many times a change that met a conflict is planned again. */
-export const COMMIT_ATTEMPTS = 5;
+export const COMMIT_ATTEMPTS = 10;
+
+/**
+ * The pause before planning a change again after its `attempt`-th conflict: random, growing, so that two nodes
+ * writing one zone back to back do not keep meeting (at most ~2^attempt ms, capped at 100 ms).
+ */
+export function conflictPause(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(100, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Writes waiting their turn in cluster mode; one more is refused rather than queued. */
+export const MAX_WAITING_WRITES = 1_000;
 
 /** The store as the operations found it: a failed write is reported here until a later one succeeds. */
 export interface StorageHealth {
@@ -92,6 +104,9 @@ export class ServedState {
   /** In cluster mode: the state shared through etcd. */
   private shared: SharedState | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
+  /** Cluster mode: this node's writes, one at a time (its own would otherwise conflict with each other). */
+  private writes: Promise<unknown> = Promise.resolve();
+  private waitingWrites = 0;
 
   private constructor(
     private readonly store: Store,
@@ -156,6 +171,11 @@ export class ServedState {
     return this.store.journal(sinceId, limit);
   }
 
+  /** Whether the state is shared through etcd. */
+  clustered(): boolean {
+    return this.shared !== undefined;
+  }
+
   /** The state shared through etcd, as this node sees it (undefined: one node). */
   cluster(): SharedStatus | undefined {
     return this.shared?.status();
@@ -188,12 +208,29 @@ export class ServedState {
       const written = await this.shared.commit(plan.delta, plan.commit.journal ?? [], planned);
       this.options.metrics?.clusterCommit((performance.now() - started) / 1000, written.ok);
       // Applied (by applyShared) before the write resolved.
-      return written.ok ? ok({ serial: plan.delta.serial }) : written;
+      if (written.ok) return ok({ serial: plan.delta.serial });
+      if (!written.conflict)
+        this.options.log.warn(`cluster: ${origin}: not committed (${written.error})`);
+      return written;
     }
     const stored = this.write('commit', () => this.store.commit(plan.commit));
     if (!stored.ok) return stored;
     this.swapIn(plan.delta);
     return ok({ serial: plan.delta.serial });
+  }
+
+  /**
+   * Runs a write (check, plan, commit, and any attempts again) after the writes before it. On one node each runs
+   * at once; in cluster mode they queue (bounded: undefined when MAX_WAITING_WRITES wait already), so that
+   * conflicts come only from other nodes.
+   */
+  inTurn<T>(write: () => Promise<T>): Promise<T> | undefined {
+    if (!this.shared) return write();
+    if (this.waitingWrites >= MAX_WAITING_WRITES) return undefined;
+    this.waitingWrites++;
+    const run = this.writes.then(write).finally(() => this.waitingWrites--);
+    this.writes = run.catch(() => undefined);
+    return run;
   }
 
   /** A committed change, applied to what is served; workers follow. */

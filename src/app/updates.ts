@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics/index.ts';
 import { processUpdate, type UpdateKey, type UpdateOutcome } from '../update/index.ts';
 import type { LimitedLog, Logger } from './log.ts';
 import { rcodeName } from './metrics.ts';
-import { COMMIT_ATTEMPTS, type ServedState } from './state.ts';
+import { COMMIT_ATTEMPTS, conflictPause, type ServedState } from './state.ts';
 import { updateView } from '../state/index.ts';
 
 /** Who sent an update: a peer's address, or the health monitor in this process. */
@@ -53,32 +53,38 @@ export function updateService(
     healthKey,
     handle: async (message, from) => {
       const nowSeconds = Math.floor(Date.now() / 1000);
-      let outcome: UpdateOutcome;
-      let rcode: number;
-      for (let attempt = 1; ; attempt++) {
-        outcome = processUpdate(message, {
+      const check = (first: boolean): UpdateOutcome =>
+        processUpdate(message, {
           zone: (origin) => {
             const zone = state.snapshot().zones.zones.get(origin);
             return zone && updateView(zone, state.liveState());
           },
           key: (name) => keys.get(name),
-          // Checked once: an attempt after a conflict is the same message, not a replay.
+          // Checked once: a check again (its turn came, or after a conflict) is the same message, not a replay.
           replayed: (keyName, mac, timeSigned) =>
-            attempt === 1 && replays.seen(keyName, mac, timeSigned, nowSeconds),
+            first && replays.seen(keyName, mac, timeSigned, nowSeconds),
           nowSeconds,
         });
-        rcode = outcome.rcode;
-        if (rcode !== Rcode.NOERROR || outcome.changes.length === 0) break;
-        const source = outcome.source ?? 'update';
-        const committed = await state.commit(outcome.zone!, outcome.changes, {
-          source,
-          reason: `${source} signed by ${outcome.keyName}`,
+      // Signature, replay and prerequisites first: only an update with changes to make waits for its turn.
+      let outcome = check(true);
+      let rcode = outcome.rcode;
+      if (rcode === Rcode.NOERROR && outcome.changes.length > 0) {
+        const turn = state.inTurn(async () => {
+          for (let attempt = 1; ; attempt++) {
+            if (attempt > 1 || state.clustered()) outcome = check(false); // on the state as it is now
+            if (outcome.rcode !== Rcode.NOERROR || outcome.changes.length === 0)
+              return outcome.rcode;
+            const source = outcome.source ?? 'update';
+            const committed = await state.commit(outcome.zone!, outcome.changes, {
+              source,
+              reason: `${source} signed by ${outcome.keyName}`,
+            });
+            if (committed.ok) return Rcode.NOERROR;
+            if (!committed.conflict || attempt >= COMMIT_ATTEMPTS) return Rcode.SERVFAIL;
+            await conflictPause(attempt);
+          }
         });
-        if (committed.ok) break;
-        if (!committed.conflict || attempt >= COMMIT_ATTEMPTS) {
-          rcode = Rcode.SERVFAIL;
-          break;
-        }
+        rcode = turn ? await turn : Rcode.SERVFAIL; // too many writes waiting already
       }
       metrics.update(outcome.source ?? 'unsigned', rcodeName(rcode));
       logUpdate(outcome, rcode, from, log, limited);

@@ -9,7 +9,8 @@ import test from 'ava';
 import { dig } from '../helpers/dig.ts';
 import { type EtcdCluster, startEtcd } from '../helpers/etcd.ts';
 import { nsupdate } from '../helpers/nsupdate.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { CLI, type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { run } from '../helpers/tools.ts';
 
 const TOKEN = 'cluster-token-0123456789';
 const SECRET = Buffer.from('cluster-test-secret-0123456789ab').toString('base64');
@@ -223,6 +224,16 @@ test.serial(
     t.true(first.clustered && first.etcdUp);
     t.deepEqual(first.nodes.map((n) => n.node).sort(), ['ns1', 'ns2', 'ns3']);
     t.true(first.nodes.every((n) => n.differs.length === 0 && n.appliedRevision > 0));
+    const shown = await run(process.execPath, [
+      CLI,
+      'status',
+      '--server',
+      `http://127.0.0.1:${nodes[1]!.apiPort}`,
+    ]);
+    t.is(shown.code, 0, shown.stderr);
+    t.regex(shown.stdout, /^cluster: this is ns2; etcd up; applied revision \d+$/m);
+    for (const name of ['ns1', 'ns2', 'ns3'])
+      t.regex(shown.stdout, new RegExp(`^${name}\\s+\\d+\\s+\\S+\\s+-$`, 'm'));
     const health = (await (
       await fetch(`http://127.0.0.1:${nodes[0]!.apiPort}/healthz`)
     ).json()) as {

@@ -35,6 +35,8 @@ export interface TestServerOptions {
   readonly dir?: string;
   /** Defaults to a file in the test's temporary directory. */
   readonly dbPath?: string;
+  /** Cluster mode: the shared state in etcd. */
+  readonly cluster?: Settings['cluster'];
 }
 
 export async function startTestServer(
@@ -64,6 +66,7 @@ export async function startTestServer(
     tcpIdleTimeoutMs: options.tcpIdleTimeoutMs ?? 5000,
     tcpMaxConnections: options.tcpMaxConnections ?? 64,
     tcpMaxPerClient: options.tcpMaxPerClient ?? DEFAULT_SETTINGS.tcpMaxPerClient,
+    cluster: options.cluster,
   };
   const app = await startApp({ settings, watchZones: options.watchZones ?? false, log });
   return {

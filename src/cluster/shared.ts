@@ -81,6 +81,7 @@ export class SharedState {
   private nodeLease: Lease | undefined;
   private seq = 0;
   private closed = false;
+  private probing = false;
   private readonly waiters = new Set<{ revision: number; done: () => void }>();
 
   private constructor(
@@ -500,7 +501,8 @@ export class SharedState {
 
   /** Every second: does etcd answer with quorum (a linearizable read)? Back from an outage: read it all again. */
   private async probe(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.probing) return; // a slow etcd: one probe at a time
+    this.probing = true;
     try {
       await this.client.kv.range(
         { key: this.buf(CREATED_KEY) },
@@ -519,6 +521,8 @@ export class SharedState {
       this.nodesUp = Number(nodes.count);
     } catch (e) {
       this.markDown(e);
+    } finally {
+      this.probing = false;
     }
   }
 

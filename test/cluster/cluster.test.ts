@@ -11,23 +11,11 @@ import { type EtcdCluster, startEtcd } from '../helpers/etcd.ts';
 import { nsupdate } from '../helpers/nsupdate.ts';
 import { CLI, type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { run } from '../helpers/tools.ts';
+import { serviceZone } from '../helpers/zones.ts';
 
 const TOKEN = 'cluster-token-0123456789';
 const SECRET = Buffer.from('cluster-test-secret-0123456789ab').toString('base64');
-const ZONE = `'':
-  - {type: SOA, value: {mname: ns1.c.test., rname: h.c.test., serial: 100, refresh: 1, retry: 1, expire: 1, minimum: 5}}
-  - {type: NS, values: [ns1.c.test.]}
-ns1: {type: A, value: 192.0.2.53}
-svc:
-  type: A
-  ttl: 5
-  values: [127.0.0.2]
-  method: all
-  dynamic:
-    pools:
-      all: {values: [{value: 127.0.0.2}, {value: 127.0.0.3}]}
-    rules: [{pool: all}]
-`;
+const ZONE = serviceZone('c.test', 2, 100);
 
 let etcd: EtcdCluster;
 let dir: string;

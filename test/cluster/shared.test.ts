@@ -9,6 +9,7 @@ import { Rcode } from '../../src/core/index.ts';
 import { decodeMessage } from '../../src/dns/index.ts';
 import { dig } from '../helpers/dig.ts';
 import { type EtcdCluster, startEtcd } from '../helpers/etcd.ts';
+import { serviceZone } from '../helpers/zones.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { run } from '../helpers/tools.ts';
 import { rrOf, signedUpdate } from '../helpers/wire.ts';
@@ -20,20 +21,7 @@ const KEY = {
   algorithm: 'hmac-sha256' as const,
   secret: Buffer.from(SECRET, 'base64'),
 };
-const ZONE = `'':
-  - {type: SOA, value: {mname: ns1.s.test., rname: h.s.test., serial: 7, refresh: 1, retry: 1, expire: 1, minimum: 5}}
-  - {type: NS, values: [ns1.s.test.]}
-ns1: {type: A, value: 192.0.2.53}
-svc:
-  type: A
-  ttl: 5
-  values: [127.0.0.2]
-  method: all
-  dynamic:
-    pools:
-      all: {values: [{value: 127.0.0.2}, {value: 127.0.0.3}]}
-    rules: [{pool: all}]
-`;
+const ZONE = serviceZone('s.test', 2, 7);
 
 let etcd: EtcdCluster;
 let dir: string;

@@ -24,9 +24,19 @@ export const STATIC_ZONE_RFC1035 = readFileSync(
  * health-checked over HTTP on `port` with `check` (more healthcheck settings, e.g. "rise: 2, fall: 3").
  */
 export function checkedZone(origin: string, port: number, members: number, check: string): string {
+  return `${serviceZone(origin, members)}  healthcheck: {protocol: HTTP, port: ${port}, path: /health, ${check}}\n`;
+}
+
+/** The same zone without a health check (`serial` in its SOA when given). */
+export function serviceZone(origin: string, members: number, serial?: number): string {
   const addresses = Array.from({ length: members }, (_, i) => `127.0.0.${2 + i}`);
+  const soa = [
+    `mname: ns1.${origin}., rname: h.${origin}.`,
+    ...(serial === undefined ? [] : [`serial: ${serial}`]),
+    'refresh: 1, retry: 1, expire: 1, minimum: 5',
+  ].join(', ');
   return `'':
-  - {type: SOA, value: {mname: ns1.${origin}., rname: h.${origin}., refresh: 1, retry: 1, expire: 1, minimum: 5}}
+  - {type: SOA, value: {${soa}}}
   - {type: NS, values: [ns1.${origin}.]}
 ns1: {type: A, value: 192.0.2.53}
 svc:
@@ -38,6 +48,5 @@ svc:
     pools:
       all: {values: [${addresses.map((a) => `{value: ${a}}`).join(', ')}]}
     rules: [{pool: all}]
-  healthcheck: {protocol: HTTP, port: ${port}, path: /health, ${check}}
 `;
 }

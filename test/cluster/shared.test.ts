@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { keysOfLive, liveFromKeys, parseZoneKey, zoneKey } from '../../src/cluster/index.ts';
+import { MAX_WAITING_WRITES } from '../../src/app/state.ts';
 import { Rcode } from '../../src/core/index.ts';
 import { decodeMessage } from '../../src/dns/index.ts';
 import { dig } from '../helpers/dig.ts';
@@ -190,6 +191,41 @@ test.serial(
       );
       t.deepEqual(await addresses(a, 'after.s.test.'), ['192.0.2.72']);
     } finally {
+      await a.close();
+    }
+  },
+);
+
+test.serial(
+  'etcd stalls: writes beyond the waiting limit are refused at once; nothing is queued for later',
+  async (t) => {
+    const a = await node('a', 'p4');
+    try {
+      etcd.members[0]!.pause();
+      const started = Date.now();
+      const over: number[] = [];
+      const replies = await Promise.all(
+        Array.from({ length: MAX_WAITING_WRITES + 100 }, (_, i) =>
+          a.app.update(add(`q${i}`, '192.0.2.90', i), '127.0.0.1').then((r) => {
+            if (Date.now() - started < 500) over.push(i);
+            return decodeMessage(r.reply).rcode;
+          }),
+        ),
+      );
+      t.true(replies.every((c) => c === Rcode.SERVFAIL));
+      t.true(over.length >= 100, `${over.length} refused at once`);
+      t.true(Date.now() - started < 10_000, 'the queue drains once etcd is seen down');
+      etcd.members[0]!.resume();
+      await etcd.healthy();
+      t.true(
+        await within(10_000, async () => {
+          const r = await a.app.update(add('thawed', '192.0.2.91', 9999), '127.0.0.1');
+          return decodeMessage(r.reply).rcode === Rcode.NOERROR;
+        }),
+      );
+      t.deepEqual(await addresses(a, 'q0.s.test.'), []);
+    } finally {
+      etcd.members[0]!.resume();
       await a.close();
     }
   },

@@ -14,6 +14,9 @@ export interface EtcdMember {
   kill(): Promise<void>;
   /** Starts the member again on its data directory. */
   start(): void;
+  /** Freezes the member (SIGSTOP): it keeps its sockets and answers nothing; `resume` thaws it (SIGCONT). */
+  pause(): void;
+  resume(): void;
   readonly running: boolean;
 }
 
@@ -77,11 +80,18 @@ export async function startEtcd(size = 3): Promise<EtcdCluster> {
         if (member.running) return;
         child = spawn(etcd, args, { stdio: 'ignore' });
       },
+      pause() {
+        if (member.running) process.kill(child!.pid!, 'SIGSTOP');
+      },
+      resume() {
+        if (member.running) process.kill(child!.pid!, 'SIGCONT');
+      },
       async kill() {
         const c = child;
         if (!c || c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;
         const exited = new Promise((resolve) => c.once('exit', resolve));
-        process.kill(c.pid, 'SIGKILL');
+        process.kill(c.pid, 'SIGKILL'); // a frozen member dies as well
+
         await exited;
       },
     };

@@ -1,30 +1,16 @@
 // Queries for the benchmarks: an A query with EDNS (and any options), and one with EDNS Client Subnet length-prefixed
 // as dnsperf -B reads it.
-import { RRType } from '../src/core/index.ts';
 import {
   EDNS_UDP_SIZE,
   type EdnsOption,
   encodeClientSubnet,
-  encodeMessage,
   OPTION_CLIENT_SUBNET,
 } from '../src/dns/index.ts';
+import { buildQuery } from '../test/helpers/wire.ts';
 
 export function aQuery(name: string, options: readonly EdnsOption[] = []): Buffer {
-  return encodeMessage({
+  return buildQuery(name, 'A', {
     id: 1,
-    qr: false,
-    opcode: 0,
-    aa: false,
-    tc: false,
-    rd: false,
-    ra: false,
-    ad: false,
-    cd: false,
-    rcode: 0,
-    question: [{ name, type: RRType.A, class: 1 }],
-    answer: [],
-    authority: [],
-    additional: [],
     edns: {
       udpSize: EDNS_UDP_SIZE,
       extendedRcode: 0,

@@ -30,7 +30,7 @@ import {
 } from '../state/index.ts';
 import { Store } from '../store/index.ts';
 import type { Change } from '../update/index.ts';
-import { nextSerial, soaSerial } from '../zone/index.ts';
+import { nextSerial } from '../zone/index.ts';
 import { collectGarbage, geoSummary, loadData, type LoadedData, treesSummary } from './data.ts';
 import type { Logger } from './log.ts';
 
@@ -330,9 +330,6 @@ export class ServedState {
   /** What this node tells the others: its files and how far it has followed. */
   private nodeInfo(): unknown {
     return {
-      zones: Object.fromEntries(
-        [...this.files.zones.zones].map(([origin, zone]) => [origin, soaSerial(zone)]),
-      ),
       digests: this.files.digests,
       appliedRevision: this.shared?.status().appliedRevision ?? 0,
       at: Date.now(),
@@ -342,11 +339,14 @@ export class ServedState {
   /** The shared state saved here a second after it last changed (what a start with etcd down serves). */
   private scheduleSave(): void {
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      this.write('cluster snapshot', () => this.store.saveClusterSnapshot(keysOfLive(this.live)));
-    }, 1000);
+    this.saveTimer = setTimeout(() => this.saveNow(), 1000);
     this.saveTimer.unref();
+  }
+
+  private saveNow(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.write('cluster snapshot', () => this.store.saveClusterSnapshot(keysOfLive(this.live)));
   }
 
   /**
@@ -375,11 +375,7 @@ export class ServedState {
     this.stopping.abort();
     await this.running;
     await this.shared?.close();
-    if (this.saveTimer) {
-      clearTimeout(this.saveTimer);
-      this.saveTimer = undefined;
-      this.write('cluster snapshot', () => this.store.saveClusterSnapshot(keysOfLive(this.live)));
-    }
+    if (this.saveTimer) this.saveNow(); // a change not saved yet
     this.store.close();
   }
 

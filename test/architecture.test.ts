@@ -3,6 +3,7 @@ import test from 'ava';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const SRC = fileURLToPath(new URL('../src', import.meta.url));
 
@@ -120,4 +121,87 @@ test('the README lists every diagnostic code', async (t) => {
     Object.keys(DiagnosticCodes).filter((code) => !readme.includes(`| \`${code}\` |`)),
     [],
   );
+});
+
+/** Every function in one file, with its first line and its length in lines as formatted. */
+function functionsOf(file: string): { name: string; line: number; lines: number; node: ts.Node }[] {
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(join(SRC, file), 'utf8'),
+    ts.ScriptTarget.Latest,
+    true,
+  );
+  const found: { name: string; line: number; lines: number; node: ts.Node }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+      const first = source.getLineAndCharacterOfPosition(node.getStart()).line;
+      const last = source.getLineAndCharacterOfPosition(node.end).line;
+      const name = node.name ? node.name.getText() : '(function)';
+      found.push({ name, line: first + 1, lines: last - first + 1, node });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+test('no function in src/app/ is over 60 lines', (t) => {
+  const long = files
+    .filter((f) => f.startsWith('app/'))
+    .flatMap((f) => functionsOf(f).map((fn) => ({ ...fn, file: f })))
+    .filter((fn) => fn.lines > 60)
+    .map((fn) => `${fn.file}:${fn.line} ${fn.name}: ${fn.lines} lines`);
+  t.deepEqual(long, []);
+});
+
+test('every index.ts holds only re-exports and types', (t) => {
+  const offenders = files
+    .filter((f) => f.endsWith('/index.ts'))
+    .flatMap((f) => {
+      const source = ts.createSourceFile(
+        f,
+        readFileSync(join(SRC, f), 'utf8'),
+        ts.ScriptTarget.Latest,
+      );
+      return source.statements
+        .filter(
+          (s) =>
+            !ts.isExportDeclaration(s) &&
+            !ts.isImportDeclaration(s) &&
+            !ts.isTypeAliasDeclaration(s) &&
+            !ts.isInterfaceDeclaration(s),
+        )
+        .map((s) => `${f}: ${s.getText(source).split('\n')[0]}`);
+    });
+  t.deepEqual(offenders, []);
+});
+
+/** A union of string with a value that is not "nothing": a value or an error message. */
+function valueOrMessage(type: ts.TypeNode): boolean {
+  if (ts.isTypeReferenceNode(type) && type.typeName.getText() === 'Promise' && type.typeArguments)
+    return valueOrMessage(type.typeArguments[0]!);
+  if (!ts.isUnionTypeNode(type)) return false;
+  const nothing = (t: ts.TypeNode) =>
+    t.kind === ts.SyntaxKind.UndefinedKeyword ||
+    (ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword);
+  const members = type.types.filter((t) => !nothing(t));
+  return members.some((t) => t.kind === ts.SyntaxKind.StringKeyword) && members.length > 1;
+}
+
+test("no exported function returns T | string; no 'as Error'; split('|') only in the keys module", (t) => {
+  const offenders: string[] = [];
+  for (const f of files) {
+    const text = readFileSync(join(SRC, f), 'utf8');
+    if (/\bas Error\b/.test(text)) offenders.push(`${f}: as Error`);
+    if (text.includes(".split('|')") && f !== 'core/keys.ts') offenders.push(`${f}: split('|')`);
+    for (const fn of functionsOf(f)) {
+      const node = fn.node as ts.FunctionLikeDeclaration;
+      const exported =
+        ts.isFunctionDeclaration(node) &&
+        node.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+      if (exported && node.type && valueOrMessage(node.type))
+        offenders.push(`${f}:${fn.line} ${fn.name} returns ${node.type.getText()}`);
+    }
+  }
+  t.deepEqual(offenders, []);
 });

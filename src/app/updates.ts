@@ -37,17 +37,7 @@ export function updateService(
     algorithm: 'hmac-sha256',
     secret: randomBytes(32),
   };
-  const keys = new Map<string, UpdateKey>(
-    tsigKeys.map((k) => [
-      k.name,
-      {
-        key: { name: k.name, algorithm: k.algorithm, secret: Buffer.from(k.secret, 'base64') },
-        source: 'update',
-        zones: k.zones,
-      },
-    ]),
-  );
-  keys.set(healthKey.name, { key: healthKey, source: 'health', zones: undefined });
+  const keys = updateKeys(tsigKeys, healthKey);
   const replays = new ReplayGuard();
   return {
     healthKey,
@@ -69,28 +59,63 @@ export function updateService(
       let outcome = check(true);
       let rcode = outcome.rcode;
       if (rcode === Rcode.NOERROR && outcome.changes.length > 0) {
-        const turn = state.inTurn(async () => {
-          for (let attempt = 1; ; attempt++) {
-            if (attempt > 1 || state.clustered()) outcome = check(false); // on the state as it is now
-            if (outcome.rcode !== Rcode.NOERROR || outcome.changes.length === 0)
-              return outcome.rcode;
-            const source = outcome.source ?? 'update';
-            const committed = await state.commit(outcome.zone!, outcome.changes, {
-              source,
-              reason: `${source} signed by ${outcome.keyName}`,
-            });
-            if (committed.ok) return Rcode.NOERROR;
-            if (!committed.conflict || attempt >= COMMIT_ATTEMPTS) return Rcode.SERVFAIL;
-            await conflictPause(attempt);
-          }
-        });
-        rcode = turn ? await turn : Rcode.SERVFAIL; // too many writes waiting already
+        const committed = await commitInTurn(state, outcome, () => check(false));
+        outcome = committed.outcome;
+        rcode = committed.rcode;
       }
       metrics.update(outcome.source ?? 'unsigned', rcodeName(rcode));
       logUpdate(outcome, rcode, from, log, limited);
       return { reply: outcome.reply(rcode), outcome };
     },
   };
+}
+
+/** The operator's keys from the settings, and the health monitor's key of this process. */
+function updateKeys(
+  tsigKeys: readonly TsigKeyConfig[],
+  healthKey: TsigKey,
+): Map<string, UpdateKey> {
+  const keys = new Map<string, UpdateKey>(
+    tsigKeys.map((k) => [
+      k.name,
+      {
+        key: { name: k.name, algorithm: k.algorithm, secret: Buffer.from(k.secret, 'base64') },
+        source: 'update',
+        zones: k.zones,
+      },
+    ]),
+  );
+  keys.set(healthKey.name, { key: healthKey, source: 'health', zones: undefined });
+  return keys;
+}
+
+/**
+ * Commits a checked update in the node's write queue. The update is checked again when its turn comes in cluster
+ * mode (another node may have changed the zone) and after a conflict, up to COMMIT_ATTEMPTS times; the outcome
+ * returned is the one the reply is built from.
+ */
+async function commitInTurn(
+  state: ServedState,
+  checked: UpdateOutcome,
+  checkAgain: () => UpdateOutcome,
+): Promise<{ outcome: UpdateOutcome; rcode: number }> {
+  let outcome = checked;
+  const turn = state.inTurn(async () => {
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1 || state.clustered()) outcome = checkAgain(); // on the state as it is now
+      if (outcome.rcode !== Rcode.NOERROR || outcome.changes.length === 0) return outcome.rcode;
+      const source = outcome.source ?? 'update';
+      const committed = await state.commit(outcome.zone!, outcome.changes, {
+        source,
+        reason: `${source} signed by ${outcome.keyName}`,
+      });
+      if (committed.ok) return Rcode.NOERROR;
+      if (!committed.conflict || attempt >= COMMIT_ATTEMPTS) return Rcode.SERVFAIL;
+      await conflictPause(attempt);
+    }
+  });
+  const rcode = turn ? await turn : Rcode.SERVFAIL; // too many writes waiting already
+  return { outcome, rcode };
 }
 
 function logUpdate(

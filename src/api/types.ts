@@ -39,7 +39,7 @@ export interface ApiContext {
   /** The snapshot, live state and probes at this moment, for the views. */
   view(): ServerView;
   /** Records an override through the journaled write path; the error says why the store did not take it. */
-  setOverride(r: OverrideRequest): Promise<Result<unknown>>;
+  setOverride(r: OverrideRequest): Promise<Result<{ serial: number }>>;
   reload(): Promise<ReloadResult>;
   storage(): StorageView;
   events(sinceId: number, limit: number): readonly JournalEntry[];

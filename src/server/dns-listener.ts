@@ -1,5 +1,6 @@
 // UDP and TCP listeners for one address: sockets only; answers come from the handler (TCP framing in tcp.ts).
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import type { Transport } from '../core/index.ts';
 import { type ConnectionTable, listenTcp } from './tcp.ts';
@@ -70,6 +71,7 @@ function bindUdp(options: ListenOptions, handle: DnsHandler): Promise<dgram.Sock
     type: net.isIPv6(options.host) ? 'udp6' : 'udp4',
     ipv6Only: net.isIPv6(options.host),
     recvBufferSize: UDP_RECEIVE_BUFFER,
+    lookup: literalLookup,
   });
   socket.on('message', (msg, rinfo) => {
     const reply = handle(msg, { transport: 'udp', remoteAddress: rinfo.address });
@@ -90,6 +92,21 @@ function bindUdp(options: ListenOptions, handle: DnsHandler): Promise<dgram.Sock
       resolve(socket);
     });
   });
+}
+
+/**
+ * Every reply goes to an address literal (the query's source), which dns.lookup would hand back on the next tick:
+ * answering at once saves that tick and its closure per reply (+12 % for a fixed-answer server, bench/dgram-fixed.cjs).
+ * A name (a bind address given as one) still goes to dns.lookup.
+ */
+function literalLookup(
+  address: string,
+  options: dns.LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = net.isIP(address);
+  if (family !== 0) callback(null, address, family);
+  else dns.lookup(address, options, callback);
 }
 
 function closeUdp(socket: dgram.Socket): Promise<void> {

@@ -203,16 +203,18 @@ async function status(server: string): Promise<number> {
   if (!cluster.clustered) return 0;
   const etcd = cluster.etcdUp ? 'up' : `down (${cluster.lastError ?? 'no answer'})`;
   process.stdout.write(
-    `\ncluster: this is ${cluster.node}; etcd ${etcd}; applied revision ${cluster.appliedRevision}\n`,
+    `\ncluster: this is ${cluster.node}; etcd ${etcd}; applied revision ${cluster.appliedRevision}; ` +
+      `health decided by ${cluster.healthDecider ?? 'no node'}\n`,
   );
   if (!cluster.nodes) return 0;
   printTable(
-    ['NODE', 'APPLIED_REVISION', 'SEEN', 'DIFFERING_FILES'],
+    ['NODE', 'APPLIED_REVISION', 'SEEN', 'DIFFERING_FILES', 'SEES_DOWN'],
     cluster.nodes.map((n) => [
       n.node,
       String(n.appliedRevision),
       n.seenAt ?? '-',
       n.differs.join(',') || '-',
+      n.seesDown.join(', ') || '-',
     ]),
   );
   return 0;
@@ -224,11 +226,13 @@ interface ClusterBody {
   readonly etcdUp?: boolean;
   readonly appliedRevision?: number;
   readonly lastError?: string;
+  readonly healthDecider?: string | null;
   readonly nodes?: {
     node: string;
     appliedRevision: number;
     seenAt: string | null;
     differs: string[];
+    seesDown: string[];
   }[];
 }
 

@@ -58,7 +58,7 @@ test('every problem is reported with its position', (t) => {
     'gslb.yaml:3:1: UNKNOWN_KEY: unknown key "listen" in the config file; expected one of zones, geoip, ' +
       'db, dns_listen, api_listen, redirect_listen, api_token, trusted_proxies, tsig_keys, ' +
       'tcp_idle_timeout_ms, tcp_max_connections, tcp_max_per_client, workers, rate_limit, cookies, ' +
-      'identity, max_zone_file_bytes, compile_rules, api_max_body_bytes, cluster',
+      'identity, max_zone_file_bytes, compile_rules, api_max_body_bytes, cluster, probe_source',
     'gslb.yaml:5:26: CONFIG: algorithm "md5" is not one of hmac-sha256, hmac-sha512, hmac-sha1',
   ]);
 });
@@ -190,5 +190,23 @@ test('cluster: unset means one node; set, its etcd endpoints and quorum are chec
   t.deepEqual(bad, [
     'gslb.yaml:2:22: CONFIG: cluster.etcd.endpoints: "ftp://x" is not http://host:port or https://host:port',
     'gslb.yaml:3:18: CONFIG: cluster.health_quorum must be majority, all or a number of nodes',
+  ]);
+});
+
+test('probe_source: one address, or one per family; anything else is reported where written', (t) => {
+  t.deepEqual(parseSettings('zones: ./z\n', 'gslb.yaml').settings.probeSource, []);
+  t.deepEqual(parseSettings('probe_source: 127.0.0.11\n', 'gslb.yaml').settings.probeSource, [
+    '127.0.0.11',
+  ]);
+  const both = parseSettings('probe_source: [192.0.2.1, "2001:db8::1"]\n', 'gslb.yaml');
+  t.deepEqual(both.diagnostics, []);
+  t.deepEqual(both.settings.probeSource, ['192.0.2.1', '2001:db8::1']);
+  const bad = parseSettings(
+    'probe_source: [ns1.example., 192.0.2.1, 192.0.2.2]\n',
+    'gslb.yaml',
+  ).diagnostics.map(formatDiagnostic);
+  t.deepEqual(bad, [
+    'gslb.yaml:1:16: CONFIG: probe_source: "ns1.example." is not an IP address',
+    'gslb.yaml:1:41: CONFIG: probe_source: one address per family (IPv4, IPv6)',
   ]);
 });

@@ -70,6 +70,8 @@ export interface ClusterStatus {
 
 /** GET /api/v1/cluster. */
 export interface ClusterReport extends ClusterStatus {
+  /** The node that turns the nodes' observations into health decisions now (null: none). */
+  readonly healthDecider: string | null;
   /** The nodes registered in etcd (undefined when etcd does not answer). */
   readonly nodes:
     | readonly {
@@ -79,6 +81,8 @@ export interface ClusterReport extends ClusterStatus {
         readonly digests: Readonly<Record<string, string>>;
         /** Zone files whose digest differs from most nodes' (or that most nodes have and this one lacks). */
         readonly differs: readonly string[];
+        /** The members this node's probes see down, "name type address". */
+        readonly seesDown: readonly string[];
       }[]
     | undefined;
 }

@@ -1,5 +1,6 @@
 // The API's access to the running server: the views read its state, overrides go through the one write path.
 import type { ApiContext, ClusterReport, ClusterStatus, OverrideRequest } from '../api/index.ts';
+import { parseMemberKey, parseRecordKey, typeName } from '../core/index.ts';
 import type { HealthMonitor } from '../health/index.ts';
 import type { Metrics, MetricsData } from '../metrics/index.ts';
 import type { Change } from '../update/index.ts';
@@ -60,13 +61,21 @@ function clusterStatus(state: ServedState): ClusterStatus | undefined {
   );
 }
 
+function memberText(key: string): string {
+  const { record, address } = parseMemberKey(key);
+  const { name, type } = parseRecordKey(record);
+  return `${name} ${typeName(type)} ${address}`;
+}
+
 /** Every registered node, and the zone files in which it differs from most nodes. */
 async function clusterReport(state: ServedState): Promise<ClusterReport | undefined> {
   const status = clusterStatus(state);
   const listed = state.clusterNodes();
   if (!status || !listed) return undefined;
   const found = await listed;
-  if (!found.ok) return { ...status, nodes: undefined };
+  const peers = state.peers();
+  const healthDecider = peers?.decider ?? null;
+  if (!found.ok) return { ...status, healthDecider, nodes: undefined };
   const nodes = found.value.map(({ node, info }) => {
     const i = (info ?? {}) as {
       digests?: Record<string, string>;
@@ -78,6 +87,10 @@ async function clusterReport(state: ServedState): Promise<ClusterReport | undefi
       appliedRevision: i.appliedRevision ?? 0,
       seenAt: i.at ? new Date(i.at).toISOString() : null,
       digests: i.digests ?? {},
+      seesDown: [...(peers?.byNode.get(node) ?? [])]
+        .filter(([, up]) => !up)
+        .map(([key]) => memberText(key))
+        .sort(),
     };
   });
   const votes = new Map<string, Map<string, number>>(); // file → digest → nodes
@@ -94,6 +107,7 @@ async function clusterReport(state: ServedState): Promise<ClusterReport | undefi
   );
   return {
     ...status,
+    healthDecider,
     nodes: nodes.map((n) => ({
       ...n,
       differs: [...usual]

@@ -11,11 +11,12 @@ import { healthView, type JournalEntry, type LiveState } from '../state/index.ts
 import type { UpdateOutcome } from '../update/index.ts';
 import { apiContext } from './api.ts';
 import { dnsHandler } from './dns.ts';
-import { healthMonitor } from './health.ts';
+import { type HealthUpdate, healthMonitor, transitionRecorder } from './health.ts';
 import { listenAll, listenApi, listenRedirect } from './listen.ts';
 import { LimitedLog, type Logger } from './log.ts';
 import { serverMetrics } from './metrics.ts';
 import { protection, type Protection } from './protect.ts';
+import { QuorumHealth } from './quorum.ts';
 import { type ReloadOutcome, ServedState, type StateChange, type StorageHealth } from './state.ts';
 import { HEALTH_ORIGIN, type UpdateService, updateService } from './updates.ts';
 import { type DirWatch, watchDir } from './watch.ts';
@@ -78,7 +79,7 @@ class Application {
     private readonly metrics: Metrics,
     private readonly limited: LimitedLog,
     private readonly updates: UpdateService,
-    private readonly monitor: HealthMonitor,
+    private readonly health: { monitor: HealthMonitor; quorum: QuorumHealth | undefined },
     private readonly guard: Protection,
   ) {}
 
@@ -94,14 +95,30 @@ class Application {
     state = await ServedState.open({ settings, metrics, log, onChange: options.onChange });
     const limited = new LimitedLog(log);
     const updates = updateService(state, settings.tsigKeys, metrics, log, limited);
-    const monitor = healthMonitor(
-      updates.healthKey,
-      (m) => updates.handle(m, HEALTH_ORIGIN),
+    const update: HealthUpdate = (m, o) => updates.handle(m, HEALTH_ORIGIN, o);
+    let quorum: QuorumHealth | undefined;
+    const monitor = healthMonitor({
+      key: updates.healthKey,
+      update,
       metrics,
       log,
-    );
+      sources: settings.probeSource,
+      observed: settings.cluster ? () => quorum?.observed() : undefined,
+    });
+    if (settings.cluster && options.healthChecks !== false) {
+      const record = transitionRecorder(updates.healthKey, update, log);
+      quorum = new QuorumHealth({
+        state,
+        monitor,
+        quorum: settings.cluster.healthQuorum,
+        record,
+        log,
+      });
+      quorum.start();
+    }
     const guard = protection(settings.rateLimit, settings.cookies, settings.identity);
-    const app = new Application(options, state, metrics, limited, updates, monitor, guard);
+    const health = { monitor, quorum };
+    const app = new Application(options, state, metrics, limited, updates, health, guard);
     app.syncHealth();
     return app;
   }
@@ -120,7 +137,9 @@ class Application {
   private syncHealth(): void {
     if (this.options.healthChecks === false) return;
     const zones = this.state.snapshot().zones.zones.values();
-    this.monitor.sync(healthTargets(zones, healthView(this.state.liveState()).check));
+    const targets = healthTargets(zones, healthView(this.state.liveState()).check);
+    this.health.monitor.sync(targets);
+    this.health.quorum?.sync(targets);
   }
 
   /** The watch on the zones directory, the DNS listeners, the API and the redirect tier. */
@@ -160,7 +179,7 @@ class Application {
   private api(): ReturnType<typeof apiContext> {
     return apiContext({
       state: this.state,
-      monitor: this.monitor,
+      monitor: this.health.monitor,
       metrics: this.metrics,
       otherMetrics: this.options.otherMetrics,
       token: this.options.settings.apiToken,
@@ -177,7 +196,8 @@ class Application {
     api: HttpListener | undefined,
     redirect: HttpListener | undefined,
   ): RunningApp {
-    const { state, monitor } = this;
+    const { state } = this;
+    const { monitor } = this.health;
     return {
       dns,
       api,
@@ -197,7 +217,8 @@ class Application {
   /** The watch and health checks first, then the listeners, the rate limiter and the log; the store last. */
   async close(): Promise<void> {
     this.watcher?.close();
-    this.monitor.stop();
+    this.health.quorum?.stop();
+    this.health.monitor.stop();
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
     this.guard.stop();
     this.limited.close();

@@ -10,7 +10,13 @@ import {
   type Result,
 } from '../core/index.ts';
 import type { ClusterSettings, Settings } from '../config/index.ts';
-import { keysOfLive, liveFromKeys, SharedState, type SharedStatus } from '../cluster/index.ts';
+import {
+  keysOfLive,
+  liveFromKeys,
+  type PeerView,
+  SharedState,
+  type SharedStatus,
+} from '../cluster/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { cachingSnapshot, type Snapshot } from '../resolve/index.ts';
 import {
@@ -103,6 +109,7 @@ export class ServedState {
   private live: LiveState = EMPTY_LIVE;
   /** In cluster mode: the state shared through etcd. */
   private shared: SharedState | undefined;
+  private peersListener: (() => void) | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   /** Cluster mode: this node's writes, one at a time (its own would otherwise conflict with each other). */
   private writes: Promise<unknown> = Promise.resolve();
@@ -181,6 +188,21 @@ export class ServedState {
     return this.shared?.status();
   }
 
+  /** Cluster mode: the live nodes, what each sees and who decides health (undefined: one node). */
+  peers(): PeerView | undefined {
+    return this.shared?.peers();
+  }
+
+  /** Cluster mode: publishes what this node's probes say of each member (memberKey → up). */
+  publishObservations(verdicts: ReadonlyMap<string, boolean>): Promise<void> {
+    return this.shared?.publish(verdicts) ?? Promise.resolve();
+  }
+
+  /** Told when the live nodes, their observations or the decider change. */
+  onPeersChanged(listener: () => void): void {
+    this.peersListener = listener;
+  }
+
   /** The nodes of the cluster (undefined: one node). */
   clusterNodes(): Promise<Result<{ node: string; info: unknown }[]>> | undefined {
     return this.shared?.nodes();
@@ -193,7 +215,7 @@ export class ServedState {
   async commit(
     origin: string,
     changes: readonly Change[],
-    meta: { source: 'update' | 'health' | 'api'; reason: string },
+    meta: { source: 'update' | 'health' | 'api'; reason: string; fenced?: boolean },
   ): Promise<CommitOutcome> {
     const zone = this.current.zones.zones.get(origin);
     if (!zone) return { ok: false, error: `${origin} is no longer served` };
@@ -205,7 +227,12 @@ export class ServedState {
       // The zone's revision the plan was made on, read with it: etcd refuses the write if the zone moved since.
       const planned = this.shared.zoneRevisionOf(origin);
       const started = performance.now();
-      const written = await this.shared.commit(plan.delta, plan.commit.journal ?? [], planned);
+      const written = await this.shared.commit(
+        plan.delta,
+        plan.commit.journal ?? [],
+        planned,
+        meta.fenced,
+      );
       this.options.metrics?.clusterCommit((performance.now() - started) / 1000, written.ok);
       // Applied (by applyShared) before the write resolved.
       if (written.ok) return ok({ serial: plan.delta.serial });
@@ -266,6 +293,7 @@ export class ServedState {
         replace: (live) => this.replaceShared(live),
         info: log.info,
         warn: log.warn,
+        peersChanged: () => this.peersListener?.(),
       },
       () => this.nodeInfo(),
     );

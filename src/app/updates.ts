@@ -22,7 +22,11 @@ export interface UpdateService {
    * Checks, commits and answers one UPDATE. In cluster mode an update that met another node's change to its zone
    * is checked again (prerequisites included) on the state that change left, up to COMMIT_ATTEMPTS times.
    */
-  handle(message: Buffer, from: UpdateOrigin): Promise<{ reply: Buffer; outcome: UpdateOutcome }>;
+  handle(
+    message: Buffer,
+    from: UpdateOrigin,
+    options?: { readonly fenced?: boolean },
+  ): Promise<{ reply: Buffer; outcome: UpdateOutcome }>;
 }
 
 export function updateService(
@@ -41,7 +45,7 @@ export function updateService(
   const replays = new ReplayGuard();
   return {
     healthKey,
-    handle: async (message, from) => {
+    handle: async (message, from, options) => {
       const nowSeconds = Math.floor(Date.now() / 1000);
       const check = (first: boolean): UpdateOutcome =>
         processUpdate(message, {
@@ -59,7 +63,7 @@ export function updateService(
       let outcome = check(true);
       let rcode = outcome.rcode;
       if (rcode === Rcode.NOERROR && outcome.changes.length > 0) {
-        const committed = await commitInTurn(state, outcome, () => check(false));
+        const committed = await commitInTurn(state, outcome, () => check(false), options?.fenced);
         outcome = committed.outcome;
         rcode = committed.rcode;
       }
@@ -98,6 +102,7 @@ async function commitInTurn(
   state: ServedState,
   checked: UpdateOutcome,
   checkAgain: () => UpdateOutcome,
+  fenced = false,
 ): Promise<{ outcome: UpdateOutcome; rcode: number }> {
   let outcome = checked;
   const turn = state.inTurn(async () => {
@@ -108,6 +113,7 @@ async function commitInTurn(
       const committed = await state.commit(outcome.zone!, outcome.changes, {
         source,
         reason: `${source} signed by ${outcome.keyName}`,
+        fenced,
       });
       if (committed.ok) return Rcode.NOERROR;
       if (!committed.conflict || attempt >= COMMIT_ATTEMPTS) return Rcode.SERVFAIL;

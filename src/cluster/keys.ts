@@ -8,6 +8,8 @@
 //   j/<node>/<time>-<seq>                    the journal entries of one change (copied by every node)
 //   r/<request id>                           a change that was committed (under the writer's lease)
 //   n/<node>                                 a live node (under its lease): its files and applied revision
+//   h/<node>/<record|address>                what a node's probes say of a member: "up" or "down" (its lease)
+//   d/decider                                the node that turns observations into health decisions (its lease)
 //   meta/created                             written once, by the node that imported its state
 import { dataJson, type MemberState, type OverlayRRset, type Override } from '../state/index.ts';
 import { type RData, RRClass, rdataTypeCode, parseRecordKey } from '../core/index.ts';
@@ -24,6 +26,32 @@ export const zoneKey = {
 };
 
 export const CREATED_KEY = 'meta/created';
+export const DECIDER_KEY = 'd/decider';
+
+export const nodeKey = (node: string): string => `n/${enc(node)}`;
+export const observationKey = (node: string, member: string): string =>
+  `h/${enc(node)}/${enc(member)}`;
+
+/** The node and member of a key under h/, or undefined. */
+export function parseObservationKey(key: string): { node: string; member: string } | undefined {
+  const parts = key.split('/');
+  if (parts[0] !== 'h' || parts.length !== 3) return undefined;
+  try {
+    return { node: decodeURIComponent(parts[1]!), member: decodeURIComponent(parts[2]!) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The node of a key under n/, or undefined. */
+export function parseNodeKey(key: string): string | undefined {
+  if (!key.startsWith('n/') || key.indexOf('/', 2) !== -1) return undefined;
+  try {
+    return decodeURIComponent(key.slice(2));
+  } catch {
+    return undefined;
+  }
+}
 
 /** What a key under z/ holds, by its path. */
 export type ZoneEntry =

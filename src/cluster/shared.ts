@@ -16,12 +16,17 @@ import type {
 } from '../state/index.ts';
 import {
   CREATED_KEY,
+  DECIDER_KEY,
   decodeMember,
   decodeOverlay,
   decodeOverride,
   encodeMember,
   encodeOverlay,
   encodeOverride,
+  nodeKey,
+  observationKey,
+  parseNodeKey,
+  parseObservationKey,
   parseZoneKey,
   zoneKey,
 } from './keys.ts';
@@ -40,6 +45,23 @@ export interface SharedHooks {
   replace(live: LiveState): void;
   info(message: string): void;
   warn(message: string): void;
+  /** The live nodes, their observations or the decider changed. */
+  peersChanged?(): void;
+}
+
+/** The nodes as the mirror has them (SPEC §8 health): who is live, what each sees, who decides. */
+export interface PeerView {
+  /** etcd answers and the mirror is complete: decisions may be made. */
+  readonly current: boolean;
+  readonly nodes: ReadonlySet<string>;
+  /** Per node, its verdict per member key (up: true). */
+  readonly byNode: ReadonlyMap<string, ReadonlyMap<string, boolean>>;
+  /** The node holding the decider key; undefined: none. */
+  readonly decider: string | undefined;
+  /** This node holds it, and a write it fences cannot succeed once it does not. */
+  readonly deciding: boolean;
+  /** Since when no node has held the decider key (ms since the epoch); undefined while one does. */
+  readonly noDeciderSince: number | undefined;
 }
 
 /** Why a write did not happen; `conflict`: another node changed the zone first (the state here has caught up). */
@@ -83,6 +105,16 @@ export class SharedState {
   private closed = false;
   private probing = false;
   private readonly waiters = new Set<{ revision: number; done: () => void }>();
+  // Health (SPEC §8): the live nodes, what each sees, who decides; what this node wants published, and has.
+  private readonly liveNodes = new Set<string>();
+  private readonly observations = new Map<string, Map<string, boolean>>();
+  private decider: { node: string; createRevision: number } | undefined;
+  private noDeciderSince: number | undefined = Date.now();
+  private ownDeciderRevision = 0;
+  private wanted = new Map<string, boolean>();
+  private readonly published = new Map<string, boolean>();
+  private publishing: Promise<void> | undefined;
+  private publishAgain = false;
 
   private constructor(
     client: Etcd3,
@@ -136,6 +168,7 @@ export class SharedState {
       this.stale = false;
       await this.follow(read.revision);
       await this.register();
+      await this.campaign();
       return read.live;
     } catch (e) {
       this.markDown(e);
@@ -167,6 +200,7 @@ export class SharedState {
     delta: LiveDelta,
     journal: readonly JournalEntry[],
     planned: number,
+    fenced = false,
   ): Promise<WriteOutcome> {
     if (!this.up || this.stale)
       return {
@@ -174,6 +208,9 @@ export class SharedState {
         error: `etcd is unreachable (${this.lastError ?? 'catching up'})`,
         conflict: false,
       };
+    if (fenced && !this.deciding())
+      return { ok: false, error: 'this node does not decide health now', conflict: false };
+    const fencedRevision = this.ownDeciderRevision;
     const zone = delta.origin;
     const request = this.buf(`r/${randomUUID()}`);
     let ops: IRequestOp[];
@@ -194,6 +231,15 @@ export class SharedState {
       },
       { key: request, target: 'Create' as const, result: 'Equal' as const, create_revision: 0 },
     ];
+    // A decision is written only while this node holds the decider key it won: a node paused past its lease
+    // cannot write one.
+    if (fenced)
+      compare.push({
+        key: this.buf(DECIDER_KEY),
+        target: 'Create' as const,
+        result: 'Equal' as const,
+        create_revision: fencedRevision,
+      });
     try {
       const res = await this.client.kv.txn({ compare, success: ops, failure: [] });
       const revision = Number(res.header.revision);
@@ -202,6 +248,8 @@ export class SharedState {
         return { ok: true, revision };
       }
       await this.caughtUp(revision);
+      if (fenced && !this.deciding())
+        return { ok: false, error: 'this node no longer decides health', conflict: false };
       return { ok: false, error: `${zone} was changed by another node`, conflict: true };
     } catch (e) {
       // The write may have been applied all the same: its request key says.
@@ -219,6 +267,138 @@ export class SharedState {
       this.markDown(e);
       return { ok: false, error: `etcd: ${errorMessage(e)}`, conflict: false };
     }
+  }
+
+  /** The live nodes, their observations and the decider, as mirrored here. */
+  peers(): PeerView {
+    return {
+      current: this.up && !this.stale,
+      nodes: this.liveNodes,
+      byNode: this.observations,
+      decider: this.decider?.node,
+      deciding: this.deciding(),
+      noDeciderSince: this.decider ? undefined : this.noDeciderSince,
+    };
+  }
+
+  /**
+   * What this node's probes say of each member (memberKey → up): written under the node's lease, so it goes
+   * with the node. Only what changed is written; what etcd does not take now is written by a later probe.
+   */
+  publish(verdicts: ReadonlyMap<string, boolean>): Promise<void> {
+    this.wanted = new Map(verdicts);
+    return this.flushObservations();
+  }
+
+  private deciding(): boolean {
+    return (
+      this.up &&
+      !this.stale &&
+      this.ownDeciderRevision > 0 &&
+      this.decider?.node === this.node &&
+      this.decider.createRevision === this.ownDeciderRevision
+    );
+  }
+
+  private flushObservations(): Promise<void> {
+    if (this.publishing) {
+      this.publishAgain = true;
+      return this.publishing;
+    }
+    this.publishing = (async () => {
+      try {
+        do {
+          this.publishAgain = false;
+          await this.writeObservations();
+        } while (this.publishAgain && !this.closed);
+      } catch (e) {
+        this.markDown(e);
+      } finally {
+        this.publishing = undefined;
+      }
+    })();
+    return this.publishing;
+  }
+
+  private async writeObservations(): Promise<void> {
+    const lease = this.nodeLease;
+    if (!lease || !this.up || this.closed) return;
+    const id = await lease.grant();
+    const ops: IRequestOp[] = [];
+    const done: [string, boolean | undefined][] = [];
+    for (const [member, up] of this.wanted) {
+      if (this.published.get(member) === up) continue;
+      const value = Buffer.from(up ? 'up' : 'down');
+      ops.push({
+        request_put: { key: this.buf(observationKey(this.node, member)), value, lease: id },
+      });
+      done.push([member, up]);
+    }
+    for (const member of this.published.keys()) {
+      if (this.wanted.has(member)) continue;
+      ops.push({ request_delete_range: { key: this.buf(observationKey(this.node, member)) } });
+      done.push([member, undefined]);
+    }
+    for (let i = 0; i < ops.length; i += 100) {
+      await this.client.kv.txn({ success: ops.slice(i, i + 100) });
+      for (const [member, up] of done.slice(i, i + 100))
+        if (up === undefined) this.published.delete(member);
+        else this.published.set(member, up);
+    }
+  }
+
+  /** Takes the decider key when no node holds it (under this node's lease: it goes with the node). */
+  private async campaign(): Promise<void> {
+    const lease = this.nodeLease;
+    if (!lease || this.decider || this.closed) return;
+    const id = await lease.grant();
+    const key = this.buf(DECIDER_KEY);
+    const res = await this.client.kv.txn({
+      compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key, value: Buffer.from(this.node), lease: id } }],
+      failure: [],
+    });
+    if (!res.succeeded || this.nodeLease !== lease) return;
+    const revision = Number(res.header.revision);
+    this.ownDeciderRevision = revision;
+    this.setDecider({ node: this.node, createRevision: revision });
+    this.hooks.info('cluster: this node decides health now');
+  }
+
+  private setDecider(decider: { node: string; createRevision: number } | undefined): void {
+    const before = this.decider;
+    if (before?.node === decider?.node && before?.createRevision === decider?.createRevision)
+      return;
+    this.decider = decider;
+    if (!decider) this.noDeciderSince = Date.now();
+    this.hooks.peersChanged?.();
+  }
+
+  /** A key under n/, h/ or d/: the peers as the mirror has them. True when it was one. */
+  private applyPeerKey(key: string, value: string | undefined, createRevision: number): boolean {
+    if (key === DECIDER_KEY) {
+      this.setDecider(value === undefined ? undefined : { node: value, createRevision });
+      return true;
+    }
+    const node = parseNodeKey(key);
+    if (node !== undefined) {
+      const had = this.liveNodes.has(node);
+      if (value === undefined) this.liveNodes.delete(node);
+      else this.liveNodes.add(node);
+      if (had !== (value !== undefined)) this.hooks.peersChanged?.();
+      return true;
+    }
+    const seen = parseObservationKey(key);
+    if (!seen) return key.startsWith('h/');
+    let mine = this.observations.get(seen.node);
+    if (value === undefined) mine?.delete(seen.member);
+    else {
+      if (!mine) this.observations.set(seen.node, (mine = new Map<string, boolean>()));
+      mine.set(seen.member, value === 'up');
+    }
+    if (mine?.size === 0) this.observations.delete(seen.node);
+    this.hooks.peersChanged?.();
+    return true;
   }
 
   /** The nodes registered now, with what each said of itself. */
@@ -322,28 +502,59 @@ export class SharedState {
     if (this.nodeLease) return;
     const lease = this.client.lease(NODE_TTL_SECONDS);
     lease.on('lost', () => {
-      if (this.nodeLease === lease) this.nodeLease = undefined; // registered again by the next probe
+      if (this.nodeLease !== lease) return;
+      // Registered again by the next probe, under a new lease: what was written under this one is gone.
+      this.nodeLease = undefined;
+      this.ownDeciderRevision = 0;
+      this.published.clear();
     });
     this.nodeLease = lease;
-    await lease
-      .put(this.key(`n/${encodeURIComponent(this.node)}`))
-      .value(JSON.stringify(this.nodeInfo()));
+    this.published.clear();
+    await lease.put(this.key(nodeKey(this.node))).value(JSON.stringify(this.nodeInfo()));
+    await this.flushObservations();
   }
 
   /** Tells others what this node has applied (and its files): refreshed by the probe. */
   private async refreshNode(): Promise<void> {
     if (!this.nodeLease) return this.register();
-    await this.nodeLease
-      .put(this.key(`n/${encodeURIComponent(this.node)}`))
-      .value(JSON.stringify(this.nodeInfo()));
+    await this.nodeLease.put(this.key(nodeKey(this.node))).value(JSON.stringify(this.nodeInfo()));
   }
 
-  /** Every key under z/ at one revision, as the live state. */
+  /** Every key under z/ at one revision, as the live state; the peers (n/, h/, d/) at the same revision. */
   private async readAll(): Promise<{ live: LiveState; revision: number }> {
-    const start = this.key('z/');
-    const end = rangeEnd(start);
-    let revision: number | undefined;
-    let from = Buffer.from(start);
+    const { kvs, revision } = await this.rangeAll('z/', undefined);
+    const live = liveFromKeys(
+      kvs.map((kv) => [kv.key.toString().slice(this.prefix.length), kv.value.toString()] as const),
+    );
+    this.zoneRevision.clear();
+    for (const kv of kvs) {
+      const entry = parseZoneKey(kv.key.toString().slice(this.prefix.length));
+      if (entry?.kind === 'serial') this.zoneRevision.set(entry.zone, Number(kv.mod_revision));
+    }
+    const peers = await Promise.all(['n/', 'h/', 'd/'].map((p) => this.rangeAll(p, revision)));
+    this.liveNodes.clear();
+    this.observations.clear();
+    let decider: { node: string; createRevision: number } | undefined;
+    for (const kv of peers.flatMap((p) => p.kvs)) {
+      const key = kv.key.toString().slice(this.prefix.length);
+      if (key === DECIDER_KEY)
+        decider = { node: kv.value.toString(), createRevision: Number(kv.create_revision) };
+      else this.applyPeerKey(key, kv.value.toString(), Number(kv.create_revision));
+    }
+    this.setDecider(decider);
+    this.hooks.peersChanged?.();
+    this.appliedRevision = revision;
+    return { live, revision };
+  }
+
+  /** Every key under `start`, in pages, at `revision` (undefined: now). */
+  private async rangeAll(
+    start: string,
+    at: number | undefined,
+  ): Promise<{ kvs: IKeyValue[]; revision: number }> {
+    const end = rangeEnd(this.key(start));
+    let revision = at;
+    let from = this.buf(start);
     const kvs: IKeyValue[] = [];
     for (;;) {
       const res = await this.client.kv.range({
@@ -357,16 +568,7 @@ export class SharedState {
       if (!res.more || res.kvs.length === 0) break;
       from = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
     }
-    const live = liveFromKeys(
-      kvs.map((kv) => [kv.key.toString().slice(this.prefix.length), kv.value.toString()] as const),
-    );
-    this.zoneRevision.clear();
-    for (const kv of kvs) {
-      const entry = parseZoneKey(kv.key.toString().slice(this.prefix.length));
-      if (entry?.kind === 'serial') this.zoneRevision.set(entry.zone, Number(kv.mod_revision));
-    }
-    this.appliedRevision = revision;
-    return { live, revision };
+    return { kvs, revision };
   }
 
   /** Watches everything after `revision`. */
@@ -410,6 +612,8 @@ export class SharedState {
     const journal: JournalEntry[] = [];
     for (const e of events) {
       const key = e.kv.key.toString().slice(this.prefix.length);
+      const value = e.type === 'Put' ? e.kv.value.toString() : undefined;
+      if (this.applyPeerKey(key, value, Number(e.kv.create_revision))) continue;
       if (key.startsWith('j/') && e.type === 'Put') {
         try {
           journal.push(...(JSON.parse(e.kv.value.toString()) as JournalEntry[]));
@@ -429,7 +633,6 @@ export class SharedState {
             delta: { origin: entry.zone, serial: 0, overlays: [], members: [], overrides: [] },
           }),
         );
-      const value = e.type === 'Put' ? e.kv.value.toString() : undefined;
       try {
         switch (entry.kind) {
           case 'serial':
@@ -513,6 +716,8 @@ export class SharedState {
       this.lastError = undefined;
       if (this.stale) await this.resync();
       await this.refreshNode();
+      await this.flushObservations();
+      await this.campaign();
       const nodes = await this.client.kv.range({
         key: this.buf('n/'),
         range_end: rangeEnd(this.key('n/')),

@@ -207,6 +207,23 @@ export const cidrs: Kind<readonly string[]> = {
   },
 };
 
+/** Addresses to send from: one, or a list with at most one per address family. */
+export const sourceAddresses: Kind<readonly string[]> = {
+  read: (c, node, what) => {
+    const items = seqItems(node) ?? [node];
+    const out: string[] = [];
+    for (const n of items) {
+      const t = readString(c, n, `${what} entry`);
+      if (t === undefined) continue;
+      if (isIP(t) === 0) c.report(n, 'CONFIG', `${what}: "${t}" is not an IP address`);
+      else if (out.some((a) => isIP(a) === isIP(t)))
+        c.report(n, 'CONFIG', `${what}: one address per family (IPv4, IPv6)`);
+      else out.push(t);
+    }
+    return out;
+  },
+};
+
 /** etcd endpoints: http(s)://host:port, at least one. */
 export const endpoints: Kind<readonly string[]> = {
   read: (c, node, what, base) => {

@@ -10,6 +10,7 @@ import {
   endpoints,
   optionalGroup,
   quorum,
+  sourceAddresses,
   defaults,
   group,
   integer,
@@ -98,6 +99,7 @@ export const SETTINGS: Table<Settings> = {
   compileRules: option('compile_rules', true, boolean),
   apiMaxBodyBytes: option('api_max_body_bytes', 64 * 1024, integer(1024, 64 * 1024 * 1024)),
   cluster: option('cluster', undefined, optionalGroup(CLUSTER, defaults(CLUSTER))),
+  probeSource: option('probe_source', [], sourceAddresses),
 };
 
 export const DEFAULT_SETTINGS: Settings = defaults(SETTINGS);

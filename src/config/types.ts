@@ -49,6 +49,8 @@ export interface Settings {
   readonly apiMaxBodyBytes: number;
   /** undefined: one node, its state in SQLite. Set: the state is shared with the other nodes through etcd. */
   readonly cluster: ClusterSettings | undefined;
+  /** Health probes are sent from these addresses (at most one per family; none: the system's choice). */
+  readonly probeSource: readonly string[];
 }
 
 /** Cluster mode (SPEC §8). */

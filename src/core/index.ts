@@ -5,7 +5,7 @@ export * from './diagnostics.ts';
 export * from './presentation.ts';
 export * from './addresses.ts';
 export * from './geo-codes.ts';
-export { parseRecordKey, probeKey, recordKey } from './keys.ts';
+export { memberKey, parseMemberKey, parseRecordKey, probeKey, recordKey } from './keys.ts';
 export { errorMessage, errorStack, fail, ok, type Result } from './result.ts';
 export { LayeredMap, PersistentMap } from './persistent-map.ts';
 export { NodeStore } from './node-store.ts';

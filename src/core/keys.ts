@@ -11,6 +11,16 @@ export function parseRecordKey(key: string): { readonly name: string; readonly t
   return { name: key.slice(0, bar), type: Number(key.slice(bar + 1)) };
 }
 
+/** "www.example.com.|1|192.0.2.1": one member of a dynamic record, as health observations name it. */
+export function memberKey(record: string, address: string): string {
+  return `${record}|${address}`;
+}
+
+export function parseMemberKey(key: string): { readonly record: string; readonly address: string } {
+  const bar = key.lastIndexOf('|');
+  return { record: key.slice(0, bar), address: key.slice(bar + 1) };
+}
+
 /** One probe serves every record whose member is probed the same way: protocol, address, port, Host and path. */
 export function probeKey(target: {
   readonly protocol: string;

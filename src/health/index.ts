@@ -10,3 +10,4 @@ export {
 export { probe, type ProbeResult, type ProbeSpec } from './probe.ts';
 export { initialStreak, nextStreak, type Streak } from './rise-fall.ts';
 export { healthTargets } from './targets.ts';
+export { downQuorum, type Observations, quorumTransitions } from './quorum.ts';

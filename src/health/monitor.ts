@@ -1,7 +1,8 @@
 // The health monitor: schedules probes, applies rise/fall, and reports transitions. It never writes state itself:
 // the caller turns each transition into a dynamic update.
+import { isIP } from 'node:net';
 import { schedule, type ScheduledTask } from 'node-cron';
-import { recordKey } from '../core/index.ts';
+import { memberKey, recordKey } from '../core/index.ts';
 import { probe, type ProbeResult, type ProbeSpec } from './probe.ts';
 import { initialStreak, nextStreak, type Streak } from './rise-fall.ts';
 
@@ -59,6 +60,8 @@ export interface MonitorOptions {
   readonly report: (transitions: readonly Transition[]) => Promise<readonly Transition[]>;
   readonly random: () => number;
   readonly now: () => number;
+  /** probe_source: probes of a member go from the address of its family here, if any. */
+  readonly sources?: readonly string[];
   /** Told of every probe (for metrics). */
   readonly observe?: (spec: ProbeSpec, result: ProbeResult) => void;
 }
@@ -112,6 +115,15 @@ export class HealthMonitor {
     }));
   }
 
+  /** The verdict of rise/fall for every member probed, by memberKey: what this node sees. */
+  verdicts(): Map<string, boolean> {
+    const out = new Map<string, boolean>();
+    for (const r of this.running.values())
+      for (const [record, streak] of r.streaks)
+        out.set(memberKey(record, r.target.spec.address), streak.up);
+    return out;
+  }
+
   stop(): void {
     for (const r of this.running.values()) r.stop();
     this.running.clear();
@@ -142,7 +154,7 @@ export class HealthMonitor {
     if (r.busy) return; // never overlapping: a probe still running skips this turn
     r.busy = true;
     try {
-      const result = await probe(r.target.spec);
+      const result = await probe(r.target.spec, this.sourceFor(r.target.spec.address));
       if (this.running.get(r.target.key) !== r) return; // stopped meanwhile
       r.lastCheckMs = this.options.now();
       r.last = result;
@@ -157,6 +169,11 @@ export class HealthMonitor {
     } finally {
       r.busy = false;
     }
+  }
+
+  private sourceFor(address: string): string | undefined {
+    const family = isIP(address);
+    return this.options.sources?.find((s) => isIP(s) === family);
   }
 
   /** Each subscriber's streak after one result, and the members whose verdict it flips. */

@@ -21,7 +21,8 @@ export interface ProbeResult {
   readonly detail: string;
 }
 
-export function probe(spec: ProbeSpec): Promise<ProbeResult> {
+/** One probe of `spec`, sent from `localAddress` when given (probe_source: the member's family only). */
+export function probe(spec: ProbeSpec, localAddress?: string): Promise<ProbeResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let done = false;
@@ -38,7 +39,11 @@ export function probe(spec: ProbeSpec): Promise<ProbeResult> {
       spec.timeoutMs,
     );
     if (spec.protocol === 'TCP') {
-      const socket = net.connect({ host: spec.address, port: spec.port });
+      const socket = net.connect({
+        host: spec.address,
+        port: spec.port,
+        ...(localAddress ? { localAddress } : {}),
+      });
       cleanup = () => socket.destroy();
       socket.once('connect', () => finish(true, 'connected'));
       socket.once('error', (e) => finish(false, e.message));
@@ -50,6 +55,7 @@ export function probe(spec: ProbeSpec): Promise<ProbeResult> {
       path: spec.path,
       method: 'GET',
       agent: false,
+      ...(localAddress ? { localAddress } : {}),
       headers: { Host: spec.host, 'User-Agent': 'gslb-health-check', Connection: 'close' },
       // The certificate names the service, not the member's address: verified only when asked (tls_verify).
       rejectUnauthorized: spec.tlsVerify,

@@ -219,9 +219,12 @@ test.serial(
       `http://127.0.0.1:${nodes[1]!.apiPort}`,
     ]);
     t.is(shown.code, 0, shown.stderr);
-    t.regex(shown.stdout, /^cluster: this is ns2; etcd up; applied revision \d+$/m);
+    t.regex(
+      shown.stdout,
+      /^cluster: this is ns2; etcd up; applied revision \d+; health decided by ns\d$/m,
+    );
     for (const name of ['ns1', 'ns2', 'ns3'])
-      t.regex(shown.stdout, new RegExp(`^${name}\\s+\\d+\\s+\\S+\\s+-$`, 'm'));
+      t.regex(shown.stdout, new RegExp(`^${name}\\s+\\d+\\s+\\S+\\s+-\\s+-$`, 'm'));
     const health = (await (
       await fetch(`http://127.0.0.1:${nodes[0]!.apiPort}/healthz`)
     ).json()) as {

@@ -4,7 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { keysOfLive, liveFromKeys, parseZoneKey, zoneKey } from '../../src/cluster/index.ts';
+import {
+  keysOfLive,
+  liveFromKeys,
+  parseZoneKey,
+  SharedState,
+  zoneKey,
+} from '../../src/cluster/index.ts';
 import { MAX_WAITING_WRITES } from '../../src/app/state.ts';
 import { Rcode } from '../../src/core/index.ts';
 import { decodeMessage } from '../../src/dns/index.ts';
@@ -322,3 +328,94 @@ test('keys: what keysOfLive writes, liveFromKeys reads back; names with "/" and 
     2,
   );
 });
+
+/** A SharedState of its own on `prefix`, started on an empty state. */
+async function sharedNode(name: string, prefix: string): Promise<SharedState> {
+  const shared = await SharedState.create(
+    { endpoints: etcd.endpoints, prefix, username: undefined, password: undefined },
+    name,
+    {
+      apply: () => undefined,
+      replace: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+    },
+    () => ({}),
+  );
+  await shared.start(liveFromKeys([]));
+  return shared;
+}
+
+test.serial(
+  'observations are published under the node lease and go with it; the decider key fences health writes',
+  async (t) => {
+    const prefix = 'p-quorum/';
+    const a = await sharedNode('a', prefix);
+    const b = await sharedNode('b', prefix);
+    const { Etcd3 } = await import('etcd3');
+    const raw = new Etcd3({ hosts: [...etcd.endpoints] });
+    try {
+      t.true(await within(3000, () => a.peers().nodes.size === 2 && b.peers().nodes.size === 2));
+      t.is(a.peers().decider, 'a', 'the first node takes the decider key');
+      t.true(a.peers().deciding);
+      t.false(b.peers().deciding);
+      // What a sees, in b's mirror; a change of it too.
+      await a.publish(
+        new Map([
+          ['svc.s.test.|1|192.0.2.1', false],
+          ['svc.s.test.|1|192.0.2.2', true],
+        ]),
+      );
+      t.true(
+        await within(
+          2000,
+          () => b.peers().byNode.get('a')?.get('svc.s.test.|1|192.0.2.1') === false,
+        ),
+      );
+      await a.publish(new Map([['svc.s.test.|1|192.0.2.1', true]]));
+      t.true(
+        await within(
+          2000,
+          () =>
+            b.peers().byNode.get('a')?.get('svc.s.test.|1|192.0.2.1') === true &&
+            !b.peers().byNode.get('a')?.has('svc.s.test.|1|192.0.2.2'),
+        ),
+      );
+      // b may not write a fenced (health) change; a may.
+      const delta = (serial: number) => ({
+        origin: 's.test.',
+        serial,
+        overlays: [],
+        members: [],
+        overrides: [],
+      });
+      const refused = await b.commit(delta(2), [], b.zoneRevisionOf('s.test.'), true);
+      t.false(refused.ok);
+      const written = await a.commit(delta(2), [], a.zoneRevisionOf('s.test.'), true);
+      t.true(written.ok, JSON.stringify(written));
+      // The key taken from a (as its lease would be, had it been paused past it), and held by another: a node that
+      // has not seen that yet, its mirror saying it still decides, is refused by etcd itself.
+      const key = `${prefix}d/decider`;
+      await raw.delete().key(key);
+      await raw.put(key).value('elsewhere');
+      t.true(await within(2000, () => a.peers().decider === 'elsewhere'));
+      const paused = a as unknown as { decider: { node: string; createRevision: number } };
+      const own = (a as unknown as { ownDeciderRevision: number }).ownDeciderRevision;
+      paused.decider = { node: 'a', createRevision: own };
+      t.true(a.peers().deciding, 'the stale mirror says a decides');
+      const fenced = await a.commit(delta(3), [], a.zoneRevisionOf('s.test.'), true);
+      t.false(fenced.ok, 'etcd refused the fenced write');
+      t.is((await raw.get(`${prefix}z/s.test./serial`).string()) ?? '', '2');
+      // a goes (its lease revoked at close): its node key and observations leave b's mirror.
+      await raw.delete().key(key);
+      await a.close();
+      t.true(await within(3000, () => !b.peers().nodes.has('a') && !b.peers().byNode.has('a')));
+      // With the key free, b takes it at its next probe.
+      t.true(await within(3000, () => b.peers().deciding));
+    } finally {
+      raw.close();
+      await a.close().catch(() => undefined);
+      await b.close();
+    }
+  },
+);

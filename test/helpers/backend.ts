@@ -9,6 +9,8 @@ export interface Backend {
   port: number;
   mode: Mode;
   requests: number;
+  /** Source addresses whose connections are closed at once (a firewall in front of one vantage point). */
+  readonly refuse: Set<string>;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -21,6 +23,7 @@ export async function startBackend(address: string, port: number): Promise<Backe
     port,
     mode: 'ok',
     requests: 0,
+    refuse: new Set(),
     start: async () => {
       const s = http.createServer((_req, res) => {
         backend.requests++;
@@ -29,6 +32,7 @@ export async function startBackend(address: string, port: number): Promise<Backe
         res.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'failing');
       });
       s.on('connection', (c) => {
+        if (c.remoteAddress && backend.refuse.has(c.remoteAddress)) return void c.destroy();
         sockets.add(c);
         c.once('close', () => sockets.delete(c));
       });

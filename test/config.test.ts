@@ -195,6 +195,10 @@ test('cluster: unset means one node; set, its etcd endpoints and quorum are chec
 
 test('probe_source: one address, or one per family; anything else is reported where written', (t) => {
   t.deepEqual(parseSettings('zones: ./z\n', 'gslb.yaml').settings.probeSource, []);
+  const unset = parseSettings('probe_source: null\ncluster: null\n', 'gslb.yaml');
+  t.deepEqual(unset.diagnostics, []);
+  t.deepEqual(unset.settings.probeSource, []);
+  t.is(unset.settings.cluster, undefined);
   t.deepEqual(parseSettings('probe_source: 127.0.0.11\n', 'gslb.yaml').settings.probeSource, [
     '127.0.0.11',
   ]);

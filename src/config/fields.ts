@@ -210,6 +210,7 @@ export const cidrs: Kind<readonly string[]> = {
 /** Addresses to send from: one, or a list with at most one per address family. */
 export const sourceAddresses: Kind<readonly string[]> = {
   read: (c, node, what) => {
+    if (scalarValue(node) === null) return [];
     const items = seqItems(node) ?? [node];
     const out: string[] = [];
     for (const n of items) {
@@ -247,7 +248,10 @@ export const endpoints: Kind<readonly string[]> = {
 /** A mapping read through its own table, unset (undefined) unless written. */
 export function optionalGroup<S>(table: Table<S>, base: S): Kind<S | undefined> {
   return {
-    read: (c, node, what, current) => readTable(c, node, table, current ?? base, what, `${what}.`),
+    read: (c, node, what, current) =>
+      scalarValue(node) === null
+        ? undefined
+        : readTable(c, node, table, current ?? base, what, `${what}.`),
   };
 }
 

@@ -11,6 +11,7 @@ import {
 } from '../core/index.ts';
 import type { ClusterSettings, Settings } from '../config/index.ts';
 import {
+  APPLIED_KEY,
   keysOfLive,
   liveFromKeys,
   type PeerView,
@@ -297,14 +298,16 @@ export class ServedState {
       },
       () => this.nodeInfo(),
     );
-    const live = await this.shared.start(local);
-    if (!live) {
+    const savedRevision = Number(saved.find(([key]) => key === APPLIED_KEY)?.[1] ?? 0);
+    const read = await this.shared.start(local, savedRevision);
+    if (!read) {
       log.warn(
         `cluster: etcd does not answer; serving the state saved here (${saved.length} key(s)) until it does`,
       );
       return;
     }
-    this.replaceShared(live);
+    this.replaceShared(read.live);
+    if (read.journal.length > 0) this.applyShared(NO_CHANGE, read.journal);
     await this.reconcileShared(files);
     log.info(
       `cluster: node ${cluster.node} follows etcd from revision ${this.shared.status().appliedRevision}`,
@@ -374,7 +377,10 @@ export class ServedState {
   private saveNow(): void {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
-    this.write('cluster snapshot', () => this.store.saveClusterSnapshot(keysOfLive(this.live)));
+    const applied = String(this.shared?.status().appliedRevision ?? 0);
+    this.write('cluster snapshot', () =>
+      this.store.saveClusterSnapshot([...keysOfLive(this.live), [APPLIED_KEY, applied]]),
+    );
   }
 
   /**
@@ -526,3 +532,6 @@ export function withDelta(current: Snapshot, live: LiveState, delta: LiveDelta):
     health: healthView(live),
   });
 }
+
+/** A journal copied with no change to serve (applyShared). */
+const NO_CHANGE: LiveDelta = { origin: '', serial: 0, overlays: [], members: [], overrides: [] };

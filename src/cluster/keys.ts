@@ -26,6 +26,8 @@ export const zoneKey = {
 };
 
 export const CREATED_KEY = 'meta/created';
+/** Kept with a node's saved snapshot only (never in etcd): the revision the snapshot holds. */
+export const APPLIED_KEY = 'meta/applied';
 export const DECIDER_KEY = 'd/decider';
 
 export const nodeKey = (node: string): string => `n/${enc(node)}`;

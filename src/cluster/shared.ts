@@ -154,22 +154,27 @@ export class SharedState {
   }
 
   /**
-   * Reads the shared state (importing `local` when the prefix is empty); undefined when etcd does not answer in
+   * Reads the shared state (importing `local` when the prefix is empty), and the journal entries written after
+   * revision `journalSince` (what this node had copied when it stopped); undefined when etcd does not answer in
    * time, and then the node serves `local` until it does.
    */
-  async start(local: LiveState): Promise<LiveState | undefined> {
+  async start(
+    local: LiveState,
+    journalSince = 0,
+  ): Promise<{ live: LiveState; journal: JournalEntry[] } | undefined> {
     this.probeTimer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
     this.probeTimer.unref();
+    this.appliedRevision = journalSince; // what it had when it stopped: a later re-read copies the journal after it
     try {
       const created = await this.client.kv.range({ key: this.buf(CREATED_KEY) });
       if (created.kvs.length === 0) await this.importState(local);
-      const read = await this.readAll();
+      const read = await this.readAll(journalSince);
       this.up = true;
       this.stale = false;
       await this.follow(read.revision);
       await this.register();
       await this.campaign();
-      return read.live;
+      return { live: read.live, journal: read.journal };
     } catch (e) {
       this.markDown(e);
       return undefined;
@@ -520,8 +525,13 @@ export class SharedState {
     await this.nodeLease.put(this.key(nodeKey(this.node))).value(JSON.stringify(this.nodeInfo()));
   }
 
-  /** Every key under z/ at one revision, as the live state; the peers (n/, h/, d/) at the same revision. */
-  private async readAll(): Promise<{ live: LiveState; revision: number }> {
+  /**
+   * Every key under z/ at one revision, as the live state; the peers (n/, h/, d/) at the same revision; and the
+   * journal entries (j/) written after `journalSince`, oldest first: the ones a node that was away has not copied.
+   */
+  private async readAll(
+    journalSince: number,
+  ): Promise<{ live: LiveState; revision: number; journal: JournalEntry[] }> {
     const { kvs, revision } = await this.rangeAll('z/', undefined);
     const live = liveFromKeys(
       kvs.map((kv) => [kv.key.toString().slice(this.prefix.length), kv.value.toString()] as const),
@@ -531,7 +541,10 @@ export class SharedState {
       const entry = parseZoneKey(kv.key.toString().slice(this.prefix.length));
       if (entry?.kind === 'serial') this.zoneRevision.set(entry.zone, Number(kv.mod_revision));
     }
-    const peers = await Promise.all(['n/', 'h/', 'd/'].map((p) => this.rangeAll(p, revision)));
+    const [nodes, seen, decide, journals] = await Promise.all(
+      ['n/', 'h/', 'd/', 'j/'].map((p) => this.rangeAll(p, revision)),
+    );
+    const peers = [nodes!, seen!, decide!];
     this.liveNodes.clear();
     this.observations.clear();
     let decider: { node: string; createRevision: number } | undefined;
@@ -544,7 +557,22 @@ export class SharedState {
     this.setDecider(decider);
     this.hooks.peersChanged?.();
     this.appliedRevision = revision;
-    return { live, revision };
+    return { live, revision, journal: this.journalAfter(journals!.kvs, journalSince) };
+  }
+
+  private journalAfter(kvs: readonly IKeyValue[], since: number): JournalEntry[] {
+    const journal: JournalEntry[] = [];
+    const newer = kvs
+      .filter((kv) => Number(kv.mod_revision) > since)
+      .sort((a, b) => Number(a.mod_revision) - Number(b.mod_revision));
+    for (const kv of newer) {
+      try {
+        journal.push(...(JSON.parse(kv.value.toString()) as JournalEntry[]));
+      } catch {
+        this.hooks.warn(`cluster: journal entry ${kv.key.toString()} is not JSON; skipped`);
+      }
+    }
+    return journal;
   }
 
   /** Every key under `start`, in pages, at `revision` (undefined: now). */
@@ -744,10 +772,12 @@ export class SharedState {
   private resync(): Promise<void> {
     this.resyncing ??= (async () => {
       try {
-        const read = await this.readAll();
+        const read = await this.readAll(this.appliedRevision);
         await this.follow(read.revision);
         this.stale = false;
         this.hooks.replace(read.live);
+        // What was journaled while the watch was not followed is copied now.
+        if (read.journal.length > 0) this.hooks.apply(EMPTY_DELTA, read.journal);
         this.advance(read.revision);
         this.hooks.info(`cluster: state read again at revision ${read.revision}`);
       } catch (e) {

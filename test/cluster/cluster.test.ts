@@ -312,6 +312,11 @@ test.serial('a node SIGKILLed while others write catches up when it starts again
   nodes[1] = await startNode(2);
   for (let i = 0; i < 5; i++) t.is((await addresses(nodes[1], `k${i}.c.test.`)).length, 1);
   t.is(await serial(nodes[1]), await serial(nodes[0]!));
+  // Its journal has the changes made while it was away, copied once.
+  const res = await fetch(`http://127.0.0.1:${nodes[1].apiPort}/api/v1/events?limit=5000`);
+  const { events } = (await res.json()) as { events: { name: string | null }[] };
+  for (let i = 0; i < 5; i++)
+    t.is(events.filter((e) => e.name === `k${i}.c.test.`).length, 1, `k${i}.c.test.`);
 });
 
 test.serial('a node started while etcd is down serves the state it saved', async (t) => {

@@ -138,7 +138,7 @@ const CASES: Record<string, Case> = {
     async (t, st) => {
       const s = await st.open();
       let serial: number;
-      let svc = '';
+      let svc: string;
       try {
         t.is(
           (

@@ -333,7 +333,26 @@ export class ServedState {
    * What this node's files change in the shared state (an overlay whose RRset the file changed since, a serial
    * the file raised), committed; a conflict means another node did it first.
    */
+  /**
+   * Brings the shared state in line with this node's zone files (a serial the file raised, overlays of records
+   * the file dropped), in the node's write queue; a conflict (another node did it first, or changed the zone) is
+   * reconciled again on the state it left.
+   */
   private async reconcileShared(files: LoadedData): Promise<void> {
+    const { log } = this.options;
+    const turn = this.inTurn(async () => {
+      for (let attempt = 1; attempt <= COMMIT_ATTEMPTS; attempt++) {
+        if (!(await this.reconcileSharedOnce(files))) return;
+        await conflictPause(attempt);
+      }
+      log.warn('cluster: zone files not reconciled: other nodes kept changing the zones');
+    });
+    if (turn) await turn;
+    else log.warn('cluster: too many writes waiting; zone files are reconciled at the next reload');
+  }
+
+  /** One attempt; true when a zone met another node's change. */
+  private async reconcileSharedOnce(files: LoadedData): Promise<boolean> {
     const r = reconcile(files.zones, this.live, Date.now());
     const zones = new Set([
       ...(r.commit.serials?.keys() ?? []),
@@ -341,6 +360,7 @@ export class ServedState {
     ]);
     const shared = this.shared!;
     const planned = new Map([...zones].map((z) => [z, shared.zoneRevisionOf(z)])); // read with the plan
+    let conflict = false;
     for (const origin of zones) {
       const dropped = (r.commit.overlays ?? []).filter((o) => o.zone === origin);
       const serial = r.live.serials.get(origin)!;
@@ -353,9 +373,11 @@ export class ServedState {
       };
       const journal = (r.commit.journal ?? []).filter((j) => j.zone === origin);
       const written = await shared.commit(delta, journal, planned.get(origin)!);
-      if (!written.ok && !written.conflict)
+      if (!written.ok && written.conflict) conflict = true;
+      else if (!written.ok)
         this.options.log.warn(`cluster: ${origin} not reconciled with its file (${written.error})`);
     }
+    return conflict;
   }
 
   /** What this node tells the others: its files and how far it has followed. */
@@ -436,6 +458,8 @@ export class ServedState {
       this.files = result.data;
       this.current = snapshotOf(this.files, this.live);
       await this.reconcileShared(this.files);
+      const journaled = await this.shared.journal([reloadEntry(this.files, this.options.settings)]);
+      if (!journaled.ok) log.warn(`cluster: the reload is not in the journal (${journaled.error})`);
       this.options.onChange?.({ kind: 'reload', live: plainLive(this.live) });
       metrics?.reload(true);
       log.info(`reloaded ${this.current.zones.zones.size} zone(s)`);
@@ -466,19 +490,7 @@ export class ServedState {
   /** Reconciles stored state with freshly loaded zone files and records what that changed. */
   private adopt(files: LoadedData, live: LiveState): Result<LiveState> {
     const r = reconcile(files.zones, live, Date.now());
-    const journal = [
-      ...(r.commit.journal ?? []),
-      {
-        at: Date.now(),
-        source: 'reload' as const,
-        zone: null,
-        name: null,
-        type: null,
-        before: null,
-        after: `${files.zones.zones.size} zone(s)`,
-        reason: 'zone files loaded',
-      },
-    ];
+    const journal = [...(r.commit.journal ?? []), reloadEntry(files, this.options.settings)];
     const written = this.write('reload', () => this.store.commit({ ...r.commit, journal }));
     return written.ok ? ok(r.live) : written;
   }
@@ -535,3 +547,18 @@ export function withDelta(current: Snapshot, live: LiveState, delta: LiveDelta):
 
 /** A journal copied with no change to serve (applyShared). */
 const NO_CHANGE: LiveDelta = { origin: '', serial: 0, overlays: [], members: [], overrides: [] };
+
+/** The journal's record of a reload; in cluster mode it names the node (every node copies it). */
+function reloadEntry(files: LoadedData, settings: Pick<Settings, 'cluster'>): JournalEntry {
+  const node = settings.cluster?.node;
+  return {
+    at: Date.now(),
+    source: 'reload',
+    zone: null,
+    name: null,
+    type: null,
+    before: null,
+    after: `${files.zones.zones.size} zone(s)`,
+    reason: node === undefined ? 'zone files loaded' : `zone files loaded by node ${node}`,
+  };
+}

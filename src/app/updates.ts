@@ -15,6 +15,8 @@ import { updateView } from '../state/index.ts';
 export type UpdateOrigin = string;
 export const HEALTH_ORIGIN: UpdateOrigin = 'health monitor';
 
+type Handled = { reply: Buffer; outcome: UpdateOutcome };
+
 export interface UpdateService {
   /** The internal key health updates are signed with; it lives only as long as this process. */
   readonly healthKey: TsigKey;
@@ -47,6 +49,8 @@ export function updateService(
     healthKey,
     handle: async (message, from, options) => {
       const nowSeconds = Math.floor(Date.now() / 1000);
+      let signedBy: string | undefined; // the replay guard's key of this message
+      let original: Promise<Handled> | undefined;
       const check = (first: boolean): UpdateOutcome =>
         processUpdate(message, {
           zone: (origin) => {
@@ -55,21 +59,33 @@ export function updateService(
           },
           key: (name) => keys.get(name),
           // Checked once: a check again (its turn came, or after a conflict) is the same message, not a replay.
-          replayed: (keyName, mac, timeSigned) =>
-            first && replays.seen(keyName, mac, timeSigned, nowSeconds),
+          replayed: (keyName, mac, timeSigned) => {
+            if (!first) return false;
+            signedBy = ReplayGuard.keyOf(keyName, mac);
+            original = replays.inFlight(signedBy);
+            return original !== undefined || replays.seen(signedBy, timeSigned, nowSeconds);
+          },
           nowSeconds,
         });
       // Signature, replay and prerequisites first: only an update with changes to make waits for its turn.
-      let outcome = check(true);
-      let rcode = outcome.rcode;
-      if (rcode === Rcode.NOERROR && outcome.changes.length > 0) {
-        const committed = await commitInTurn(state, outcome, () => check(false), options?.fenced);
-        outcome = committed.outcome;
-        rcode = committed.rcode;
-      }
-      metrics.update(outcome.source ?? 'unsigned', rcodeName(rcode));
-      logUpdate(outcome, rcode, from, log, limited);
-      return { reply: outcome.reply(rcode), outcome };
+      const outcome = check(true);
+      // A client's retransmission of an update still being committed (UDP, a slow etcd) gets the original's
+      // answer; once that is sent, the same message again is a replay.
+      if (original) return original;
+      const handled = (async (): Promise<Handled> => {
+        let done = outcome;
+        let rcode = done.rcode;
+        if (rcode === Rcode.NOERROR && done.changes.length > 0) {
+          const committed = await commitInTurn(state, done, () => check(false), options?.fenced);
+          done = committed.outcome;
+          rcode = committed.rcode;
+        }
+        metrics.update(done.source ?? 'unsigned', rcodeName(rcode));
+        logUpdate(done, rcode, from, log, limited);
+        return { reply: done.reply(rcode), outcome: done };
+      })();
+      if (signedBy !== undefined && !outcome.replayed) replays.track(signedBy, handled);
+      return handled;
     },
   };
 }
@@ -159,13 +175,27 @@ function logUpdate(
 class ReplayGuard {
   static readonly MAX_ENTRIES = 200_000;
   private readonly expiries = new Map<string, number>();
+  private readonly handling = new Map<string, Promise<Handled>>();
 
-  seen(keyName: string, mac: Buffer, timeSigned: number, nowSeconds: number): boolean {
-    for (const [key, expiry] of this.expiries) {
+  static keyOf(keyName: string, mac: Buffer): string {
+    return `${keyName} ${mac.toString('base64')}`;
+  }
+
+  /** The answer being made for this message, while it is. */
+  inFlight(key: string): Promise<Handled> | undefined {
+    return this.handling.get(key);
+  }
+
+  track(key: string, handled: Promise<Handled>): void {
+    this.handling.set(key, handled);
+    void handled.finally(() => this.handling.delete(key)).catch(() => undefined);
+  }
+
+  seen(key: string, timeSigned: number, nowSeconds: number): boolean {
+    for (const [old, expiry] of this.expiries) {
       if (expiry >= nowSeconds && this.expiries.size < ReplayGuard.MAX_ENTRIES) break;
-      this.expiries.delete(key);
+      this.expiries.delete(old);
     }
-    const key = `${keyName} ${mac.toString('base64')}`;
     if (this.expiries.has(key)) return true;
     this.expiries.set(key, Math.max(timeSigned, nowSeconds) + DEFAULT_FUDGE_SECONDS);
     return false;

@@ -274,6 +274,20 @@ export class SharedState {
     }
   }
 
+  /** Journal entries of no change (a node's reload): written for every node to copy, this one included. */
+  async journal(entries: readonly JournalEntry[]): Promise<Result<undefined>> {
+    if (!this.up || this.stale)
+      return fail(`etcd is unreachable (${this.lastError ?? 'catching up'})`);
+    try {
+      const lease = await this.journalLeaseId();
+      await this.client.kv.txn({ success: this.journalOps(entries, lease) });
+      return ok(undefined); // copied here, as everywhere, when the watch brings it
+    } catch (e) {
+      this.markDown(e);
+      return fail(`etcd: ${errorMessage(e)}`);
+    }
+  }
+
   /** The live nodes, their observations and the decider, as mirrored here. */
   peers(): PeerView {
     return {

@@ -252,6 +252,15 @@ test.serial(
       (await report()).nodes.filter((n) => n.differs.length > 0).map((n) => n.node),
       ['ns3'],
     );
+    // The reload is in every node's journal, naming the node.
+    for (const n of nodes) {
+      const seen = await within(2000, async () => {
+        const res = await fetch(`http://127.0.0.1:${n.apiPort}/api/v1/events?limit=5000`);
+        const { events } = (await res.json()) as { events: { source: string; reason: string }[] };
+        return events.some((e) => e.source === 'reload' && e.reason.endsWith('by node ns3'));
+      });
+      t.true(seen !== undefined, `node on ${n.port} has no reload entry`);
+    }
   },
 );
 

@@ -11,6 +11,7 @@ import { dig } from '../helpers/dig.ts';
 import { spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { rrOf, signedUpdate, udpExchange } from '../helpers/wire.ts';
 import { SAMPLE_ZONE } from '../helpers/zones.ts';
+import { startTestServer } from '../helpers/server.ts';
 
 const KEY: TsigKey = {
   name: 'ops.',
@@ -117,3 +118,43 @@ test.serial(
     t.is(await answers('later.example.com.'), 0);
   },
 );
+
+test('a retransmission of an update still being committed gets its answer; after it, it is a replay', async (t) => {
+  const s = await startTestServer(
+    { 'example.com.yaml': SAMPLE_ZONE },
+    {
+      tsigKeys: [
+        {
+          name: 'ops.',
+          algorithm: 'hmac-sha256',
+          secret: KEY.secret.toString('base64'),
+          zones: undefined,
+        },
+      ],
+    },
+  );
+  try {
+    const serial = () => s.app.live().serials.get('example.com.');
+    const before = serial();
+    const message = signedUpdate(
+      'example.com.',
+      [rrOf('again.example.com. 60 IN A 192.0.2.78')],
+      KEY,
+      { id: 9 },
+    );
+    // The client sends it again before the first answer (a UDP retry): the same answer, applied once.
+    const [first, second] = await Promise.all([
+      s.app.update(message, '127.0.0.1'),
+      s.app.update(message, '127.0.0.1'),
+    ]);
+    t.is(decodeMessage(first.reply).rcode, Rcode.NOERROR);
+    t.deepEqual(second.reply, first.reply);
+    t.is(serial(), (before ?? 0) + 1);
+    // Sent once more after it was answered: refused.
+    const late = await s.app.update(message, '127.0.0.1');
+    t.is(decodeMessage(late.reply).rcode, Rcode.REFUSED);
+    t.is(serial(), (before ?? 0) + 1);
+  } finally {
+    await s.close();
+  }
+});

@@ -36,6 +36,8 @@ export interface EtcdSettings {
   readonly prefix: string;
   readonly username: string | undefined;
   readonly password: string | undefined;
+  /** etcd's --max-txn-ops (default 128). */
+  readonly maxTxnOps?: number;
 }
 
 export interface SharedHooks {
@@ -115,6 +117,10 @@ export class SharedState {
   private readonly published = new Map<string, boolean>();
   private publishing: Promise<void> | undefined;
   private publishAgain = false;
+  /** meta/created has been seen (or written): the prefix holds a whole state. */
+  private created = false;
+  /** This node's own state, imported if the prefix turns out to be empty. */
+  private importFrom: LiveState | undefined;
 
   private constructor(
     client: Etcd3,
@@ -122,6 +128,7 @@ export class SharedState {
     private readonly node: string,
     private readonly hooks: SharedHooks,
     private readonly nodeInfo: () => unknown,
+    private readonly maxTxnOps: number,
   ) {
     this.client = client;
     this.prefix = prefix;
@@ -150,7 +157,14 @@ export class SharedState {
       defaultCallOptions: (context) =>
         context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS },
     });
-    return new SharedState(client, settings.prefix, node, hooks, nodeInfo);
+    return new SharedState(
+      client,
+      settings.prefix,
+      node,
+      hooks,
+      nodeInfo,
+      settings.maxTxnOps ?? 128,
+    );
   }
 
   /**
@@ -165,9 +179,9 @@ export class SharedState {
     this.probeTimer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
     this.probeTimer.unref();
     this.appliedRevision = journalSince; // what it had when it stopped: a later re-read copies the journal after it
+    this.importFrom = local;
     try {
-      const created = await this.client.kv.range({ key: this.buf(CREATED_KEY) });
-      if (created.kvs.length === 0) await this.importState(local);
+      await this.ensureCreated();
       const read = await this.readAll(journalSince);
       this.up = true;
       this.stale = false;
@@ -223,6 +237,14 @@ export class SharedState {
       const lease = await this.journalLeaseId();
       ops = [...this.changeOps(delta), ...this.journalOps(journal, lease)];
       ops.push({ request_put: { key: request, value: Buffer.from(this.node), lease } });
+      if (ops.length > this.maxTxnOps)
+        return {
+          ok: false,
+          error:
+            `the change writes ${ops.length} keys, more than etcd takes in one transaction ` +
+            `(${this.maxTxnOps}: raise etcd's --max-txn-ops and cluster.etcd.max_txn_ops)`,
+          conflict: false,
+        };
     } catch (e) {
       this.markDown(e);
       return { ok: false, error: `etcd: ${errorMessage(e)}`, conflict: false };
@@ -358,9 +380,10 @@ export class SharedState {
       ops.push({ request_delete_range: { key: this.buf(observationKey(this.node, member)) } });
       done.push([member, undefined]);
     }
-    for (let i = 0; i < ops.length; i += 100) {
-      await this.client.kv.txn({ success: ops.slice(i, i + 100) });
-      for (const [member, up] of done.slice(i, i + 100))
+    const batch = Math.min(100, this.maxTxnOps);
+    for (let i = 0; i < ops.length; i += batch) {
+      await this.client.kv.txn({ success: ops.slice(i, i + batch) });
+      for (const [member, up] of done.slice(i, i + batch))
         if (up === undefined) this.published.delete(member);
         else this.published.set(member, up);
     }
@@ -786,6 +809,8 @@ export class SharedState {
   private resync(): Promise<void> {
     this.resyncing ??= (async () => {
       try {
+        // Started while etcd was away (or an import was cut short): the import comes first.
+        await this.ensureCreated();
         const read = await this.readAll(this.appliedRevision);
         await this.follow(read.revision);
         this.stale = false;
@@ -803,14 +828,24 @@ export class SharedState {
     return this.resyncing;
   }
 
+  /** A prefix without meta/created gets this node's state (again, if an import was cut short: it is idempotent). */
+  private async ensureCreated(): Promise<void> {
+    if (this.created) return;
+    const created = await this.client.kv.range({ key: this.buf(CREATED_KEY) });
+    if (created.kvs.length === 0) await this.importState(this.importFrom ?? liveFromKeys([]));
+    this.created = true;
+    this.importFrom = undefined;
+  }
+
   /** A first node: its own state becomes the cluster's, then meta/created says it is done. */
   private async importState(local: LiveState): Promise<void> {
     const ops: IRequestOp[] = keysOfLive(local).map(([key, value]) => ({
       request_put: { key: this.buf(key), value: Buffer.from(value) },
     }));
     // etcd takes 128 operations per transaction by default: the data in batches, then the mark, once.
-    for (let i = 0; i < ops.length; i += 100)
-      await this.client.kv.txn({ success: ops.slice(i, i + 100) });
+    const batch = Math.min(100, this.maxTxnOps);
+    for (let i = 0; i < ops.length; i += batch)
+      await this.client.kv.txn({ success: ops.slice(i, i + batch) });
     const created = this.key(CREATED_KEY);
     await this.client.kv.txn({
       compare: [

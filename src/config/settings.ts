@@ -63,6 +63,7 @@ const ETCD: Table<EtcdSettings> = {
   prefix: option('prefix', 'gslb/', text),
   username: option('username', undefined, optionalText),
   password: option('password', undefined, optionalText),
+  maxTxnOps: option('max_txn_ops', 128, integer(16, 1_000_000)),
 };
 
 const CLUSTER: Table<ClusterSettings> = {

@@ -68,6 +68,8 @@ export interface EtcdSettings {
   readonly prefix: string;
   readonly username: string | undefined;
   readonly password: string | undefined;
+  /** etcd's --max-txn-ops: a change needing more writes than this is refused with a clear error. */
+  readonly maxTxnOps: number;
 }
 
 /** Response rate limiting (SPEC §10): responses per second per source prefix and response class. */

@@ -62,6 +62,7 @@ function node(
           prefix: `${prefix}/`,
           username: undefined,
           password: undefined,
+          maxTxnOps: 32,
         },
         healthQuorum: 'majority',
       },
@@ -416,6 +417,83 @@ test.serial(
       raw.close();
       await a.close().catch(() => undefined);
       await b.close();
+    }
+  },
+);
+
+test.serial(
+  'a change with more writes than etcd takes in one transaction is refused with what to raise',
+  async (t) => {
+    const a = await node('a', 'p-txn');
+    try {
+      // 40 names: 40 RRset keys, the serial, the journal and the request id, over max_txn_ops 32.
+      const big = signedUpdate(
+        's.test.',
+        Array.from({ length: 40 }, (_, i) => rrOf(`t${i}.s.test. 60 IN A 192.0.2.${i + 1}`)),
+        KEY,
+        { id: 77 },
+      );
+      const r = await a.app.update(big, '127.0.0.1');
+      t.is(decodeMessage(r.reply).rcode, Rcode.SERVFAIL);
+      t.true(
+        a.logs.some((l) =>
+          /more than etcd takes in one transaction \(32: raise etcd's --max-txn-ops/.test(l),
+        ),
+        a.logs.join('\n'),
+      );
+      t.is((await addresses(a, 't0.s.test.')).length, 0);
+      // Ten names fit.
+      const small = signedUpdate(
+        's.test.',
+        Array.from({ length: 10 }, (_, i) => rrOf(`f${i}.s.test. 60 IN A 192.0.2.${i + 1}`)),
+        KEY,
+        { id: 78 },
+      );
+      t.is(decodeMessage((await a.app.update(small, '127.0.0.1')).reply).rcode, Rcode.NOERROR);
+    } finally {
+      await a.close();
+    }
+  },
+);
+
+test.serial(
+  'a single node that joins while etcd is down imports its state once etcd answers, not an empty one',
+  async (t) => {
+    const db = join(dir, 'late.sqlite');
+    const alone = await startTestServer(
+      { 's.test.yaml': ZONE },
+      {
+        dbPath: db,
+        tsigKeys: [
+          { name: 'ops-key.', algorithm: 'hmac-sha256', secret: SECRET, zones: undefined },
+        ],
+      },
+    );
+    t.is(decodeMessage((await alone.app.update(add('mine', '192.0.2.90', 1))).reply).rcode, 0);
+    await alone.close();
+    await etcd.members[0]!.kill();
+    const a = await node('a', 'p-late', db);
+    try {
+      t.deepEqual(await addresses(a, 'mine.s.test.'), ['192.0.2.90']);
+      etcd.members[0]!.start();
+      await etcd.healthy();
+      const { Etcd3 } = await import('etcd3');
+      const raw = new Etcd3({ hosts: [...etcd.endpoints] });
+      try {
+        t.true(
+          await within(
+            10_000,
+            async () => (await raw.get('p-late/meta/created').string()) !== null,
+          ),
+        );
+        t.true((await raw.getAll().prefix('p-late/z/').keys()).some((k) => k.includes('mine')));
+      } finally {
+        raw.close();
+      }
+      t.deepEqual(await addresses(a, 'mine.s.test.'), ['192.0.2.90']);
+      t.true(a.logs.some((l) => /imported this node's state into etcd/.test(l)));
+    } finally {
+      await a.close();
     }
   },
 );

@@ -57,6 +57,7 @@ function store(kind: Kind, name: string): { open(): Promise<TestServer> } {
                     prefix: `${name}/`,
                     username: undefined,
                     password: undefined,
+                    maxTxnOps: 128,
                   },
                   healthQuorum: 'majority',
                 },

@@ -143,15 +143,15 @@ test.serial('nsupdate sent to node 2 is on every node, with the same SOA serial'
 });
 
 test.serial(
-  '3 x 10 nsupdates at once at three nodes while the etcd leader dies: one serial each, one state everywhere',
+  '3 x 30 nsupdates at once at three nodes while the etcd leader dies: one serial each, one state everywhere',
   async (t) => {
     const start = await serial(nodes[0]!);
     const sends = nodes.flatMap((n, i) =>
-      Array.from({ length: 10 }, (_, j) =>
+      Array.from({ length: 30 }, (_, j) =>
         nsupdate(
           ['-y', `hmac-sha256:ops-key:${SECRET}`],
           `server 127.0.0.1 ${n.port}\nzone c.test.\nprereq nxrrset n${i}-${j}.c.test. A\n` +
-            `update add n${i}-${j}.c.test. 60 A 192.0.2.${10 + i * 10 + j}\nsend\n`,
+            `update add n${i}-${j}.c.test. 60 A 198.51.100.${10 + i * 30 + j}\nsend\n`,
         ).then((r) => ({ name: `n${i}-${j}.c.test.`, ok: r.code === 0, output: r.output })),
       ),
     );

@@ -3,6 +3,7 @@
 // so changes to one zone are serialized across nodes, and that carry a request id, so a retried write is applied
 // once. Queries never wait on any of it: the node answers from the state it last applied.
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Etcd3, ICompare, IEvent, IKeyValue, IRequestOp, Lease, Watcher } from 'etcd3';
 import { errorMessage, fail, ok, PersistentMap, type Result } from '../core/index.ts';
 import type {
@@ -38,6 +39,14 @@ export interface EtcdSettings {
   readonly password: string | undefined;
   /** etcd's --max-txn-ops (default 128). */
   readonly maxTxnOps?: number;
+  /** PEM files: the CA of etcd's certificate, and this node's client certificate and key. */
+  readonly tls?:
+    | {
+        readonly ca: string | undefined;
+        readonly cert: string | undefined;
+        readonly key: string | undefined;
+      }
+    | undefined;
 }
 
 export interface SharedHooks {
@@ -145,8 +154,10 @@ export class SharedState {
     nodeInfo: () => unknown,
   ): Promise<SharedState> {
     const [{ Etcd3 }, { noop }] = await Promise.all([import('etcd3'), import('cockatiel')]);
+    const credentials = await tlsCredentials(settings);
     const client = new Etcd3({
       hosts: [...settings.endpoints],
+      ...(credentials ? { credentials } : {}),
       ...(settings.username !== undefined
         ? { auth: { username: settings.username, password: settings.password ?? '' } }
         : {}),
@@ -879,6 +890,37 @@ const NO_MEMBER_STATE: MemberState = {
 };
 const OBEY: Override = { status: 'obey', reason: null, at: 0 };
 const EMPTY_DELTA: LiveDelta = { origin: '', serial: 0, overlays: [], members: [], overrides: [] };
+
+/** The TLS files of the settings, read; undefined without TLS. A missing or unreadable file stops the start. */
+async function tlsCredentials(
+  settings: EtcdSettings,
+): Promise<{ rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer } | undefined> {
+  const tls = settings.tls;
+  if (!tls) return undefined;
+  const plain = settings.endpoints.filter((e) => !e.startsWith('https://'));
+  if (plain.length > 0)
+    throw new Error(`cluster.etcd.tls needs https:// endpoints, not ${plain.join(', ')}`);
+  if ((tls.cert === undefined) !== (tls.key === undefined))
+    throw new Error('cluster.etcd.tls: cert and key go together');
+  const read = async (what: string, file: string | undefined): Promise<Buffer | undefined> => {
+    if (file === undefined) return undefined;
+    try {
+      return await readFile(file);
+    } catch (e) {
+      throw new Error(`cluster.etcd.tls.${what}: ${errorMessage(e)}`);
+    }
+  };
+  const [ca, cert, key] = await Promise.all([
+    read('ca', tls.ca),
+    read('cert', tls.cert),
+    read('key', tls.key),
+  ]);
+  if (!ca) throw new Error("cluster.etcd.tls.ca: the CA that signed etcd's certificate is needed");
+  return {
+    rootCertificate: ca,
+    ...(cert && key ? { certChain: cert, privateKey: key } : {}),
+  };
+}
 
 /** The first key after every key that starts with `prefix`. */
 function rangeEnd(prefix: string): Buffer {

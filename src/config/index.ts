@@ -13,6 +13,7 @@ export type {
   ClusterSettings,
   CookieSettings,
   EtcdSettings,
+  EtcdTlsSettings,
   IdentitySettings,
   ListenAddress,
   RateLimitSettings,

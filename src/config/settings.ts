@@ -32,6 +32,7 @@ import type {
   ClusterSettings,
   CookieSettings,
   EtcdSettings,
+  EtcdTlsSettings,
   IdentitySettings,
   RateLimitSettings,
   Settings,
@@ -58,12 +59,19 @@ const IDENTITY: Table<IdentitySettings> = {
   version: option('version', undefined, shortText),
 };
 
+const ETCD_TLS: Table<EtcdTlsSettings> = {
+  ca: option('ca', undefined, { ...optionalText, placeholder: 'FILE' }),
+  cert: option('cert', undefined, { ...optionalText, placeholder: 'FILE' }),
+  key: option('key', undefined, { ...optionalText, placeholder: 'FILE' }),
+};
+
 const ETCD: Table<EtcdSettings> = {
   endpoints: option('endpoints', ['http://127.0.0.1:2379'], endpoints),
   prefix: option('prefix', 'gslb/', text),
   username: option('username', undefined, optionalText),
   password: option('password', undefined, optionalText),
   maxTxnOps: option('max_txn_ops', 128, integer(16, 1_000_000)),
+  tls: option('tls', undefined, optionalGroup(ETCD_TLS, defaults(ETCD_TLS))),
 };
 
 const CLUSTER: Table<ClusterSettings> = {

@@ -70,6 +70,15 @@ export interface EtcdSettings {
   readonly password: string | undefined;
   /** etcd's --max-txn-ops: a change needing more writes than this is refused with a clear error. */
   readonly maxTxnOps: number;
+  /** TLS to etcd (https:// endpoints): the CA that signed etcd's certificate, and this node's client pair. */
+  readonly tls: EtcdTlsSettings | undefined;
+}
+
+/** PEM files. */
+export interface EtcdTlsSettings {
+  readonly ca: string | undefined;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
 }
 
 /** Response rate limiting (SPEC §10): responses per second per source prefix and response class. */

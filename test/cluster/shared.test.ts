@@ -63,6 +63,7 @@ function node(
           username: undefined,
           password: undefined,
           maxTxnOps: 32,
+          tls: undefined,
         },
         healthQuorum: 'majority',
       },

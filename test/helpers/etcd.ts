@@ -41,7 +41,16 @@ export function freeTcpPort(): Promise<number> {
   });
 }
 
-export async function startEtcd(size = 3): Promise<EtcdCluster> {
+/** PEM files for an etcd that serves its clients over TLS and asks them for a certificate (see tls.ts). */
+export interface EtcdTls {
+  readonly ca: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
+}
+
+export async function startEtcd(size = 3, tls?: EtcdTls): Promise<EtcdCluster> {
   const etcd = requireTool('etcd');
   requireTool('etcdctl');
   const dir = await mkdtemp(join(tmpdir(), 'gslb-etcd-'));
@@ -53,7 +62,7 @@ export async function startEtcd(size = 3): Promise<EtcdCluster> {
   const token = `gslb-test-${process.pid}-${Date.now()}`;
   const members = ports.map((p, i) => {
     const name = names[i]!;
-    const clientUrl = `http://127.0.0.1:${p.client}`;
+    const clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${p.client}`;
     let child: ChildProcess | undefined;
     const args = [
       `--name=${name}`,
@@ -69,6 +78,14 @@ export async function startEtcd(size = 3): Promise<EtcdCluster> {
       '--election-timeout=500',
       '--log-level=error',
       '--logger=zap',
+      ...(tls
+        ? [
+            `--cert-file=${tls.serverCert}`,
+            `--key-file=${tls.serverKey}`,
+            `--trusted-ca-file=${tls.ca}`,
+            '--client-cert-auth',
+          ]
+        : []),
     ];
     const member: EtcdMember = {
       name,
@@ -99,6 +116,9 @@ export async function startEtcd(size = 3): Promise<EtcdCluster> {
   });
   members.forEach((m) => m.start());
   const endpoints = members.map((m) => m.clientUrl);
+  const tlsFlags = tls
+    ? [`--cacert=${tls.ca}`, `--cert=${tls.clientCert}`, `--key=${tls.clientKey}`]
+    : [];
   const status = async (): Promise<{ endpoint: string; leader: string; id: string }[]> => {
     const r = await run('etcdctl', [
       `--endpoints=${members
@@ -106,6 +126,7 @@ export async function startEtcd(size = 3): Promise<EtcdCluster> {
         .map((m) => m.clientUrl)
         .join(',')}`,
       '--command-timeout=1s',
+      ...tlsFlags,
       'endpoint',
       'status',
       '-w',
@@ -136,6 +157,7 @@ export async function startEtcd(size = 3): Promise<EtcdCluster> {
         const r = await run('etcdctl', [
           `--endpoints=${endpoints[0]}`,
           '--command-timeout=1s',
+          ...tlsFlags,
           'put',
           'gslb-test/ping',
           '1',

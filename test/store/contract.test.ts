@@ -58,6 +58,7 @@ function store(kind: Kind, name: string): { open(): Promise<TestServer> } {
                     username: undefined,
                     password: undefined,
                     maxTxnOps: 128,
+                    tls: undefined,
                   },
                   healthQuorum: 'majority',
                 },

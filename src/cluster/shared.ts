@@ -907,7 +907,7 @@ async function tlsCredentials(
     try {
       return await readFile(file);
     } catch (e) {
-      throw new Error(`cluster.etcd.tls.${what}: ${errorMessage(e)}`);
+      throw new Error(`cluster.etcd.tls.${what}: ${errorMessage(e)}`, { cause: e });
     }
   };
   const [ca, cert, key] = await Promise.all([

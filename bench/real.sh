@@ -3,7 +3,7 @@
 # ECS from 20,000 seeded routable IPv4 /24s and 2,000 IPv6 /48s the database has, beside the Node.js ceiling
 # (bench/dgram-fixed.cjs), PowerDNS's geoip backend and gdnsd's geoip plugin on the same file and rules (when
 # installed: apt-get install -y pdns-server pdns-backend-geoip gdnsd) and, when REV_OLD is given, an older build. Servers pinned to CPU 0, dnsperf to CPU 1,
-# interleaved rounds, medians. Also: RSS of each gslb after the load, and a reload of the new one under load
+# interleaved rounds, medians, and each server's CPU time per query. Also: RSS of each gslb after the load, and a reload of the new one under load
 # (queries lost). Env: SECS (5), ROUNDS (3). Needs dnsperf, dig, taskset, git.
 # Every load is bounded by dnsperf -l; every server and worktree made here is removed here.
 set -euo pipefail
@@ -43,7 +43,7 @@ for s in "${dirs[@]}"; do
   pid[$s]=$!; pids+=($!)
 done
 port[ceiling]=$(free_port)
-taskset -c 0 node "$here/dgram-fixed.cjs" "${port[ceiling]}" 127.0.0.1 >"$work/ceiling.log" 2>&1 & pids+=($!)
+taskset -c 0 node "$here/dgram-fixed.cjs" "${port[ceiling]}" 127.0.0.1 >"$work/ceiling.log" 2>&1 & pids+=($!); pid[ceiling]=$!
 peers=()
 declare -A peer_pid
 if command -v pdns_server >/dev/null; then # geoip backend, %cn: the continent of the ECS address or the source
@@ -79,18 +79,28 @@ for s in "${peers[@]}"; do pid[$s]=${peer_pid[$s]}; done
 for s in "${dirs[@]}" "${peers[@]}"; do echo "$s: idle RSS $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MB"; done
 
 (cd "$root" && node --import=tsx bench/real-ecs.ts geo.real.test "$work/v4.bin" "$work/v6.bin")
-qps() { # PORT FILE -> q/s and mean latency
-  taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$work/$2" -B -l "$SECS" -c 8 -q 200 -t 2 2>&1 |
-    awk '/Queries per second:/ {q=$4} /Average Latency/ {l=$4} /Queries lost:/ {lost=$3} END {printf "%s %s %s\n", q, l, lost}'
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# PORT FILE PID -> q/s, and the server's CPU time per query in µs (dnsperf can saturate its own core before a
+# server does: CPU per query compares servers whatever the load generator manages).
+qps() {
+  local before after out
+  before=$(cpu_ticks "$3")
+  out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$work/$2" -B -l "$SECS" -c 8 -q 200 -t 2 2>&1)
+  after=$(cpu_ticks "$3")
+  awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '/Queries completed:/ {n=$3} /Queries per second:/ {q=$4}
+    END {printf "%s %.2f\n", q, (n > 0 ? ticks / hz * 1e6 / n : 0)}' <<<"$out"
 }
 median() { sort -n | awk '{v[NR]=$0} END {print v[int((NR+1)/2)]}'; }
 servers=(ceiling "${peers[@]}" "${dirs[@]}")
 printf '%-8s' workload; for s in "${servers[@]}"; do printf ' %10s' "$s"; done; printf '   ratios\n'
 for w in v4 v6; do
-  declare -A runs=()
+  declare -A runs=() cpus=()
   for r in $(seq 1 "$ROUNDS"); do
     order=("${servers[@]}"); (( r % 2 )) || order=($(printf '%s\n' "${servers[@]}" | tac))
-    for s in "${order[@]}"; do runs[$s]+="$(qps "${port[$s]}" "$w.bin" | awk '{print $1}') "; done
+    for s in "${order[@]}"; do
+      read -r q c <<<"$(qps "${port[$s]}" "$w.bin" "${pid[$s]}")"
+      runs[$s]+="$q "; cpus[$s]+="$c "
+    done
   done
   declare -A med=()
   printf '%-8s' "$w"
@@ -98,6 +108,12 @@ for w in v4 v6; do
   printf '   new/ceiling %.2f' "$(awk -v a="${med[new]}" -v c="${med[ceiling]}" 'BEGIN{print a/c}')"
   [ -n "$rev_old" ] && printf ', new/old %.2f' "$(awk -v a="${med[new]}" -v o="${med[old]}" 'BEGIN{print a/o}')"
   for p in "${peers[@]}"; do printf ', new/%s %.2f' "$p" "$(awk -v a="${med[new]}" -v o="${med[$p]}" 'BEGIN{print a/o}')"; done
+  printf '\n'
+  declare -A cpu=()
+  printf '%-8s' "  µs/q"
+  for s in "${servers[@]}"; do cpu[$s]=$(printf '%s\n' ${cpus[$s]} | median); printf ' %10.2f' "${cpu[$s]}"; done
+  printf '   server CPU per query; ceiling/new %.2f' "$(awk -v a="${cpu[new]}" -v c="${cpu[ceiling]}" 'BEGIN{print (a>0?c/a:0)}')"
+  for p in "${peers[@]}"; do printf ', %s/new %.2f' "$p" "$(awk -v a="${cpu[new]}" -v o="${cpu[$p]}" 'BEGIN{print (a>0?o/a:0)}')"; done
   printf '\n'
 done
 for s in "${dirs[@]}" "${peers[@]}"; do echo "$s: RSS after the load $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MB"; done

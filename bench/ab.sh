@@ -5,7 +5,8 @@
 # Each round also measures the fixed-answer Node.js ceiling (bench/dgram-fixed.cjs) on the same CPU, and the ratios
 # of A and B to it are printed beside B/A. ARGS_A and ARGS_B add serve flags to one side (B may be the same revision
 # as A with other settings: ARGS_B="--config bench/no-rrl.yaml").
-# Env: SECS (default 5), ROUNDS (5), WORKLOADS (default "static geo-isp-ecs"), ARGS_A, ARGS_B. Needs dnsperf, dig, git.
+# Env: SECS (default 5), ROUNDS (5), WORKLOADS (default "static geo-isp-ecs"; also weighted, nxdomain, mix and
+# tcp-static, as in bench.sh), ARGS_A, ARGS_B. Needs dnsperf, dig, git.
 # Every load is bounded by dnsperf -l; every server and worktree made here is removed here.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,8 +48,18 @@ taskset -c 0 node "$here/dgram-fixed.cjs" "$port_c" 127.0.0.1 >"$work/ceiling.lo
 wait_ready "$port_a"; wait_ready "$port_b"; wait_ready "$port_c"
 
 printf 'static.example.test A\n' >"$work/static.txt"
+printf 'www.example.test A\n' >"$work/weighted.txt"
+for i in $(seq 1 1000); do echo "nope-$i.example.test A"; done >"$work/nxdomain.txt"
+{ for i in $(seq 1 50); do echo "static.example.test A"; echo "www.example.test A"; echo "geo.example.test A"; echo "www.example.test AAAA"; echo "nope-$i.example.test A"; done; } >"$work/mix.txt"
 (cd "$root" && node --import=tsx bench/ecs-queries.ts geo.example.test "$work/geo-ecs.bin" >/dev/null)
-file_of() { case $1 in static) echo "static.txt|";; geo-isp-ecs) echo "geo-ecs.bin|-B";; *) echo "unknown workload $1" >&2; exit 2;; esac; }
+# The workloads of npm run bench (bench.sh), by name.
+file_of() {
+  case $1 in
+    static) echo "static.txt|";; weighted) echo "weighted.txt|";; geo-isp-ecs) echo "geo-ecs.bin|-B";;
+    nxdomain) echo "nxdomain.txt|";; mix) echo "mix.txt|";; tcp-static) echo "static.txt|-m tcp";;
+    *) echo "unknown workload $1" >&2; exit 2;;
+  esac
+}
 qps() { # PORT FILE ARGS
   taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$work/$2" -l "$SECS" -c 8 -q 200 -t 2 $3 2>&1 | awk '/Queries per second:/ {print $4}'
 }
@@ -60,7 +71,7 @@ for w in $WORKLOADS; do
   IFS='|' read -r file args <<<"$(file_of "$w")"
   a=() b=() c=()
   for r in $(seq 1 "$ROUNDS"); do
-    c+=("$(qps "$port_c" "$file" "$args")")
+    c+=("$(qps "$port_c" "$file" "${args/-m tcp/}")") # the ceiling answers UDP only
     if (( r % 2 )); then a+=("$(qps "$port_a" "$file" "$args")"); b+=("$(qps "$port_b" "$file" "$args")");
     else b+=("$(qps "$port_b" "$file" "$args")"); a+=("$(qps "$port_a" "$file" "$args")"); fi
   done

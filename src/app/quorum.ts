@@ -1,6 +1,7 @@
 // Health in cluster mode (SPEC §8): every node probes every member and publishes its verdicts under its lease; the
 // node holding the decider key turns the verdicts of the live nodes into decisions by health_quorum, with writes
 // fenced by that key. With no decider for a while, every node decides by the same rule from the same mirror.
+import { coalescing, errorMessage } from '../core/index.ts';
 import type { HealthMonitor, HealthTarget, Transition } from '../health/index.ts';
 import { quorumTransitions } from '../health/index.ts';
 import type { Logger } from './log.ts';
@@ -27,8 +28,6 @@ export interface QuorumParts {
 export class QuorumHealth {
   private targets: readonly HealthTarget[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
   private stopped = false;
 
   constructor(private readonly parts: QuorumParts) {}
@@ -57,26 +56,11 @@ export class QuorumHealth {
   }
 
   /** One evaluation at a time; a request meanwhile runs one more after it. */
-  private evaluate(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.decide();
-        } while (this.again && !this.stopped);
-      } catch (e) {
-        this.parts.log.error(`health quorum: ${String(e)}`);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
-  }
+  private readonly evaluate = coalescing(
+    () => (this.stopped ? Promise.resolve() : this.decide()),
+    (e) => this.parts.log.error(`health quorum: ${errorMessage(e)}`),
+    () => this.stopped,
+  );
 
   private async decide(): Promise<void> {
     const { state, quorum, record } = this.parts;

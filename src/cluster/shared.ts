@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Etcd3, ICompare, IEvent, IKeyValue, IRequestOp, Lease, Watcher } from 'etcd3';
-import { errorMessage, fail, ok, PersistentMap, type Result } from '../core/index.ts';
+import { coalescing, errorMessage, fail, ok, PersistentMap, type Result } from '../core/index.ts';
 import type {
   JournalEntry,
   LiveDelta,
@@ -124,8 +124,6 @@ export class SharedState {
   private ownDeciderRevision = 0;
   private wanted = new Map<string, boolean>();
   private readonly published = new Map<string, boolean>();
-  private publishing: Promise<void> | undefined;
-  private publishAgain = false;
   /** meta/created has been seen (or written): the prefix holds a whole state. */
   private created = false;
   /** This node's own state, imported if the prefix turns out to be empty. */
@@ -352,25 +350,12 @@ export class SharedState {
     );
   }
 
-  private flushObservations(): Promise<void> {
-    if (this.publishing) {
-      this.publishAgain = true;
-      return this.publishing;
-    }
-    this.publishing = (async () => {
-      try {
-        do {
-          this.publishAgain = false;
-          await this.writeObservations();
-        } while (this.publishAgain && !this.closed);
-      } catch (e) {
-        this.markDown(e);
-      } finally {
-        this.publishing = undefined;
-      }
-    })();
-    return this.publishing;
-  }
+  /** Writes what changed in the observations; one write at a time, asks meanwhile make one more. */
+  private readonly flushObservations = coalescing(
+    () => this.writeObservations(),
+    (e) => this.markDown(e),
+    () => this.closed,
+  );
 
   private async writeObservations(): Promise<void> {
     const lease = this.nodeLease;

@@ -9,3 +9,4 @@ export { memberKey, parseMemberKey, parseRecordKey, probeKey, recordKey } from '
 export { errorMessage, errorStack, fail, ok, type Result } from './result.ts';
 export { LayeredMap, PersistentMap } from './persistent-map.ts';
 export { NodeStore } from './node-store.ts';
+export { coalescing } from './coalesce.ts';

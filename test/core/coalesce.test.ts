@@ -1,7 +1,7 @@
 import test from 'ava';
 import { coalescing } from '../../src/core/index.ts';
 
-test('one run at a time; asks during a run make exactly one more; a failure is reported and the next ask runs', async (t) => {
+test('one run at a time; asks during a run make one more; a failure is reported, the next ask runs', async (t) => {
   let runs = 0;
   let release: () => void = () => undefined;
   const errors: unknown[] = [];

@@ -214,3 +214,22 @@ test('probe_source: one address, or one per family; anything else is reported wh
     'gslb.yaml:1:41: CONFIG: probe_source: one address per family (IPv4, IPv6)',
   ]);
 });
+
+test('cluster.etcd: TLS files and max_txn_ops are read; unset, TLS is off and etcd takes 128', (t) => {
+  const plain = parseSettings('cluster: {node: a}\n', 'gslb.yaml').settings.cluster;
+  t.like(plain?.etcd, { tls: undefined, maxTxnOps: 128 });
+  const set = parseSettings(
+    'cluster:\n  etcd:\n    endpoints: [https://e1:2379]\n    max_txn_ops: 1024\n' +
+      '    tls: {ca: /etc/gslb/ca.pem, cert: /etc/gslb/n.pem, key: /etc/gslb/n.key}\n',
+    'gslb.yaml',
+  );
+  t.deepEqual(set.diagnostics, []);
+  t.deepEqual(set.settings.cluster?.etcd.tls, {
+    ca: '/etc/gslb/ca.pem',
+    cert: '/etc/gslb/n.pem',
+    key: '/etc/gslb/n.key',
+  });
+  t.is(set.settings.cluster?.etcd.maxTxnOps, 1024);
+  const bad = parseSettings('cluster:\n  etcd: {max_txn_ops: 2, tls: {pem: x}}\n', 'gslb.yaml');
+  t.is(bad.diagnostics.length, 2, bad.diagnostics.map(formatDiagnostic).join('\n'));
+});
